@@ -1,0 +1,187 @@
+"""`Layer` and `Workload`: the shapes the cost model maps onto crossbars.
+
+Dimensions follow Timeloop/CiMLoop (and so the reference layer table):
+N batch, G groups, C input channels (the reduction), M output channels, R x S filter,
+P x Q output map, strides. A layer computes, for every group g, output
+O[n, g, m, p, q] = sum_{c, r, s} I[n, g, c, p*stride_h + r, q*stride_w + s] * W[g, m, c, r, s].
+
+Kinds:
+- ``conv``: weights x activations, any R, S (1x1 included);
+- ``depthwise_conv``: G > 1 groups of C = M = 1 (the reference's convention);
+- ``linear``: a fully connected layer, tokens in P (Q = 1) or a 1x1 map;
+- ``matmul``: activation x activation (attention scores, attention x values). Neither operand
+  is a trained weight, so it cannot stay resident in a crossbar; the cost model applies an
+  explicit policy to it (see `imcopt.model`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LAYER_KINDS = ("conv", "depthwise_conv", "linear", "matmul")
+
+#: Integer dimensions every layer has, in table order.
+DIMS = ("N", "G", "C", "M", "R", "S", "P", "Q", "stride_h", "stride_w")
+BITS = ("input_bits", "weight_bits", "output_bits")
+
+
+class WorkloadError(ValueError):
+    """A layer or workload definition is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a network, in Timeloop dimensions (see module docstring)."""
+
+    name: str
+    kind: str
+    C: int
+    M: int
+    R: int = 1
+    S: int = 1
+    P: int = 1
+    Q: int = 1
+    N: int = 1
+    G: int = 1
+    stride_h: int = 1
+    stride_w: int = 1
+    input_bits: int = 8
+    weight_bits: int = 8
+    output_bits: int = 8
+
+    def __post_init__(self) -> None:
+        if self.kind not in LAYER_KINDS:
+            raise WorkloadError(
+                f"layer {self.name!r}: kind {self.kind!r} is not one of {', '.join(LAYER_KINDS)}"
+            )
+        for dim in (*DIMS, *BITS):
+            value = getattr(self, dim)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise WorkloadError(
+                    f"layer {self.name!r}: {dim} must be a positive integer, got {value!r}"
+                )
+            if value < 1:
+                raise WorkloadError(
+                    f"layer {self.name!r}: {dim} must be a positive integer, got {value}"
+                )
+            object.__setattr__(self, dim, int(value))
+        if self.kind == "depthwise_conv" and not (self.C == 1 and self.M == 1):
+            raise WorkloadError(
+                f"layer {self.name!r}: a depthwise_conv has C = M = 1 per group (G groups), "
+                f"got C={self.C}, M={self.M}"
+            )
+
+    @property
+    def weights(self) -> int:
+        """Number of weight (stationary-operand) values: G*C*M*R*S."""
+        return self.G * self.C * self.M * self.R * self.S
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of one inference: N*G*C*M*R*S*P*Q."""
+        return self.N * self.G * self.C * self.M * self.R * self.S * self.P * self.Q
+
+    @property
+    def input_values(self) -> int:
+        """Distinct input activations read (the input map of every group and channel)."""
+        h = (self.P - 1) * self.stride_h + self.R
+        w = (self.Q - 1) * self.stride_w + self.S
+        return self.N * self.G * self.C * h * w
+
+    @property
+    def output_values(self) -> int:
+        """Output activations written: N*G*M*P*Q."""
+        return self.N * self.G * self.M * self.P * self.Q
+
+    @property
+    def has_weights(self) -> bool:
+        """True when one operand is a trained weight that can stay in the arrays."""
+        return self.kind != "matmul"
+
+    def replace(self, **changes: object) -> Layer:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A named network: an ordered tuple of layers run one after another (batch in N)."""
+
+    name: str
+    layers: tuple[Layer, ...]
+    description: str = ""
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise WorkloadError(f"workload name must be a non-empty string, got {self.name!r}")
+        layers = tuple(self.layers)
+        if not layers:
+            raise WorkloadError(f"workload {self.name!r} has no layers")
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise WorkloadError(f"workload {self.name!r}: {layer!r} is not a Layer")
+        object.__setattr__(self, "layers", layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __getitem__(self, index: int) -> Layer:
+        return self.layers[index]
+
+    @property
+    def weights(self) -> int:
+        """Trained weights of the network (activation x activation matmuls excluded)."""
+        return sum(layer.weights for layer in self.layers if layer.has_weights)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    def table(self) -> dict[str, np.ndarray]:
+        """The layer table as int64 column arrays (plus `kind` as strings), for the model."""
+        cols: dict[str, np.ndarray] = {
+            dim: np.array([getattr(layer, dim) for layer in self.layers], dtype=np.int64)
+            for dim in (*DIMS, *BITS)
+        }
+        cols["kind"] = np.array([layer.kind for layer in self.layers])
+        return cols
+
+    def summary(self) -> dict[str, object]:
+        kinds: dict[str, int] = {}
+        for layer in self.layers:
+            kinds[layer.kind] = kinds.get(layer.kind, 0) + 1
+        return {
+            "name": self.name,
+            "layers": len(self.layers),
+            "weights": self.weights,
+            "macs": self.macs,
+            "kinds": kinds,
+            "description": self.description,
+        }
+
+
+def make_workload(
+    name: str, layers: Iterable[Layer], description: str = "", source: str = ""
+) -> Workload:
+    return Workload(name=name, layers=tuple(layers), description=description, source=source)
+
+
+def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a convolution (PyTorch's formula)."""
+    return math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+
+
+def total(layers: Sequence[Layer], attr: str) -> int:
+    return sum(getattr(layer, attr) for layer in layers)

@@ -1,0 +1,1 @@
+"""The built-in network zoo (shapes from architecture hyper-parameters, no weights)."""
