@@ -1,0 +1,361 @@
+"""Design parameters, design spaces and the reference design-key format.
+
+A design space is an ordered set of named parameters, each with a finite value list and a
+level (device, circuit, architecture, system). A design inside a space is an integer genome:
+one index per parameter. The cost model works on decoded values (`Designs`), one array per
+parameter, so a whole population is evaluated at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LEVELS = ("device", "circuit", "architecture", "system")
+
+
+class DesignError(ValueError):
+    """A design, key or space definition is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """What a parameter means, independent of the values a space allows."""
+
+    name: str
+    unit: str
+    level: str
+    description: str
+    integer: bool = True
+
+
+#: Every parameter the cost model understands, in design-key order first.
+PARAMETERS: dict[str, ParameterInfo] = {
+    p.name: p
+    for p in (
+        ParameterInfo("voltage_v", "V", "system", "supply voltage of the periphery", False),
+        ParameterInfo("bits_per_cell", "bit", "device", "weight bits stored per cell"),
+        ParameterInfo("clock_period_s", "s", "system", "clock period (one array/ADC cycle)",
+                      False),
+        ParameterInfo("rows_per_array", "rows", "circuit", "wordlines per crossbar array"),
+        ParameterInfo("cols_per_array", "cols", "circuit", "bitlines per crossbar array"),
+        ParameterInfo("router_groups", "groups", "architecture",
+                      "router groups on the chip (one router each)"),
+        ParameterInfo("tiles_per_group", "tiles", "architecture", "tiles under one router"),
+        ParameterInfo("arrays_per_tile", "arrays", "architecture",
+                      "crossbar arrays (macros) per tile"),
+        ParameterInfo("glb_depth_words", "words", "architecture",
+                      "global-buffer depth in 2048-bit words (4096 words = 1 MiB)"),
+        ParameterInfo("technology_node_nm", "nm", "device", "CMOS technology node"),
+        ParameterInfo("adc_bits", "bit", "circuit", "ADC resolution"),
+    )
+}
+#: The nine fields of the reference key `A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>_<macros>_<glb>`.
+KEY_FIELDS = (
+    "voltage_v", "bits_per_cell", "clock_period_s", "rows_per_array", "cols_per_array",
+    "router_groups", "tiles_per_group", "arrays_per_tile", "glb_depth_words",
+)
+#: Values of parameters a space leaves out (the study's fixed settings).
+DEFAULT_VALUES: dict[str, float] = {
+    "voltage_v": 0.7, "bits_per_cell": 1, "clock_period_s": 4e-9, "rows_per_array": 128,
+    "cols_per_array": 128, "router_groups": 8, "tiles_per_group": 16, "arrays_per_tile": 32,
+    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 5,
+}
+
+
+def _fmt(value: float, integer: bool) -> str:
+    # Python's default formatting, as the original study wrote its keys (0.75, 1e-09, 32768)
+    return str(int(value)) if integer else repr(float(value))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One searchable parameter: a name from `PARAMETERS` and its allowed values."""
+
+    name: str
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if self.name not in PARAMETERS:
+            close = difflib.get_close_matches(self.name, list(PARAMETERS), n=2)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            raise DesignError(
+                f"unknown parameter {self.name!r}{hint}; known: {', '.join(PARAMETERS)}"
+            )
+        values = tuple(self.values)
+        if not values:
+            raise DesignError(f"parameter {self.name!r}: the value list is empty")
+        info = PARAMETERS[self.name]
+        clean = []
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise DesignError(f"parameter {self.name!r}: value {v!r} is not a number")
+            if not np.isfinite(v) or v <= 0:
+                raise DesignError(f"parameter {self.name!r}: value {v!r} must be finite and > 0")
+            if info.integer and float(v) != int(v):
+                raise DesignError(f"parameter {self.name!r}: value {v!r} must be an integer")
+            clean.append(int(v) if info.integer else float(v))
+        if len(set(clean)) != len(clean):
+            raise DesignError(f"parameter {self.name!r}: duplicate values in {clean}")
+        object.__setattr__(self, "values", tuple(clean))
+
+    @property
+    def info(self) -> ParameterInfo:
+        return PARAMETERS[self.name]
+
+    @property
+    def level(self) -> str:
+        return self.info.level
+
+    def index_of(self, value: float) -> int:
+        for i, v in enumerate(self.values):
+            if np.isclose(v, value, rtol=1e-9, atol=0.0):
+                return i
+        raise DesignError(
+            f"{self.name} = {_fmt(value, self.info.integer)} is not in the space; "
+            f"allowed: {', '.join(_fmt(v, self.info.integer) for v in self.values)}"
+        )
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    """An ordered set of parameters for one technology; designs are index genomes."""
+
+    technology: str
+    parameters: tuple[Parameter, ...]
+    name: str = ""
+    fixed: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise DesignError(f"space {self.name!r}: a parameter appears twice in {names}")
+        for key in self.fixed:
+            if key not in PARAMETERS:
+                raise DesignError(f"space {self.name!r}: unknown fixed parameter {key!r}")
+
+    # ---- shape -------------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def n_var(self) -> int:
+        return len(self.parameters)
+
+    @property
+    def cardinalities(self) -> np.ndarray:
+        return np.array([len(p.values) for p in self.parameters], dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.cardinalities, dtype=object))
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise DesignError(f"space {self.name!r} has no parameter {name!r}; it has {self.names}")
+
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        return {lv: tuple(p.name for p in self.parameters if p.level == lv) for lv in LEVELS}
+
+    # ---- genomes <-> values ------------------------------------------------------------
+    def check_genomes(self, genomes: np.ndarray) -> np.ndarray:
+        x = np.asarray(genomes)
+        if x.ndim == 1:
+            x = x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.n_var:
+            raise DesignError(
+                f"genomes must have shape (N, {self.n_var}) for space {self.name!r}, got {x.shape}"
+            )
+        if not np.issubdtype(x.dtype, np.integer):
+            if not np.all(np.isfinite(x)) or not np.all(x == np.round(x)):
+                raise DesignError("genomes must hold integer indices")
+            x = x.astype(np.int64)
+        bad = (x < 0) | (x >= self.cardinalities[None, :])
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise DesignError(
+                f"genome {row}: index {x[row, col]} for {self.names[col]} outside "
+                f"0..{self.cardinalities[col] - 1}"
+            )
+        return x
+
+    def decode(self, genomes: np.ndarray) -> Designs:
+        """Index genomes (N x n_var) -> decoded `Designs`."""
+        x = self.check_genomes(genomes)
+        values = {
+            p.name: np.asarray(p.values, dtype=np.float64)[x[:, j]]
+            for j, p in enumerate(self.parameters)
+        }
+        return Designs.from_values(values, n=x.shape[0], fixed=self.fixed)
+
+    def encode(self, values: Mapping[str, Sequence[float] | float]) -> np.ndarray:
+        """Decoded parameter values (scalars or equal-length sequences) -> genomes."""
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise DesignError(f"missing parameter(s) {', '.join(missing)} for space {self.name!r}")
+        cols = [np.atleast_1d(np.asarray(values[n], dtype=np.float64)) for n in self.names]
+        n = max(len(c) for c in cols)
+        out = np.empty((n, self.n_var), dtype=np.int64)
+        for j, (p, col) in enumerate(zip(self.parameters, cols, strict=True)):
+            col = np.broadcast_to(col, (n,))
+            out[:, j] = [p.index_of(v) for v in col]
+        return out
+
+    def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """n uniformly random genomes."""
+        rng = np.random.default_rng(rng)
+        return rng.integers(0, self.cardinalities[None, :], size=(n, self.n_var), dtype=np.int64)
+
+    def all_genomes(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Genomes number start..stop-1 of the whole space in mixed-radix order."""
+        stop = self.size if stop is None else min(stop, self.size)
+        flat = np.arange(start, stop, dtype=np.int64)
+        out = np.empty((len(flat), self.n_var), dtype=np.int64)
+        for j in range(self.n_var - 1, -1, -1):
+            out[:, j] = flat % self.cardinalities[j]
+            flat = flat // self.cardinalities[j]
+        return out
+
+    # ---- keys ----------------------------------------------------------------------------
+    def keys(self, genomes: np.ndarray) -> list[str]:
+        return self.decode(genomes).keys()
+
+    def genomes_from_keys(self, keys: Iterable[str]) -> np.ndarray:
+        parsed = [parse_key(k) for k in keys]
+        return self.encode({n: [p[n] for p in parsed] for n in self.names})
+
+    # ---- variants ------------------------------------------------------------------------
+    def restrict(self, **values: Sequence[float]) -> DesignSpace:
+        """A copy with some parameters' value lists replaced (restricted or extended)."""
+        params = []
+        for p in self.parameters:
+            params.append(Parameter(p.name, tuple(values.pop(p.name))) if p.name in values else p)
+        for name, vals in values.items():  # parameters new to this space are appended
+            params.append(Parameter(name, tuple(vals)))
+        return DesignSpace(self.technology, tuple(params), self.name + "*", dict(self.fixed))
+
+    def describe(self) -> list[dict[str, object]]:
+        return [
+            {
+                "parameter": p.name, "level": p.level, "unit": p.info.unit, "count": len(p.values),
+                "values": [_fmt(v, p.info.integer) for v in p.values],
+                "description": p.info.description,
+            }
+            for p in self.parameters
+        ]
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Number of genes that differ, broadcasting over leading axes."""
+    return np.count_nonzero(np.asarray(a) != np.asarray(b), axis=-1)
+
+
+@dataclass
+class Designs:
+    """N decoded designs: one float64 array of length N per parameter in `PARAMETERS`."""
+
+    values: dict[str, np.ndarray]
+    n: int
+
+    @classmethod
+    def from_values(
+        cls,
+        values: Mapping[str, Sequence[float] | np.ndarray | float],
+        n: int | None = None,
+        fixed: Mapping[str, float] | None = None,
+    ) -> Designs:
+        unknown = [k for k in values if k not in PARAMETERS]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(PARAMETERS), n=2)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            raise DesignError(
+                f"unknown parameter {unknown[0]!r}{hint}; known: {', '.join(PARAMETERS)}"
+            )
+        arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in values.items()}
+        if n is None:
+            n = max((len(a) for a in arrays.values()), default=1)
+        full: dict[str, np.ndarray] = {}
+        for name, info in PARAMETERS.items():
+            if name in arrays:
+                a = arrays[name]
+            elif fixed and name in fixed:
+                a = np.array([fixed[name]], dtype=np.float64)
+            else:
+                a = np.array([DEFAULT_VALUES[name]], dtype=np.float64)
+            if a.shape not in ((1,), (n,)):
+                raise DesignError(f"{name}: expected 1 or {n} values, got {a.shape[0]}")
+            if not np.all(np.isfinite(a)) or np.any(a <= 0):
+                raise DesignError(f"{name}: every value must be finite and > 0")
+            if info.integer and np.any(a != np.round(a)):
+                raise DesignError(f"{name}: every value must be an integer")
+            full[name] = np.broadcast_to(a, (n,)).copy()
+        return cls(full, n)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def take(self, index: np.ndarray | slice) -> Designs:
+        sub = {k: v[index] for k, v in self.values.items()}
+        return Designs(sub, len(next(iter(sub.values()))))
+
+    def keys(self, with_node: bool = False) -> list[str]:
+        """Reference-format keys; the node is appended when asked or when not 32 nm."""
+        out = []
+        for i in range(self.n):
+            parts = [_fmt(self.values[f][i], PARAMETERS[f].integer) for f in KEY_FIELDS]
+            node = self.values["technology_node_nm"][i]
+            if with_node or node != 32:
+                parts.append(_fmt(node, True))
+            out.append("A_" + "_".join(parts))
+        return out
+
+    def row(self, i: int) -> dict[str, float]:
+        return {
+            k: (int(v[i]) if PARAMETERS[k].integer else float(v[i])) for k, v in self.values.items()
+        }
+
+
+def parse_key(key: str) -> dict[str, float]:
+    """`A_0.6_8_1e-09_512_32_8_64_32_4096[_node]` -> {parameter: value}."""
+    parts = key.strip().split("_")
+    if len(parts) not in (10, 11) or parts[0] != "A":
+        raise DesignError(
+            f"design key {key!r} must look like "
+            "A_<voltage_v>_<bits_per_cell>_<clock_period_s>_<rows>_<cols>_<router_groups>_"
+            "<tiles_per_group>_<arrays_per_tile>_<glb_depth_words>[_<node_nm>]"
+        )
+    names = [*KEY_FIELDS, "technology_node_nm"][: len(parts) - 1]
+    out: dict[str, float] = {}
+    for name, text in zip(names, parts[1:], strict=True):
+        try:
+            value = float(text)
+        except ValueError:
+            raise DesignError(f"design key {key!r}: {name} = {text!r} is not a number") from None
+        if not np.isfinite(value) or value <= 0:
+            raise DesignError(f"design key {key!r}: {name} = {text!r} must be finite and > 0")
+        if PARAMETERS[name].integer:
+            if value != int(value):
+                raise DesignError(f"design key {key!r}: {name} = {text!r} must be an integer")
+            value = int(value)
+        out[name] = value
+    return out
+
+
+def designs_from_keys(keys: Iterable[str]) -> Designs:
+    parsed = [parse_key(k) for k in keys]
+    if not parsed:
+        raise DesignError("no design keys given")
+    names = sorted(set().union(*parsed))
+    missing = [i for i, p in enumerate(parsed) if set(p) != set(names)]
+    if missing:
+        raise DesignError("design keys mix 9-field and 10-field formats")
+    return Designs.from_values({n: [p[n] for p in parsed] for n in names}, n=len(parsed))

@@ -1,0 +1,147 @@
+"""Technologies: one table of named, sourced constants per cell technology.
+
+Each technology lives in ``technologies/<name>.yaml``: a few settings (how weights are held,
+how activation x activation matmuls run) and a table of constants, each with value, unit
+and source. The cost model reads constants by name only through `Technology.c`, so a
+calibration can rewrite the table without touching code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .space import DesignError
+
+TECH_DIR = Path(__file__).parent / "technologies"
+WEIGHT_RESIDENCY = ("resident", "streamed")
+MATMUL_POLICIES = ("digital", "exclude")
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+    unit: str
+    source: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Technology:
+    """A cell technology and its model constants (see docs/model.md for each one)."""
+
+    name: str
+    description: str
+    weight_residency: str
+    matmul_policy: str
+    constants: dict[str, Constant]
+    calibration: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.weight_residency not in WEIGHT_RESIDENCY:
+            raise DesignError(
+                f"technology {self.name!r}: weight_residency {self.weight_residency!r} is not one "
+                f"of {', '.join(WEIGHT_RESIDENCY)}"
+            )
+        if self.matmul_policy not in MATMUL_POLICIES:
+            raise DesignError(
+                f"technology {self.name!r}: matmul_policy {self.matmul_policy!r} is not one of "
+                f"{', '.join(MATMUL_POLICIES)}"
+            )
+        object.__setattr__(self, "_values", {k: float(v.value) for k, v in self.constants.items()})
+
+    @property
+    def c(self) -> dict[str, float]:
+        """Constant values by name (floats, SI or the unit in the name)."""
+        return self._values  # type: ignore[attr-defined]
+
+    def with_constants(self, **values: float) -> Technology:
+        """A copy with some constant values replaced (for calibration and what-ifs)."""
+        unknown = [k for k in values if k not in self.constants]
+        if unknown:
+            raise DesignError(f"technology {self.name!r} has no constant {unknown[0]!r}")
+        consts = dict(self.constants)
+        for k, v in values.items():
+            old = consts[k]
+            consts[k] = Constant(float(v), old.unit, old.source, old.description)
+        return Technology(self.name, self.description, self.weight_residency, self.matmul_policy,
+                          consts, dict(self.calibration), self.path)
+
+    def with_settings(self, **settings: str) -> Technology:
+        allowed = {"weight_residency", "matmul_policy"}
+        bad = set(settings) - allowed
+        if bad:
+            raise DesignError(f"unknown technology setting(s) {sorted(bad)}; allowed {allowed}")
+        return Technology(
+            self.name, self.description, settings.get("weight_residency", self.weight_residency),
+            settings.get("matmul_policy", self.matmul_policy), dict(self.constants),
+            dict(self.calibration), self.path,
+        )
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "weight_residency": self.weight_residency,
+            "matmul_policy": self.matmul_policy,
+            "calibration": self.calibration,
+            "constants": {
+                k: {"value": v.value, "unit": v.unit, "source": v.source,
+                    "description": v.description}
+                for k, v in self.constants.items()
+            },
+        }
+
+
+def technology_names() -> list[str]:
+    return sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
+
+
+def load_technology(name_or_path: str | Path) -> Technology:
+    """A built-in technology by name (rram, sram) or a YAML file in the same format."""
+    if isinstance(name_or_path, Technology):
+        return name_or_path
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith((".yaml", ".yml")) and path.is_file()):
+        key = text.lower()
+        path = TECH_DIR / f"{key}.yaml"
+        if not path.is_file():
+            known = technology_names()
+            close = difflib.get_close_matches(key, known, n=2)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            raise DesignError(f"unknown technology {text!r}.{hint} Known: {', '.join(known)}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DesignError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict) or "constants" not in raw:
+        raise DesignError(f"{path}: expected a mapping with a 'constants' table")
+    constants = {}
+    for key, entry in raw["constants"].items():
+        if not isinstance(entry, dict) or "value" not in entry:
+            raise DesignError(f"{path}: constant {key!r} needs a 'value'")
+        try:
+            value = float(entry["value"])
+        except (TypeError, ValueError):
+            raise DesignError(f"{path}: constant {key!r} value is not a number") from None
+        constants[key] = Constant(value, str(entry.get("unit", "")), str(entry.get("source", "")),
+                                  str(entry.get("description", "")))
+    return Technology(
+        name=str(raw.get("name", path.stem)),
+        description=str(raw.get("description", "")),
+        weight_residency=str(raw.get("weight_residency", "resident")),
+        matmul_policy=str(raw.get("matmul_policy", "digital")),
+        constants=constants,
+        calibration=dict(raw.get("calibration") or {}),
+        path=path,
+    )
+
+
+def save_technology(tech: Technology, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=100))
