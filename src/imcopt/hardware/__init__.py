@@ -13,7 +13,10 @@ from .space import (
     parse_key,
 )
 from .spaces import SPACES, get_space, rram_space, sram_space, sram_study4_space
-from .technology import Technology, load_technology, save_technology, technology_names
+from .technology import (
+    ASSUMPTIONS, MATMUL_POLICIES, WEIGHT_RESIDENCY, Technology, load_technology, save_technology,
+    technology_names,
+)
 
 __all__ = [
     "KEY_FIELDS", "LEVELS", "PARAMETERS", "SPACES", "DesignError", "DesignSpace", "Designs",

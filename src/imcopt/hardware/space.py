@@ -53,7 +53,8 @@ PARAMETERS: dict[str, ParameterInfo] = {
         ParameterInfo("adc_bits", "bit", "circuit", "ADC resolution"),
     )
 }
-#: The nine fields of the reference key `A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>_<macros>_<glb>`.
+#: The nine fields of the reference key
+#: `A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>_<macros>_<glb>`.
 KEY_FIELDS = (
     "voltage_v", "bits_per_cell", "clock_period_s", "rows_per_array", "cols_per_array",
     "router_groups", "tiles_per_group", "arrays_per_tile", "glb_depth_words",
@@ -355,7 +356,7 @@ def designs_from_keys(keys: Iterable[str]) -> Designs:
     if not parsed:
         raise DesignError("no design keys given")
     names = sorted(set().union(*parsed))
-    missing = [i for i, p in enumerate(parsed) if set(p) != set(names)]
-    if missing:
-        raise DesignError("design keys mix 9-field and 10-field formats")
-    return Designs.from_values({n: [p[n] for p in parsed] for n in names}, n=len(parsed))
+    # a 9-field key means the study's fixed node; mixing both formats is fine
+    return Designs.from_values(
+        {n: [p.get(n, DEFAULT_VALUES[n]) for p in parsed] for n in names}, n=len(parsed)
+    )

@@ -8,6 +8,7 @@ calibration can rewrite the table without touching code.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,12 @@ from .space import DesignError
 TECH_DIR = Path(__file__).parent / "technologies"
 WEIGHT_RESIDENCY = ("resident", "streamed")
 MATMUL_POLICIES = ("digital", "exclude")
+#: physical: a resident chip replicates only into free arrays, DRAM bandwidth and a low
+#: supply's slower logic limit the cycle, leakage counts. cimloop: the published study's
+#: CiMLoop set-up (each layer replicated over the whole chip, no GLB/NoC/DRAM bandwidth
+#: bound, activations that overflow the GLB parked for free, clock independent of voltage,
+#: power-gated) for calibrating against its numbers.
+ASSUMPTIONS = ("physical", "cimloop")
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Technology:
     constants: dict[str, Constant]
     calibration: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    assumptions: str = "physical"
 
     def __post_init__(self) -> None:
         if self.weight_residency not in WEIGHT_RESIDENCY:
@@ -52,6 +60,11 @@ class Technology:
             raise DesignError(
                 f"technology {self.name!r}: matmul_policy {self.matmul_policy!r} is not one of "
                 f"{', '.join(MATMUL_POLICIES)}"
+            )
+        if self.assumptions not in ASSUMPTIONS:
+            raise DesignError(
+                f"technology {self.name!r}: assumptions {self.assumptions!r} is not one of "
+                f"{', '.join(ASSUMPTIONS)}"
             )
         object.__setattr__(self, "_values", {k: float(v.value) for k, v in self.constants.items()})
 
@@ -69,19 +82,17 @@ class Technology:
         for k, v in values.items():
             old = consts[k]
             consts[k] = Constant(float(v), old.unit, old.source, old.description)
-        return Technology(self.name, self.description, self.weight_residency, self.matmul_policy,
-                          consts, dict(self.calibration), self.path)
+        return dataclasses.replace(self, constants=consts)
 
     def with_settings(self, **settings: str) -> Technology:
-        allowed = {"weight_residency", "matmul_policy"}
+        """A copy with weight_residency, matmul_policy or assumptions changed."""
+        allowed = {"weight_residency", "matmul_policy", "assumptions"}
         bad = set(settings) - allowed
         if bad:
-            raise DesignError(f"unknown technology setting(s) {sorted(bad)}; allowed {allowed}")
-        return Technology(
-            self.name, self.description, settings.get("weight_residency", self.weight_residency),
-            settings.get("matmul_policy", self.matmul_policy), dict(self.constants),
-            dict(self.calibration), self.path,
-        )
+            raise DesignError(
+                f"unknown technology setting(s) {sorted(bad)}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return dataclasses.replace(self, **settings)
 
     def to_yaml_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +100,7 @@ class Technology:
             "description": self.description,
             "weight_residency": self.weight_residency,
             "matmul_policy": self.matmul_policy,
+            "assumptions": self.assumptions,
             "calibration": self.calibration,
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
@@ -140,6 +152,7 @@ def load_technology(name_or_path: str | Path) -> Technology:
         constants=constants,
         calibration=dict(raw.get("calibration") or {}),
         path=path,
+        assumptions=str(raw.get("assumptions", "physical")),
     )
 
 

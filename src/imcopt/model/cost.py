@@ -21,6 +21,7 @@ import numpy as np
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
+from .mapping import ceil_div, map_layers
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -49,7 +50,8 @@ class Metrics:
     reason: np.ndarray  # (N,) str, "" when feasible
     macs: int
     utilization: np.ndarray  # (N,) MAC-weighted mean fraction of cells busy per layer
-    weight_cells_required: np.ndarray  # (N,) cells for one resident copy of all weights
+    weight_arrays_required: np.ndarray  # (N,) arrays one resident copy of all weights needs
+    executed_macs: np.ndarray  # (N,) MACs the mapping performs (= macs unless excluded)
     energy_breakdown_j: dict[str, np.ndarray] = field(default_factory=dict)
     area_breakdown_mm2: dict[str, np.ndarray] = field(default_factory=dict)
     layer_energy_j: np.ndarray | None = None  # (N, L)
@@ -84,10 +86,6 @@ class Metrics:
             "feasible": bool(self.feasible[i]),
             "reason": str(self.reason[i]),
         }
-
-
-def _ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.ceil(a / b)
 
 
 def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
@@ -130,157 +128,209 @@ def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
     return np.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow)
 
 
+CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
+
+
 def evaluate(
     designs: Designs, workload: Workload, tech: Technology, per_layer: bool = True
 ) -> Metrics:
-    """Energy, latency and area of every design on one workload (see module docstring)."""
-    c = tech.c
-    t = workload.table()
-    col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
-    row = {k: v[None, :].astype(np.float64) for k, v in t.items() if k != "kind"}  # (1, L)
-    is_mm = (t["kind"] == "matmul")[None, :]
-    has_w = ~is_mm
+    """Energy, latency and area of every design on one workload (see module docstring).
 
-    n = designs.n
-    rows, cols = col["rows_per_array"], col["cols_per_array"]
-    tiles = col["router_groups"] * col["tiles_per_group"]
-    arrays = tiles * col["arrays_per_tile"]
-    cells_chip = arrays * rows * cols
-    vscale = col["voltage_v"] / c["nominal_voltage_v"]
-    v2 = vscale**2
+    Designs are processed in blocks of `CHUNK_DESIGNS`, so memory stays bounded and the
+    working arrays stay in cache; the result is the same as one big block.
+    """
+    n, n_layers = designs.n, len(workload)
+    blocks = [
+        _evaluate_block(designs.take(slice(i, i + CHUNK_DESIGNS)), workload, tech, per_layer)
+        for i in range(0, n, CHUNK_DESIGNS)
+    ]
 
-    # ---- mapping -------------------------------------------------------------------
-    G, C, M = row["G"], row["C"], row["M"]
-    K = C * row["R"] * row["S"]  # reduction length per group = rows used
-    steps = row["N"] * row["P"] * row["Q"]  # output positions = input vectors per copy
-    slices_w = _ceil_div(row["weight_bits"], col["bits_per_cell"])  # (N, L)
-    slices_in = _ceil_div(row["input_bits"], c["dac_bits"])  # (1, L)
-    wcols = M * slices_w  # columns per group
-    row_tiles = _ceil_div(K, rows)
-    col_tiles = _ceil_div(wcols, cols)
-    weight_cells = np.where(has_w, G * K * wcols, 0.0)  # one copy, exact
-    required = weight_cells.sum(axis=1, keepdims=True)  # (N, 1)
+    def cat(get: str) -> np.ndarray:
+        return np.concatenate([b[get] for b in blocks])
 
-    resident = tech.weight_residency == "resident"
-    if resident:
-        # every layer's weights stay on chip; the spare cells hold replicas, shared out to
-        # minimise sum(steps / copies) under sum(copies * cells) <= spare (Lagrange: copies
-        # proportional to sqrt(steps / cells))
-        spare = np.maximum(cells_chip - required, 0.0)
-        w = np.where(has_w, np.sqrt(steps * weight_cells), 0.0)
-        share = spare * np.sqrt(steps / np.maximum(weight_cells, 1.0)) / np.maximum(
-            w.sum(axis=1, keepdims=True), 1.0)
-        copies = 1.0 + np.floor(share)
-        chunks = np.ones_like(weight_cells)
-        feasible = (required <= cells_chip)[:, 0]
-    else:
-        # weights stream from DRAM layer by layer: a layer that fits gets as many copies as
-        # the chip holds; a larger one runs in chunks that each fill the chip
-        chunks = np.maximum(_ceil_div(weight_cells, cells_chip), 1.0)
-        copies = np.maximum(np.floor(cells_chip / np.maximum(weight_cells, 1.0)), 1.0)
-        feasible = np.ones(n, dtype=bool)
-    copies = np.where(has_w, np.minimum(copies, steps), 1.0)
-    serial_steps = np.ceil(steps / copies) * chunks  # (N, L) sequential VMMs per layer
-
-    # ---- event counts ----------------------------------------------------------------
-    macs = G * K * M * steps
-    cell_reads = np.where(has_w, macs * slices_w * slices_in, 0.0)
-    conversions = np.where(has_w, steps * G * row_tiles * wcols * slices_in, 0.0)
-    row_drives = np.where(has_w, steps * G * K * col_tiles * slices_in, 0.0)
-    psum_bits = row["output_bits"] * c["psum_bits_per_output_bit"]
-    tile_bits = np.where(
-        has_w, steps * G * (K * col_tiles * row["input_bits"] + M * row_tiles * psum_bits), 0.0)
-    in_bits = _input_values(t)[None, :] * row["input_bits"]
-    out_bits = G * M * steps * row["output_bits"]
-    glb_bits = in_bits * chunks + out_bits
-    mm_operand_bits = np.where(is_mm, G * C * M * row["weight_bits"], 0.0)  # 2nd operand
-    glb_bits = glb_bits + mm_operand_bits
-    glb_cap_bits = col["glb_depth_words"] * GLB_WORD_BITS
-    spill_bits = 2.0 * np.maximum(in_bits + out_bits - glb_cap_bits, 0.0)
-    stream_bits = 0.0 if resident else weight_cells  # one bit per SRAM cell
-    dram_bits = stream_bits + spill_bits
-    written_cells = 0.0 if resident else np.where(has_w, weight_cells * copies, 0.0)
-
-    # ---- area and wires ---------------------------------------------------------------
-    area_parts = area_mm2(designs, tech)
-    area = sum(area_parts.values())
-    hops = np.sqrt(col["router_groups"])
-    wire_mm = 0.5 * np.sqrt(area)[:, None]
-
-    # ---- energy (J), (N, L) per component ---------------------------------------------
-    adc_bits = col["adc_bits"]
-    e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1) * (1 + c["adc_energy_bit_slope"]
-             * adc_bits) * vscale ** c["adc_voltage_exponent"])
-    e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
-    e_row = (c["row_drive_energy_j"] + c["wordline_energy_per_col_j"] * cols) * v2
-    glb_mib = glb_cap_bits / 8 / 2**20
-    e_glb_bit = c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"] * v2
-    mm_macs = np.where(is_mm, macs, 0.0)
-    digital = tech.matmul_policy == "digital"
-    energy = {
-        "cell_array": cell_reads * c["cell_read_energy_j"]
-        * vscale ** c["cell_voltage_exponent"],
-        "dac_row_drivers": row_drives * e_row,
-        "adc": conversions * e_conv,
-        "shift_add": conversions * c["shift_add_energy_j"] * v2,
-        "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2,
-        "global_buffer": glb_bits * e_glb_bit,
-        "noc": glb_bits * (c["router_energy_per_bit_j"] * hops
-                          + c["wire_energy_per_bit_mm_j"] * wire_mm) * v2,
-        "dram": dram_bits * c["dram_energy_per_bit_j"],
-        "weight_writes": written_cells * c["cell_write_energy_j"],
-        "digital_matmul": mm_macs * c["digital_mac_energy_j"]
-        * (row["input_bits"] * row["weight_bits"] / 64.0) * v2 * digital,
-    }
-
-    # ---- latency (cycles, then s) ------------------------------------------------------
-    t_cycle = cycle_time_s(designs, tech)[:, None]
-    compute = serial_steps * slices_in * c["cols_per_adc"]
-    mm_lanes = tiles * c["digital_lanes_per_tile"]
-    compute = np.where(is_mm, _ceil_div(mm_macs, mm_lanes) if digital else 0.0, compute)
-    glb_cycles = glb_bits / c["glb_bits_per_cycle"]
-    noc_cycles = glb_bits / (c["router_bits_per_cycle"] * col["router_groups"])
-    dram_cycles = dram_bits / (c["dram_bandwidth_bits_per_s"] * t_cycle)
-    write_cycles = chunks * _ceil_div(np.minimum(written_cells, cells_chip), cols * arrays)
-    cycles = (np.maximum(np.maximum(compute, glb_cycles), np.maximum(noc_cycles, dram_cycles))
-              + write_cycles + c["layer_overhead_cycles"])
-    if not digital:  # 'exclude': matmuls are reported in the workload, not run on the chip
-        cycles = np.where(is_mm, 0.0, cycles)
-        for k in energy:
-            energy[k] = np.where(is_mm, 0.0, energy[k])
-    layer_latency = cycles * t_cycle
-    energy["leakage"] = c["leakage_power_w_per_mm2"] * area[:, None] * layer_latency * v2
-
-    layer_energy = sum(energy.values())
-    busy = np.where(has_w, weight_cells * copies / cells_chip, 0.0)
-    util = (busy * macs).sum(axis=1) / max(float(macs.sum()), 1.0)
-    reason = np.where(
-        feasible, "",
-        np.char.add(np.char.add("weights need ", required[:, 0].astype(np.int64).astype(str)),
-                    np.char.add(" cells, chip has ", cells_chip[:, 0].astype(np.int64)
-                                .astype(str))),
-    )
+    energy_breakdown = {k: np.concatenate([b["energy_parts"][k] for b in blocks])
+                        for k in blocks[0]["energy_parts"]}
+    area_breakdown = {k: np.concatenate([b["area_parts"][k] for b in blocks])
+                      for k in blocks[0]["area_parts"]}
+    feasible = cat("feasible")
+    required, available = cat("required"), cat("available")
+    reason = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(~feasible):
+        reason[i] = (f"weights need {int(required[i])} arrays of {designs['rows_per_array'][i]:.0f}"
+                     f"x{designs['cols_per_array'][i]:.0f} cells, the chip has {int(available[i])}")
     return Metrics(
         workload=workload.name,
         technology=tech.name,
-        energy_j=layer_energy.sum(axis=1),
-        latency_s=layer_latency.sum(axis=1),
-        area_mm2=area,
+        energy_j=cat("energy"),
+        latency_s=cat("latency"),
+        area_mm2=cat("area"),
         feasible=feasible,
-        reason=reason,
+        reason=reason.astype(str),
         macs=int(workload.macs),
-        utilization=util,
-        weight_cells_required=required[:, 0],
-        energy_breakdown_j={k: np.broadcast_to(v, layer_energy.shape).sum(axis=1)
-                            for k, v in energy.items()},
-        area_breakdown_mm2={k: np.broadcast_to(v, (n,)) for k, v in area_parts.items()},
-        layer_energy_j=layer_energy if per_layer else None,
-        layer_latency_s=layer_latency if per_layer else None,
+        utilization=cat("util"),
+        executed_macs=cat("executed"),
+        weight_arrays_required=required,
+        energy_breakdown_j=energy_breakdown,
+        area_breakdown_mm2=area_breakdown,
+        layer_energy_j=cat("layer_energy").reshape(n, n_layers) if per_layer else None,
+        layer_latency_s=cat("layer_latency").reshape(n, n_layers) if per_layer else None,
         layer_names=tuple(layer.name for layer in workload.layers),
     )
+
+
+def _evaluate_block(
+    designs: Designs, workload: Workload, tech: Technology, per_layer: bool
+) -> dict:
+    c = tech.c
+    t = workload.table()
+    n, n_layers = designs.n, len(workload)
+    col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
+    is_mm = t["kind"] == "matmul"
+    w_idx, mm_idx = np.flatnonzero(~is_mm), np.flatnonzero(is_mm)
+    cimloop = tech.assumptions == "cimloop"
+
+    rows, cols = col["rows_per_array"], col["cols_per_array"]
+    tiles = col["router_groups"] * col["tiles_per_group"]
+    arrays = tiles * col["arrays_per_tile"]
+    vscale = col["voltage_v"] / c["nominal_voltage_v"]
+    v2 = vscale**2
+    area_parts = area_mm2(designs, tech)
+    area = sum(area_parts.values())
+    t_cycle = (col["clock_period_s"] if cimloop else cycle_time_s(designs, tech)[:, None])
+    glb_cap_bits = col["glb_depth_words"] * GLB_WORD_BITS
+    glb_mib = glb_cap_bits / 8 / 2**20
+    # energy of moving one bit GLB <-> tiles: the buffer access, router hops and wire
+    e_glb_bit = c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"] * v2
+    e_noc_bit = (c["router_energy_per_bit_j"] * np.sqrt(col["router_groups"])
+                 + c["wire_energy_per_bit_mm_j"] * 0.5 * np.sqrt(area)[:, None]) * v2
+    noc_bits_per_cycle = c["router_bits_per_cycle"] * col["router_groups"]
+    dram_bits_per_cycle = c["dram_bandwidth_bits_per_s"] * t_cycle
+
+    def layer_rows(idx: np.ndarray) -> dict[str, np.ndarray]:
+        return {k: v[idx][None, :].astype(np.float64) for k, v in t.items() if k != "kind"}
+
+    def data_movement(r: dict[str, np.ndarray], extra_glb_bits: np.ndarray, passes: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """GLB, NoC and DRAM traffic of a layer: (glb bits, dram bits, energies)."""
+        in_bits = _input_values(r) * r["input_bits"]
+        out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
+        glb_bits = in_bits * passes + out_bits + extra_glb_bits
+        # activations that do not fit the GLB go to DRAM and back (the study's CiMLoop
+        # systems park them in a free, unlimited top buffer instead)
+        spill_bits = 0.0 * in_bits if cimloop else 2.0 * np.maximum(
+            in_bits + out_bits - glb_cap_bits, 0.0)
+        return glb_bits, spill_bits, {
+            "global_buffer": glb_bits * e_glb_bit,
+            "noc": glb_bits * e_noc_bit,
+        }
+
+    def movement_cycles(glb_bits: np.ndarray, dram_bits: np.ndarray) -> np.ndarray:
+        if cimloop:  # the study's CiMLoop runs show no bandwidth bound: 1 cycle per step
+            return np.zeros_like(glb_bits)
+        return np.maximum(np.maximum(glb_bits / c["glb_bits_per_cycle"],
+                                     glb_bits / noc_bits_per_cycle),
+                          dram_bits / dram_bits_per_cycle)
+
+    energy = {k: np.zeros((n, n_layers)) for k in ENERGY_COMPONENTS}
+    cycles = np.zeros((n, n_layers))
+    util = np.zeros(n)
+    required = np.zeros((n, 1))
+    executed = np.zeros((n, 1))
+
+    if len(w_idx):
+        r = layer_rows(w_idx)
+        K = r["C"] * r["R"] * r["S"]
+        steps = r["N"] * r["P"] * r["Q"]
+        resident = tech.weight_residency == "resident"
+        mp, required = map_layers(
+            rows=rows, cols=cols, arrays=arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
+            K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
+            replicate_whole_chip=cimloop,
+        )
+        slices_in = ceil_div(r["input_bits"], c["dac_bits"])
+        macs = r["G"] * K * r["M"] * steps
+        wcols = r["M"] * mp.slices
+        conversions = steps * r["G"] * mp.row_tiles * wcols * slices_in
+        row_drives = steps * r["G"] * K * mp.col_tiles * slices_in
+        psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
+        tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
+                                      + r["M"] * mp.row_tiles * psum_bits)
+        glb_bits, spill_bits, moved = data_movement(r, 0.0, mp.chunks)
+        streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"]
+        dram_bits = streamed_bits + spill_bits
+        written_cells = 0.0 if resident else mp.weight_cells * mp.copies
+        adc_bits = col["adc_bits"]
+        e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
+                 * (1 + c["adc_energy_bit_slope"] * adc_bits)
+                 * vscale ** c["adc_voltage_exponent"])
+        e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
+        e_row = (c["row_drive_energy_j"] + c["wordline_energy_per_col_j"] * cols) * v2
+        # a weight split over cells fills its top cell only partly; current (and so energy)
+        # follows the stored value, hence weight_bits / bits_per_cell, not ceil()
+        cell_equivalents = macs * slices_in * r["weight_bits"] / col["bits_per_cell"]
+        part = {
+            "cell_array": cell_equivalents * c["cell_read_energy_j"]
+            * vscale ** c["cell_voltage_exponent"],
+            "dac_row_drivers": row_drives * e_row,
+            "adc": conversions * e_conv,
+            "shift_add": conversions * c["shift_add_energy_j"] * v2,
+            "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2,
+            "dram": dram_bits * c["dram_energy_per_bit_j"],
+            "weight_writes": written_cells * c["cell_write_energy_j"],
+            **moved,
+        }
+        for k, v in part.items():
+            energy[k][:, w_idx] = v
+        compute = mp.serial_steps * slices_in * c["cycles_per_input_slice"]
+        write_cycles = mp.chunks * ceil_div(
+            np.minimum(written_cells, arrays * rows * cols), cols * arrays)
+        cycles[:, w_idx] = (np.maximum(compute, movement_cycles(glb_bits, dram_bits))
+                            + write_cycles + c["layer_overhead_cycles"])
+        # MACs the arrays perform, counted from conversions: each conversion sums one
+        # column slice over the rows of its row tile (K / row_tiles on average)
+        executed[:, 0] += (conversions / (mp.slices * slices_in) * (K / mp.row_tiles)).sum(axis=1)
+        busy = np.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
+        util = (busy * macs).sum(axis=1) / macs.sum()
+
+    if len(mm_idx) and tech.matmul_policy == "digital":
+        # activation x activation: both operands come from the GLB to a digital MAC unit
+        r = layer_rows(mm_idx)
+        mm_macs = r["G"] * r["C"] * r["M"] * r["R"] * r["S"] * r["N"] * r["P"] * r["Q"]
+        operand_bits = r["G"] * r["C"] * r["M"] * r["weight_bits"]
+        glb_bits, spill_bits, moved = data_movement(r, operand_bits, 1.0)
+        moved["digital_matmul"] = (mm_macs * c["digital_mac_energy_j"]
+                                   * (r["input_bits"] * r["weight_bits"] / 64.0) * v2)
+        moved["dram"] = spill_bits * c["dram_energy_per_bit_j"]
+        for k, v in moved.items():
+            energy[k][:, mm_idx] = v
+        executed[:, 0] += mm_macs.sum()
+        compute = ceil_div(mm_macs, tiles * c["digital_lanes_per_tile"])
+        cycles[:, mm_idx] = (np.maximum(compute, movement_cycles(glb_bits, spill_bits))
+                             + c["layer_overhead_cycles"])
+
+    layer_latency = cycles * t_cycle
+    if not cimloop:
+        energy["leakage"] = (c["leakage_power_w_per_mm2"] * area[:, None] * layer_latency * v2)
+    layer_energy = sum(energy.values())
+    feasible = (required <= arrays)[:, 0] if tech.weight_residency == "resident" else np.ones(
+        n, dtype=bool)
+    return {
+        "energy": layer_energy.sum(axis=1),
+        "latency": layer_latency.sum(axis=1),
+        "area": area,
+        "feasible": feasible,
+        "required": required[:, 0],
+        "available": arrays[:, 0],
+        "util": util,
+        "executed": executed[:, 0],
+        "energy_parts": {k: v.sum(axis=1) for k, v in energy.items()},
+        "area_parts": {k: np.broadcast_to(v, (n,)) for k, v in area_parts.items()},
+        "layer_energy": layer_energy.ravel() if per_layer else None,
+        "layer_latency": layer_latency.ravel() if per_layer else None,
+    }
 
 
 def _input_values(t: dict[str, np.ndarray]) -> np.ndarray:
     h = (t["P"] - 1) * t["stride_h"] + t["R"]
     w = (t["Q"] - 1) * t["stride_w"] + t["S"]
-    return (t["N"] * t["G"] * t["C"] * h * w).astype(np.float64)
+    return t["N"] * t["G"] * t["C"] * h * w

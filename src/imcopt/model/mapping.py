@@ -1,0 +1,85 @@
+"""Weight-stationary mapping of layers onto crossbar arrays, vectorised over designs.
+
+Shapes: design columns (N, 1), layer rows (1, L), results (N, L).
+
+A layer's weights form, per group, a K x (M * slices) block (K = C*R*S reduction rows,
+M outputs, each weight split into ``slices = ceil(weight_bits / bits_per_cell)`` columns).
+A block larger than an array is tiled into row tiles x column tiles; blocks smaller than an
+array are packed block-diagonally, several groups per array (depthwise convolutions).
+One *copy* of a layer is the set of arrays that hold all its weights once; copies run
+concurrently on different input vectors (output positions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.ceil(a / b)
+
+
+@dataclass
+class Mapping:
+    """Per (design, layer) mapping figures; see module docstring."""
+
+    slices: np.ndarray  # weight column slices per weight
+    row_tiles: np.ndarray  # arrays along the reduction (partial sums to add)
+    col_tiles: np.ndarray  # arrays along the outputs
+    arrays_per_copy: np.ndarray  # arrays one copy of the weights occupies
+    weight_cells: np.ndarray  # cells one copy occupies (exact, no padding)
+    copies: np.ndarray  # concurrent copies of the layer's weights
+    chunks: np.ndarray  # sequential passes when one copy does not fit the chip
+    serial_steps: np.ndarray  # input vectors processed one after another
+
+
+def map_layers(
+    *,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    arrays: np.ndarray,
+    bits_per_cell: np.ndarray,
+    G: np.ndarray,
+    K: np.ndarray,
+    M: np.ndarray,
+    steps: np.ndarray,
+    weight_bits: np.ndarray,
+    resident: bool,
+    replicate_whole_chip: bool,
+) -> tuple[Mapping, np.ndarray]:
+    """Map every weight layer of a workload onto every design.
+
+    resident: all layers' weights stay on chip together (RRAM); otherwise each layer's
+      weights are brought in (streamed) when it runs and may use the whole chip.
+    replicate_whole_chip: every layer may replicate over all arrays of the chip, as if the
+      other layers' weights took no room (CiMLoop evaluates layers one at a time this way);
+      otherwise a resident design replicates only into the arrays the weights leave free.
+    Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
+    """
+    slices = ceil_div(weight_bits, bits_per_cell)
+    wcols = M * slices
+    row_tiles = ceil_div(K, rows)
+    col_tiles = ceil_div(wcols, cols)
+    fits_one = (row_tiles == 1) & (col_tiles == 1)
+    groups_per_array = np.where(
+        fits_one, np.maximum(np.minimum(rows // K, cols // wcols), 1.0), 1.0)
+    arrays_per_copy = ceil_div(G, groups_per_array) * row_tiles * col_tiles
+    weight_cells = G * K * wcols
+    required = arrays_per_copy.sum(axis=1, keepdims=True)
+
+    if resident and not replicate_whole_chip:
+        # the arrays left free hold replicas; minimising sum(steps / copies) subject to
+        # sum(copies * arrays_per_copy) <= spare gives copies ~ sqrt(steps / arrays_per_copy)
+        spare = np.maximum(arrays - required, 0.0)
+        norm = np.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
+        copies = 1.0 + np.floor(spare * np.sqrt(steps / arrays_per_copy) / norm)
+        chunks = np.ones_like(copies)
+    else:
+        copies = np.maximum(np.floor(arrays / arrays_per_copy), 1.0)
+        chunks = np.maximum(ceil_div(arrays_per_copy, arrays), 1.0)
+    copies = np.minimum(copies, steps)
+    serial_steps = np.ceil(steps / copies) * chunks
+    return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
+                   serial_steps), required

@@ -1,0 +1,135 @@
+"""Properties of the cost model over random designs of both default spaces."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imcopt.hardware import Designs, designs_from_keys, get_space, load_technology
+from imcopt.model import ENERGY_COMPONENTS, evaluate
+from imcopt.workloads import get
+
+WORKLOADS = ("alexnet", "mobilenet_v3", "resnet18", "gpt2_medium")
+TECHS = ("rram", "sram")
+SPACE_OF = {"rram": "rram", "sram": "sram"}
+
+
+def random_designs(tech: str, seed: int, n: int = 64) -> Designs:
+    space = get_space(SPACE_OF[tech])
+    return space.decode(space.sample(n, seed))
+
+
+def with_changed(d: Designs, **values: float) -> Designs:
+    changed = {k: v.copy() for k, v in d.values.items()}
+    for k, v in values.items():
+        changed[k] = np.full(d.n, float(v))
+    return Designs(changed, d.n)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), tech=st.sampled_from(TECHS),
+       workload=st.sampled_from(WORKLOADS), assumptions=st.sampled_from(("physical", "cimloop")))
+def test_metrics_finite_positive(seed, tech, workload, assumptions):
+    t = load_technology(tech).with_settings(assumptions=assumptions)
+    m = evaluate(random_designs(tech, seed), get(workload), t)
+    for name in ("energy_j", "latency_s", "area_mm2", "edap_j_s_mm2", "tops_per_w"):
+        values = getattr(m, name)
+        assert np.all(np.isfinite(values)), name
+        assert np.all(values > 0), name
+    assert np.all(np.isfinite(m.layer_energy_j)) and np.all(m.layer_energy_j > 0)
+    assert np.all(np.isfinite(m.layer_latency_s)) and np.all(m.layer_latency_s > 0)
+    for part in ENERGY_COMPONENTS:
+        assert np.all(m.energy_breakdown_j[part] >= 0), part
+    np.testing.assert_allclose(sum(m.energy_breakdown_j.values()), m.energy_j, rtol=1e-9)
+    np.testing.assert_allclose(m.layer_energy_j.sum(axis=1), m.energy_j, rtol=1e-9)
+    assert np.all((m.utilization > 0) & (m.utilization <= 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), tech=st.sampled_from(TECHS),
+       workload=st.sampled_from(WORKLOADS))
+def test_mapping_executes_every_mac(seed, tech, workload):
+    wl = get(workload)
+    m = evaluate(random_designs(tech, seed, 32), wl, load_technology(tech))
+    np.testing.assert_allclose(m.executed_macs, wl.macs, rtol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), tech=st.sampled_from(TECHS))
+def test_energy_rises_with_adc_conversions(seed, tech):
+    wl, t = get("resnet18"), load_technology(tech)
+    d = random_designs(tech, seed, 32)
+    # halving the rows per array doubles the row tiles and so the conversions
+    big = with_changed(d, rows_per_array=256)
+    small = with_changed(d, rows_per_array=32)
+    m_big, m_small = evaluate(big, wl, t), evaluate(small, wl, t)
+    assert np.all(m_small.energy_breakdown_j["adc"] > m_big.energy_breakdown_j["adc"])
+    # a finer ADC costs more energy per conversion, with nothing else changed
+    lo, hi = evaluate(with_changed(d, adc_bits=4), wl, t), evaluate(with_changed(d, adc_bits=8),
+                                                                  wl, t)
+    assert np.all(hi.energy_j > lo.energy_j)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), tech=st.sampled_from(TECHS),
+       param=st.sampled_from(("router_groups", "tiles_per_group", "arrays_per_tile")))
+def test_area_rises_with_tiles_and_arrays(seed, tech, param):
+    t = load_technology(tech)
+    d = random_designs(tech, seed, 32)
+    doubled = Designs({**d.values, param: d[param] * 2}, d.n)
+    one, more = evaluate(d, get("alexnet"), t), evaluate(doubled, get("alexnet"), t)
+    assert np.all(more.area_mm2 > one.area_mm2)
+
+
+def test_rram_too_small_for_vgg16_is_infeasible_with_reason():
+    d = designs_from_keys(["A_0.5_1_1e-09_32_32_1_4_4_2048", "A_0.6_8_1e-09_512_32_8_64_32_4096"])
+    m = evaluate(d, get("vgg16"), load_technology("rram"))
+    assert list(m.feasible) == [False, True]
+    assert "arrays" in m.reason[0] and "the chip has 16" in m.reason[0]
+    assert m.reason[1] == ""
+    # SRAM streams its weights from DRAM: the same small chip is slow but feasible
+    s = evaluate(d, get("vgg16"), load_technology("sram"))
+    assert s.feasible.all()
+    assert s.energy_breakdown_j["dram"][0] > 0
+
+
+@pytest.mark.parametrize("tech", TECHS)
+@pytest.mark.parametrize("workload", ("alexnet", "vgg16", "resnet18", "mobilenet_v3",
+                                      "resnet50", "densenet201", "mobilebert",
+                                      "vision_transformer", "gpt2_medium", "dpt_large",
+                                      "msft_phi_1_5"))
+def test_study_design_on_every_zoo_network(tech, workload):
+    m = evaluate(designs_from_keys(["A_0.6_8_1e-09_512_32_8_64_32_4096"]), get(workload),
+                 load_technology(tech))
+    for v in (m.energy_j, m.latency_s, m.area_mm2):
+        assert np.isfinite(v[0]) and v[0] > 0
+
+
+def test_chunked_evaluation_equals_one_block(monkeypatch):
+    import imcopt.model.cost as cost
+
+    d = random_designs("rram", 3, 300)
+    whole = evaluate(d, get("mobilenet_v3"), load_technology("rram"))
+    monkeypatch.setattr(cost, "CHUNK_DESIGNS", 7)
+    chunked = evaluate(d, get("mobilenet_v3"), load_technology("rram"))
+    np.testing.assert_array_equal(whole.energy_j, chunked.energy_j)
+    np.testing.assert_array_equal(whole.layer_latency_s, chunked.layer_latency_s)
+    np.testing.assert_array_equal(whole.feasible, chunked.feasible)
+
+
+def test_more_bits_per_cell_fewer_arrays_and_less_cell_energy():
+    wl, t = get("resnet18"), load_technology("rram")
+    d = designs_from_keys([f"A_0.7_{b}_2e-09_128_128_8_16_32_16384" for b in (1, 2, 4, 8)])
+    m = evaluate(d, wl, t)
+    assert np.all(np.diff(m.weight_arrays_required) < 0)
+    assert np.all(np.diff(m.energy_breakdown_j["cell_array"]) < 0)
+
+
+def test_low_voltage_stretches_a_fast_clock_but_not_a_slow_one():
+    from imcopt.model import cycle_time_s
+
+    d = designs_from_keys(["A_0.5_8_1e-09_128_128_8_16_32_16384",
+                           "A_0.85_8_1e-09_128_128_8_16_32_16384",
+                           "A_0.5_8_1e-08_128_128_8_16_32_16384"])
+    t = cycle_time_s(d, load_technology("rram"))
+    assert t[0] > 1e-9 and t[1] == pytest.approx(1e-9) and t[2] == pytest.approx(1e-8)
