@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from imcopt.workloads import (
-    Layer, Workload, WorkloadError, get, get_many, load_layer_table, names, write_layer_table,
+    Layer,
+    Workload,
+    WorkloadError,
+    get,
+    get_many,
+    load_layer_table,
+    names,
+    write_layer_table,
 )
 
 

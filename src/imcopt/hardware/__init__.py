@@ -14,13 +14,36 @@ from .space import (
 )
 from .spaces import SPACES, get_space, rram_space, sram_space, sram_study4_space
 from .technology import (
-    ASSUMPTIONS, MATMUL_POLICIES, WEIGHT_RESIDENCY, Technology, load_technology, save_technology,
+    ASSUMPTIONS,
+    MATMUL_POLICIES,
+    WEIGHT_RESIDENCY,
+    Technology,
+    load_technology,
+    save_technology,
     technology_names,
 )
 
 __all__ = [
-    "KEY_FIELDS", "LEVELS", "PARAMETERS", "SPACES", "DesignError", "DesignSpace", "Designs",
-    "Parameter", "Technology", "designs_from_keys", "get_space", "hamming", "load_technology",
-    "parse_key", "rram_space", "save_technology", "sram_space", "sram_study4_space",
+    "ASSUMPTIONS",
+    "KEY_FIELDS",
+    "LEVELS",
+    "MATMUL_POLICIES",
+    "PARAMETERS",
+    "SPACES",
+    "WEIGHT_RESIDENCY",
+    "DesignError",
+    "DesignSpace",
+    "Designs",
+    "Parameter",
+    "Technology",
+    "designs_from_keys",
+    "get_space",
+    "hamming",
+    "load_technology",
+    "parse_key",
+    "rram_space",
+    "save_technology",
+    "sram_space",
+    "sram_study4_space",
     "technology_names",
 ]

@@ -24,8 +24,8 @@ MATMUL_POLICIES = ("digital", "exclude")
 #: physical: a resident chip replicates only into free arrays, DRAM bandwidth and a low
 #: supply's slower logic limit the cycle, leakage counts. cimloop: the published study's
 #: CiMLoop set-up (each layer replicated over the whole chip, no GLB/NoC/DRAM bandwidth
-#: bound, activations that overflow the GLB parked for free, clock independent of voltage,
-#: power-gated) for calibrating against its numbers.
+#: bound, activations that overflow the GLB parked for free, attention matmuls mapped like
+#: weights, clock independent of voltage, power-gated) for calibrating against its numbers.
 ASSUMPTIONS = ("physical", "cimloop")
 
 
@@ -90,7 +90,8 @@ class Technology:
         bad = set(settings) - allowed
         if bad:
             raise DesignError(
-                f"unknown technology setting(s) {sorted(bad)}; allowed: {', '.join(sorted(allowed))}"
+                f"unknown technology setting(s) {sorted(bad)}; "
+                f"allowed: {', '.join(sorted(allowed))}"
             )
         return dataclasses.replace(self, **settings)
 

@@ -185,9 +185,10 @@ def _evaluate_block(
     t = workload.table()
     n, n_layers = designs.n, len(workload)
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
-    is_mm = t["kind"] == "matmul"
-    w_idx, mm_idx = np.flatnonzero(~is_mm), np.flatnonzero(is_mm)
     cimloop = tech.assumptions == "cimloop"
+    # CiMLoop maps attention matmuls as if one operand were stationary weights
+    is_mm = (t["kind"] == "matmul") & (not cimloop)
+    w_idx, mm_idx = np.flatnonzero(~is_mm), np.flatnonzero(is_mm)
 
     rows, cols = col["rows_per_array"], col["cols_per_array"]
     tiles = col["router_groups"] * col["tiles_per_group"]

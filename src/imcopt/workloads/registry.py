@@ -12,7 +12,10 @@ from .layer import Workload, WorkloadError
 _BUILDERS: dict[str, tuple[Callable[[], Workload], str]] = {}
 
 
-def register(name: str, description: str) -> Callable[[Callable[[], Workload]], Callable[[], Workload]]:
+Builder = Callable[[], Workload]
+
+
+def register(name: str, description: str) -> Callable[[Builder], Builder]:
     """Decorator: make a zero-argument builder available as ``get(name)``."""
 
     def wrap(builder: Callable[[], Workload]) -> Callable[[], Workload]:

@@ -81,7 +81,9 @@ def _parse_row(row: dict[str, str], where: str) -> tuple[str, int, Layer]:
     return network, index, Layer(name=name, kind=kind, **fields)
 
 
-def load_layer_table(path: str | Path, networks: Iterable[str] | None = None) -> dict[str, Workload]:
+def load_layer_table(
+    path: str | Path, networks: Iterable[str] | None = None
+) -> dict[str, Workload]:
     """Read a layer-table CSV; returns {network name: Workload} in file order of networks.
 
     Raises `WorkloadError` with the file, line and column on any malformed entry.

@@ -1,0 +1,321 @@
+"""The `imcopt` command: thin over the library (parse the options, call it, print).
+
+Every command has a Python twin: `imcopt evaluate` is `imcopt.evaluate_many`, `imcopt
+workloads show` is `imcopt.workloads.get`, `imcopt space show` is `imcopt.get_space`.
+Bad input (unknown workload, malformed design, unknown technology, ...) ends with one line
+`error: <message>` on stderr and exit code 2; `imcopt --debug ...` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from . import __version__
+from .api import as_designs, evaluate_many
+from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
+from .hardware import parse_key as _parse_key
+from .model import Metrics
+from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
+
+#: the published study's best RRAM design for the mean over its four networks
+DEFAULT_DESIGN = "A_0.6_8_1e-09_512_32_8_64_32_4096"
+USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
+
+
+class _Group(TyperGroup):
+    """Turns errors from bad input into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if ctx.params.get("debug"):
+                raise
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
+                  help="Design in-memory-computing DNN accelerators for many networks at once.")
+workloads_app = typer.Typer(no_args_is_help=True, help="The built-in network zoo.")
+space_app = typer.Typer(no_args_is_help=True, help="The study's design spaces.")
+app.add_typer(workloads_app, name="workloads")
+app.add_typer(space_app, name="space")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"imcopt {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """imcopt: in-memory-computing accelerator design across several networks."""
+
+
+# ---- printing helpers -------------------------------------------------------------------
+def _console() -> Console:
+    # piped or captured output: wide enough that tables do not fold
+    wide = sys.stdout.isatty() or "COLUMNS" in os.environ
+    return Console(width=None if wide else 200, highlight=False, markup=False)
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+           left: Sequence[int] = (0,), caption: str | None = None) -> Table:
+    table = Table(title=title, caption=caption, title_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="left" if i in left else "right")
+    for row in rows:
+        table.add_row(*(_num(v) for v in row))
+    return table
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, non-finite floats to null."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _echo_json(doc: Any) -> None:
+    typer.echo(json.dumps(_clean(doc), indent=2))
+
+
+# ---- workloads --------------------------------------------------------------------------
+@workloads_app.command("list")
+def workloads_list(as_json: JsonOpt = False) -> None:
+    """Every built-in network: layers, weights, MACs, description."""
+    rows = []
+    for name in names():
+        wl = get(name)
+        rows.append({"name": name, "layers": len(wl), "weights": wl.weights, "macs": wl.macs,
+                     "description": describe(name) or wl.description})
+    if as_json:
+        _echo_json(rows)
+        return
+    headers = ["name", "layers", "weights", "MACs", "description"]
+    _console().print(_table("built-in workloads (imcopt.workloads.names())", headers,
+                            [list(r.values()) for r in rows], left=(0, 4)))
+
+
+def layer_rows(wl: Workload) -> list[dict[str, Any]]:
+    """One dict per layer; matmul layers (activation x activation) have no weights."""
+    dims = ("N", "G", "C", "M", "R", "S", "P", "Q", "stride_h", "stride_w")
+    return [
+        {"index": i, "name": layer.name, "kind": layer.kind,
+         **{d: getattr(layer, d) for d in dims},
+         "weights": layer.weights if layer.has_weights else 0, "macs": layer.macs}
+        for i, layer in enumerate(wl.layers)
+    ]
+
+
+@workloads_app.command("show")
+def workloads_show(
+    name: Annotated[str, typer.Argument(help="Zoo name, a layer-table .csv, or file.csv:net.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A network's layers (Timeloop dimensions N G C M R S P Q, strides) and totals."""
+    wl = get(name)
+    rows = layer_rows(wl)
+    summary = wl.summary()
+    summary["description"] = summary["description"] or describe(wl.name)
+    if as_json:
+        _echo_json({**summary, "source": wl.source, "layer_table": rows})
+        return
+    headers = ["#", "name", "kind", "N", "G", "C", "M", "R", "S", "P", "Q", "stride",
+               "weights", "MACs"]
+    table_rows = [[r["index"], r["name"], r["kind"], *(r[d] for d in "NGCMRSPQ"),
+                   f"{r['stride_h']}x{r['stride_w']}", r["weights"], r["macs"]] for r in rows]
+    table = _table(f"{wl.name}: {summary['description']}", headers, table_rows, left=(1, 2),
+                   caption="matmul layers multiply two activations: no weights")
+    table.add_section()
+    table.add_row("", "total", "", *[""] * 9, _num(wl.weights), _num(wl.macs))
+    _console().print(table)
+
+
+# ---- design spaces ----------------------------------------------------------------------
+TechSpaceOpt = Annotated[str, typer.Option("--tech", help="rram, sram or sram_study4.")]
+
+
+@space_app.command("show")
+def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
+    """A design space: each parameter's level, unit and values; the space size."""
+    space = get_space(tech)
+    params = space.describe()
+    levels = {lv: list(ps) for lv, ps in space.levels().items()}
+    if as_json:
+        for entry, p in zip(params, space.parameters, strict=True):
+            entry["values"] = list(p.values)
+        _echo_json({"name": space.name, "technology": space.technology, "size": space.size,
+                    "fixed": dict(space.fixed), "levels": levels, "parameters": params})
+        return
+    console = _console()
+    rows = [[p["parameter"], p["level"], p["unit"], p["count"], " ".join(p["values"])]
+            for p in params]
+    console.print(_table(f"design space {space.name} ({space.technology})",
+                         ["parameter", "level", "unit", "count", "values"], rows,
+                         left=(0, 1, 2, 4)))
+    console.print(f"size: {space.size:,} designs")
+    console.print("levels: " + "; ".join(f"{lv}: {', '.join(ps) or '-'}"
+                                         for lv, ps in levels.items()))
+    for k, v in space.fixed.items():
+        console.print(f"fixed: {k} = {_num(v)}")
+
+
+# ---- evaluate ---------------------------------------------------------------------------
+def parse_design(text: str) -> Designs:
+    """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise DesignError("--design is empty: give a key A_... or name=value pairs")
+    values: dict[str, float] = {}
+    if parts[0].startswith("A_"):
+        values.update(_parse_key(parts.pop(0)))
+    for part in parts:
+        name, sep, raw = (s.strip() for s in part.partition("="))
+        if not sep:
+            raise DesignError(f"--design: {part!r} is neither a design key A_... nor a "
+                              "name=value pair (e.g. rows_per_array=512)")
+        if name not in PARAMETERS:
+            close = difflib.get_close_matches(name, list(PARAMETERS), n=2)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            raise DesignError(f"unknown parameter {name!r}{hint}; known: {', '.join(PARAMETERS)}")
+        try:
+            values[name] = float(raw)
+        except ValueError:
+            raise DesignError(f"--design: {name} = {raw!r} is not a number") from None
+    return as_designs(values)
+
+
+def space_note(design: Designs, tech: str) -> str | None:
+    """Why the design lies outside the technology's default search space, if it does."""
+    if tech not in SPACES:
+        return None
+    space, row = get_space(tech), design.row(0)
+    for name, value in space.fixed.items():
+        if row[name] != value:
+            return f"{name} = {_num(row[name])}, but the {space.name} space fixes it to {value}"
+    try:
+        space.encode(row)
+    except DesignError as exc:
+        return str(exc)
+    return None
+
+
+def _workload_doc(m: Metrics, per_layer: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "macs": m.macs,
+        "totals": m.totals(0),
+        "energy_breakdown_j": {k: v[0] for k, v in m.energy_breakdown_j.items()},
+        "area_breakdown_mm2": {k: v[0] for k, v in m.area_breakdown_mm2.items()},
+    }
+    if per_layer and m.layer_energy_j is not None and m.layer_latency_s is not None:
+        doc["layers"] = [
+            {"index": i, "name": n, "energy_j": m.layer_energy_j[0, i],
+             "latency_s": m.layer_latency_s[0, i]} for i, n in enumerate(m.layer_names)
+        ]
+    return doc
+
+
+TOTAL_HEADERS = {"energy_j": "energy (J)", "latency_s": "latency (s)", "area_mm2": "area (mm2)",
+                 "edap_j_s_mm2": "EDAP (J*s*mm2)", "tops_per_w": "TOPS/W",
+                 "tops_per_mm2": "TOPS/mm2", "utilization": "utilisation",
+                 "feasible": "feasible", "reason": "reason"}
+
+
+def _print_evaluation(doc: dict[str, Any], tech: str, per_layer: bool) -> None:
+    console = _console()
+    design, wls = doc["design"], doc["workloads"]
+    rows = [[k, v, PARAMETERS[k].unit, PARAMETERS[k].level]
+            for k, v in design["parameters"].items()]
+    console.print(_table(f"design {design['key']} on {tech}",
+                         ["parameter", "value", "unit", "level"], rows, left=(0, 2, 3)))
+    totals = [[name, *(w["totals"][k] for k in TOTAL_HEADERS)] for name, w in wls.items()]
+    console.print(_table(f"totals per inference on {tech}",
+                         ["workload", *TOTAL_HEADERS.values()], totals, left=(0, 9)))
+    for key, title, unit in (("energy_breakdown_j", "energy by component", "J"),
+                             ("area_breakdown_mm2", "area by component", "mm2")):
+        parts = [w[key] for w in wls.values()]
+        cols = list(wls)
+        if key == "area_breakdown_mm2" and all(p == parts[0] for p in parts):
+            parts, cols = parts[:1], ["chip"]  # area does not depend on the workload
+        rows = [[comp, *(p[comp] for p in parts)] for comp in parts[0]]
+        rows.append(["total", *(sum(p.values()) for p in parts)])
+        console.print(_table(f"{title} ({unit})", ["component", *(f"{c} ({unit})" for c in cols)],
+                             rows))
+    if per_layer:
+        for name, w in wls.items():
+            total = sum(r["energy_j"] for r in w["layers"]) or 1.0
+            rows = [[r["index"], r["name"], r["energy_j"], r["latency_s"],
+                     f"{100 * r['energy_j'] / total:.1f}"] for r in w["layers"]]
+            console.print(_table(f"{name} per layer", ["#", "layer", "energy (J)", "latency (s)",
+                                                        "energy share (%)"], rows, left=(1,)))
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    tech: Annotated[str, typer.Option("--tech", help="rram, sram, or a technology .yaml file.")]
+    = "rram",
+    workload: Annotated[list[str] | None, typer.Option(
+        "--workload", "-w", help="Zoo name, layer-table .csv or file.csv:net; repeatable. "
+        f"Default: {', '.join(FOUR_NETWORKS)}.")] = None,
+    design: Annotated[str, typer.Option(
+        "--design", "-d", help="A design key (A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>"
+        "_<arrays>_<glb>) and/or name=value pairs, comma-separated; unset parameters take "
+        "their defaults.")] = DEFAULT_DESIGN,
+    as_json: JsonOpt = False,
+    per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
+) -> None:
+    """Energy, latency, area (and their breakdowns) of one design on each workload."""
+    technology = load_technology(tech)
+    designs = parse_design(design)
+    metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
+                            per_layer=per_layer)
+    doc = {
+        "technology": technology.name,
+        "design": {"key": designs.keys()[0], "parameters": designs.row(0),
+                   "note": space_note(designs, technology.name)},
+        "workloads": {name: _workload_doc(m, per_layer) for name, m in metrics.items()},
+    }
+    if doc["design"]["note"]:
+        typer.echo(f"note: outside the {technology.name} search space: {doc['design']['note']}",
+                   err=True)
+    if as_json:
+        _echo_json(doc)
+    else:
+        _print_evaluation(doc, technology.name, per_layer)
