@@ -9,7 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import imcopt
-from imcopt.cli import DEFAULT_DESIGN, app
+from imcopt.cli import DEFAULT_DESIGNS, app
+
+DEFAULT_DESIGN = DEFAULT_DESIGNS["rram"]
 from imcopt.workloads import FOUR_NETWORKS, names
 
 runner = CliRunner()
@@ -99,7 +101,7 @@ def test_evaluate_no_options_runs_the_default_job():
 def test_evaluate_json_resnet18(tech):
     doc = run_json("evaluate", "--tech", tech, "--workload", "resnet18")
     assert doc["technology"] == tech
-    assert doc["design"]["key"] == DEFAULT_DESIGN
+    assert doc["design"]["key"] == DEFAULT_DESIGNS[tech]
     assert list(doc["workloads"]) == ["resnet18"]
     w = doc["workloads"]["resnet18"]
     for key in ("energy_j", "latency_s", "area_mm2", "edap_j_s_mm2", "tops_per_w"):
@@ -109,7 +111,7 @@ def test_evaluate_json_resnet18(tech):
     assert sum(w["area_breakdown_mm2"].values()) == pytest.approx(w["totals"]["area_mm2"])
     assert "layers" not in w
     # the Python API gives the same numbers
-    m = imcopt.evaluate(DEFAULT_DESIGN, "resnet18", tech)
+    m = imcopt.evaluate(DEFAULT_DESIGNS[tech], "resnet18", tech)
     assert w["totals"]["energy_j"] == pytest.approx(float(m.energy_j[0]))
 
 
@@ -146,9 +148,12 @@ def test_evaluate_infeasible_design_reports_cells():
 
 
 def test_design_outside_space_gives_a_note_on_stderr():
-    result = run("evaluate", "--tech", "sram", "-w", "resnet18", "--json")
+    result = run("evaluate", "--tech", "sram", "-w", "resnet18", "--json", "-d", DEFAULT_DESIGN)
     assert "bits_per_cell" in result.stderr
-    json.loads(result.stdout)  # stdout stays pure JSON
+    doc = json.loads(result.stdout)  # stdout stays pure JSON
+    # an SRAM cell holds one bit: the model says so rather than pricing 8-bit cells
+    totals = doc["workloads"]["resnet18"]["totals"]
+    assert totals["feasible"] is False and "at most 1 bit" in totals["reason"]
 
 
 @pytest.mark.parametrize(

@@ -89,8 +89,10 @@ def test_rram_too_small_for_vgg16_is_infeasible_with_reason():
     assert m.reason[1] == ""
     # SRAM streams its weights from DRAM: the same small chip is slow but feasible
     s = evaluate(d, get("vgg16"), load_technology("sram"))
-    assert s.feasible.all()
+    assert s.feasible[0]
     assert s.energy_breakdown_j["dram"][0] > 0
+    # ...but an SRAM cell holds one bit, never eight
+    assert not s.feasible[1] and "at most 1 bit" in s.reason[1]
 
 
 @pytest.mark.parametrize("tech", TECHS)

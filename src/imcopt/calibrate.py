@@ -27,7 +27,7 @@ from .workloads import Workload, load_layer_table
 
 #: constants fitted in log space (scale factors); the rest of the table stays as it is
 LOG_CONSTANTS = (
-    "cell_read_energy_j", "row_drive_energy_j", "wordline_energy_per_col_j",
+    "cell_read_energy_j", "cell_access_energy_j", "row_drive_energy_j", "wordline_energy_per_col_j",
     "column_drive_energy_j", "bitline_energy_per_row_j", "adc_energy_per_step_j",
     "shift_add_energy_j", "tile_buffer_energy_per_bit_j", "glb_energy_per_bit_j",
     "router_energy_per_bit_j", "wire_energy_per_bit_mm_j", "dram_energy_per_bit_j",

@@ -28,8 +28,9 @@ from .hardware import parse_key as _parse_key
 from .model import Metrics
 from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
 
-#: the published study's best RRAM design for the mean over its four networks
-DEFAULT_DESIGN = "A_0.6_8_1e-09_512_32_8_64_32_4096"
+#: the published study's best designs for the mean over its four networks (ela_mean)
+DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
+                   "sram": "A_0.55_1_1e-09_256_128_1_32_8_4096"}
 USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
 
 
@@ -297,13 +298,14 @@ def evaluate_cmd(
     design: Annotated[str, typer.Option(
         "--design", "-d", help="A design key (A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>"
         "_<arrays>_<glb>) and/or name=value pairs, comma-separated; unset parameters take "
-        "their defaults.")] = DEFAULT_DESIGN,
+        "their defaults. Default: the study's best design for the technology "
+        f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = "",
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
     technology = load_technology(tech)
-    designs = parse_design(design)
+    designs = parse_design(design or DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"]))
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
                             per_layer=per_layer)
     doc = {

@@ -21,7 +21,7 @@ import numpy as np
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
-from .mapping import ceil_div, map_layers
+from .mapping import ceil_div, map_layers, slice_activity
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -155,7 +155,11 @@ def evaluate(
     feasible = cat("feasible")
     required, available = cat("required"), cat("available")
     reason = np.full(n, "", dtype=object)
-    for i in np.flatnonzero(~feasible):
+    too_many_bits = designs["bits_per_cell"] > tech.c["max_bits_per_cell"]
+    for i in np.flatnonzero(too_many_bits):
+        reason[i] = (f"{tech.name} cells hold at most {tech.c['max_bits_per_cell']:.0f} bit(s); "
+                     f"bits_per_cell = {designs['bits_per_cell'][i]:.0f}")
+    for i in np.flatnonzero(~feasible & ~too_many_bits):
         reason[i] = (f"weights need {int(required[i])} arrays of {designs['rows_per_array'][i]:.0f}"
                      f"x{designs['cols_per_array'][i]:.0f} cells, the chip has {int(available[i])}")
     return Metrics(
@@ -266,11 +270,14 @@ def _evaluate_block(
                  * vscale ** c["adc_voltage_exponent"])
         e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
         e_row = (c["row_drive_energy_j"] + c["wordline_energy_per_col_j"] * cols) * v2
-        # a weight split over cells fills its top cell only partly; current (and so energy)
-        # follows the stored value, hence weight_bits / bits_per_cell, not ceil()
-        cell_equivalents = macs * slices_in * r["weight_bits"] / col["bits_per_cell"]
+        # every cell read costs a fixed access energy plus a part that follows the stored
+        # level (read current); weights are data, so the level is an expectation
+        activity = slice_activity(r["weight_bits"], col["bits_per_cell"],
+                                  c["weight_std_fraction"])
+        cell_reads = macs * slices_in
         part = {
-            "cell_array": cell_equivalents * c["cell_read_energy_j"]
+            "cell_array": cell_reads * (c["cell_access_energy_j"] * mp.slices
+                                        + c["cell_read_energy_j"] * activity)
             * vscale ** c["cell_voltage_exponent"],
             "dac_row_drivers": row_drives * e_row,
             "adc": conversions * e_conv,
@@ -283,7 +290,8 @@ def _evaluate_block(
         for k, v in part.items():
             energy[k][:, w_idx] = v
         compute = mp.serial_steps * slices_in * c["cycles_per_input_slice"]
-        write_cycles = mp.chunks * ceil_div(
+        # one row per array per cycle (CiMLoop charges no time for loading weights)
+        write_cycles = 0.0 if cimloop else mp.chunks * ceil_div(
             np.minimum(written_cells, arrays * rows * cols), cols * arrays)
         cycles[:, w_idx] = (np.maximum(compute, movement_cycles(glb_bits, dram_bits))
                             + write_cycles + c["layer_overhead_cycles"])
@@ -315,6 +323,7 @@ def _evaluate_block(
     layer_energy = sum(energy.values())
     feasible = (required <= arrays)[:, 0] if tech.weight_residency == "resident" else np.ones(
         n, dtype=bool)
+    feasible &= designs["bits_per_cell"] <= c["max_bits_per_cell"]
     return {
         "energy": layer_energy.sum(axis=1),
         "latency": layer_latency.sum(axis=1),

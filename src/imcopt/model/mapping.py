@@ -12,6 +12,7 @@ concurrently on different input vectors (output positions).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,3 +84,35 @@ def map_layers(
     serial_steps = np.ceil(steps / copies) * chunks
     return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
                    serial_steps), required
+
+
+def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
+                   weight_std_fraction: float) -> np.ndarray:
+    """Mean stored level, as a fraction of full scale, summed over a weight's cell slices.
+
+    Weights follow a zero-centred normal distribution (std = `weight_std_fraction` of the
+    signed half range), quantised to `weight_bits` and offset-encoded to unsigned (as the
+    study's CiMLoop runs did); each cell holds `bits_per_cell` bits, low bits first. A cell's
+    read current, and so its energy, follows its stored level, so a weight's cell energy is
+    proportional to this sum. Broadcasts like its arguments.
+    """
+    wb = np.asarray(weight_bits, dtype=np.int64)
+    b = np.asarray(bits_per_cell, dtype=np.int64)
+    uw, ub = np.unique(wb), np.unique(b)
+    table = np.array([[_slice_activity(int(c), int(w), float(weight_std_fraction))
+                       for w in uw] for c in ub])
+    return table[np.searchsorted(ub, b), np.searchsorted(uw, wb)]
+
+
+@functools.cache
+def _slice_activity(bits_per_cell: int, weight_bits: int, std_fraction: float) -> float:
+    half = 2 ** (weight_bits - 1)
+    values = np.arange(-half, half)
+    p = np.exp(-0.5 * (values / max(std_fraction * half, 1e-9)) ** 2)
+    p /= p.sum()
+    unsigned = values + half
+    levels = 2**bits_per_cell - 1
+    total = 0.0
+    for s in range(-(-weight_bits // bits_per_cell)):
+        total += float((p * ((unsigned >> (s * bits_per_cell)) & levels)).sum()) / levels
+    return total
