@@ -321,3 +321,7 @@ def evaluate_cmd(
         _echo_json(doc)
     else:
         _print_evaluation(doc, technology.name, per_layer)
+
+
+# commands that live in their own modules register themselves on `app`
+from . import cli_fidelity  # noqa: E402, F401
