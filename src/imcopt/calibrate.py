@@ -38,9 +38,13 @@ LOG_CONSTANTS = (
 )
 #: constants fitted in linear space, with bounds
 LINEAR_CONSTANTS = {
-    "cell_voltage_exponent": (-1.0, 3.0),
-    "adc_voltage_exponent": (-1.0, 3.0),
+    # dynamic energy cannot fall as the supply rises: exponents >= 0
+    "cell_voltage_exponent": (0.0, 3.0),
+    "adc_voltage_exponent": (0.0, 3.0),
     "glb_energy_capacity_exponent": (0.0, 1.5),
+    # below the lowest supply of any space (0.45 V), so drivers always work
+    "driver_threshold_voltage_v": (0.0, 0.44),
+    "driver_sizing_exponent": (0.0, 4.0),
 }
 METRIC_WEIGHTS = {"energy_j": 1.0, "latency_s": 1.0, "area_mm2": 1.0}
 

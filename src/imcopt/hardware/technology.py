@@ -25,7 +25,8 @@ MATMUL_POLICIES = ("digital", "exclude")
 #: supply's slower logic limit the cycle, leakage counts. cimloop: the published study's
 #: CiMLoop set-up (each layer replicated over the whole chip, no GLB/NoC/DRAM bandwidth
 #: bound, activations that overflow the GLB parked for free, attention matmuls mapped like
-#: weights, clock independent of voltage, power-gated) for calibrating against its numbers.
+#: weights, one group of a depthwise conv per array, clock independent of voltage,
+#: power-gated) for calibrating against its numbers.
 ASSUMPTIONS = ("physical", "cimloop")
 
 

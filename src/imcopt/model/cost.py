@@ -102,7 +102,7 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
         digital = 0.0
     return {
         "cell_array": arrays * rows * cols * c["cell_area_f2"] * feature_m**2 * 1e6,
-        "dac_row_drivers": arrays * rows * c["row_driver_area_mm2"],
+        "dac_row_drivers": arrays * rows * c["row_driver_area_mm2"] * driver_sizing(d, tech),
         "adc_column_periphery": arrays * cols
         * (c["column_periphery_area_mm2"] + adc_mm2 / c["cols_per_adc"]),
         "array_periphery": arrays * c["array_periphery_area_mm2"],
@@ -113,6 +113,16 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
         "global_buffer": d["glb_depth_words"] * GLB_WORD_BITS * c["glb_area_per_bit_mm2"],
         "chip_periphery": np.full(d.n, c["chip_periphery_area_mm2"]),
     }
+
+
+def driver_sizing(d: Designs, tech: Technology) -> np.ndarray:
+    """How much wider (and so larger and more capacitive) a row driver must be at supply V to
+    drive its wordline in the same time as at the nominal voltage: drive current per width
+    grows as (V - Vt)^x, so width ~ ((Vnom - Vt) / (V - Vt))^x."""
+    c = tech.c
+    vt = c["driver_threshold_voltage_v"]
+    return ((c["nominal_voltage_v"] - vt) / np.maximum(d["voltage_v"] - vt, 5e-3)) ** c[
+        "driver_sizing_exponent"]
 
 
 def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
@@ -155,13 +165,17 @@ def evaluate(
     feasible = cat("feasible")
     required, available = cat("required"), cat("available")
     reason = np.full(n, "", dtype=object)
-    too_many_bits = designs["bits_per_cell"] > tech.c["max_bits_per_cell"]
-    for i in np.flatnonzero(too_many_bits):
-        reason[i] = (f"{tech.name} cells hold at most {tech.c['max_bits_per_cell']:.0f} bit(s); "
-                     f"bits_per_cell = {designs['bits_per_cell'][i]:.0f}")
-    for i in np.flatnonzero(~feasible & ~too_many_bits):
-        reason[i] = (f"weights need {int(required[i])} arrays of {designs['rows_per_array'][i]:.0f}"
-                     f"x{designs['cols_per_array'][i]:.0f} cells, the chip has {int(available[i])}")
+    bits, rows, cols = (designs[k].astype(np.int64).tolist()
+                        for k in ("bits_per_cell", "rows_per_array", "cols_per_array"))
+    max_bits = int(tech.c["max_bits_per_cell"])
+    too_many_bits = designs["bits_per_cell"] > max_bits
+    for i in np.flatnonzero(too_many_bits).tolist():
+        reason[i] = (f"{tech.name} cells hold at most {max_bits} bit(s); "
+                     f"bits_per_cell = {bits[i]}")
+    needed, have = required.astype(np.int64).tolist(), available.astype(np.int64).tolist()
+    for i in np.flatnonzero(~feasible & ~too_many_bits).tolist():
+        reason[i] = (f"weights need {needed[i]} arrays of {rows[i]}x{cols[i]} cells, "
+                     f"the chip has {have[i]}")
     return Metrics(
         workload=workload.name,
         technology=tech.name,
@@ -250,7 +264,7 @@ def _evaluate_block(
         mp, required = map_layers(
             rows=rows, cols=cols, arrays=arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
             K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
-            replicate_whole_chip=cimloop,
+            replicate_whole_chip=cimloop, pack_groups=not cimloop,
         )
         slices_in = ceil_div(r["input_bits"], c["dac_bits"])
         macs = r["G"] * K * r["M"] * steps
@@ -269,7 +283,8 @@ def _evaluate_block(
                  * (1 + c["adc_energy_bit_slope"] * adc_bits)
                  * vscale ** c["adc_voltage_exponent"])
         e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
-        e_row = (c["row_drive_energy_j"] + c["wordline_energy_per_col_j"] * cols) * v2
+        e_row = (c["row_drive_energy_j"] * driver_sizing(designs, tech)[:, None]
+                 + c["wordline_energy_per_col_j"] * cols) * v2
         # every cell read costs a fixed access energy plus a part that follows the stored
         # level (read current); weights are data, so the level is an expectation
         activity = slice_activity(r["weight_bits"], col["bits_per_cell"],

@@ -49,6 +49,7 @@ def map_layers(
     weight_bits: np.ndarray,
     resident: bool,
     replicate_whole_chip: bool,
+    pack_groups: bool = True,
 ) -> tuple[Mapping, np.ndarray]:
     """Map every weight layer of a workload onto every design.
 
@@ -57,18 +58,23 @@ def map_layers(
     replicate_whole_chip: every layer may replicate over all arrays of the chip, as if the
       other layers' weights took no room (CiMLoop evaluates layers one at a time this way);
       otherwise a resident design replicates only into the arrays the weights leave free.
+    pack_groups: several small groups share an array block-diagonally; otherwise every
+      group takes arrays of its own (as CiMLoop maps depthwise convolutions).
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
     slices = ceil_div(weight_bits, bits_per_cell)
     wcols = M * slices
     row_tiles = ceil_div(K, rows)
     col_tiles = ceil_div(wcols, cols)
-    fits_one = (row_tiles == 1) & (col_tiles == 1)
+    tiles = row_tiles * col_tiles
+    fits_one = tiles == 1
     groups_per_array = np.where(
         fits_one, np.maximum(np.minimum(rows // K, cols // wcols), 1.0), 1.0)
-    arrays_per_copy = ceil_div(G, groups_per_array) * row_tiles * col_tiles
+    packed = ceil_div(G, groups_per_array) * tiles
+    # capacity always counts packed groups: that is how the weights can be stored
+    required = packed.sum(axis=1, keepdims=True)
+    arrays_per_copy = packed if pack_groups else G * tiles
     weight_cells = G * K * wcols
-    required = arrays_per_copy.sum(axis=1, keepdims=True)
 
     if resident and not replicate_whole_chip:
         # the arrays left free hold replicas; minimising sum(steps / copies) subject to
