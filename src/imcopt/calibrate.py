@@ -3,7 +3,9 @@
 The model stays the same analytical model: calibration only changes the values in the
 technology's constants table (energies per event, areas per component, delays, voltage and
 capacity exponents). It minimises the squared log10 error of energy, latency and area over
-the training designs, with the reference's own assumptions (`assumptions="cimloop"`), and
+the training designs (each workload and metric scaled by its own spread of log values, so
+that the fit keeps every workload's ordering), with the reference's own assumptions
+(`assumptions="cimloop"`), and
 reports fit and held-out agreement. Held-out designs are chosen by a hash of their key, so
 the split is the same on every machine and independent of row order.
 """
@@ -129,12 +131,17 @@ def calibrate_technology(
         values.update({k: x[len(names_log) + i] for i, k in enumerate(names_lin)})
         return base.with_constants(**values)
 
+    # each (workload, metric) counts in units of its own spread of log10 values: a workload
+    # whose designs differ by 5 % gets as much say in the ranking as one spanning decades
+    spread = {m: np.concatenate([np.full(len(g.keys), max(np.std(np.log10(g.ref[m])), 1e-3))
+                                 for g in train_groups]) for m in METRIC_WEIGHTS}
+
     def residuals(x: np.ndarray) -> np.ndarray:
         rows = _model_rows(tech_at(x), train_groups)
         res = []
         for metric, weight in METRIC_WEIGHTS.items():
-            r = np.log10(rows[f"model_{metric}"] / rows[f"ref_{metric}"])
-            res.append(weight * np.nan_to_num(r, nan=10.0, posinf=10.0, neginf=-10.0))
+            r = np.log10(rows[f"model_{metric}"] / rows[f"ref_{metric}"]) / spread[metric]
+            res.append(weight * np.nan_to_num(r, nan=1e3, posinf=1e3, neginf=-1e3))
         return np.concatenate(res) / np.sqrt(len(rows))
 
     initial = float(np.sum(residuals(x0) ** 2))
@@ -156,7 +163,8 @@ def calibrate_technology(
         "held_out_fraction": held_out_fraction,
         "fit_rows": int((~held).sum()),
         "held_out_rows": int(held.sum()),
-        "objective": "sum of squared log10 errors of energy, latency, area",
+        "objective": "sum of squared log10 errors of energy, latency, area, each divided by "
+                     "the workload's spread of log10 reference values",
         "initial_cost": round(initial, 6),
         "final_cost": round(final, 6),
         "fitted_constants": names_log + names_lin,
