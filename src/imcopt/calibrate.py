@@ -43,6 +43,7 @@ LINEAR_CONSTANTS = {
     # dynamic energy cannot fall as the supply rises: exponents >= 0
     "cell_voltage_exponent": (0.0, 3.0),
     "adc_voltage_exponent": (0.0, 3.0),
+    "write_voltage_exponent": (0.0, 3.0),
     "glb_energy_capacity_exponent": (0.0, 1.5),
     # below the lowest supply of any space (0.45 V), so drivers always work
     "driver_threshold_voltage_v": (0.0, 0.44),

@@ -299,7 +299,8 @@ def _evaluate_block(
             "shift_add": conversions * c["shift_add_energy_j"] * v2,
             "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2,
             "dram": dram_bits * c["dram_energy_per_bit_j"],
-            "weight_writes": written_cells * c["cell_write_energy_j"],
+            "weight_writes": written_cells * c["cell_write_energy_j"]
+            * vscale ** c["write_voltage_exponent"],
             **moved,
         }
         for k, v in part.items():
