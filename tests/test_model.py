@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from imcopt.hardware import Designs, designs_from_keys, get_space, load_technology
 from imcopt.model import ENERGY_COMPONENTS, evaluate
-from imcopt.workloads import get
+from imcopt.workloads import Workload, get
 
 WORKLOADS = ("alexnet", "mobilenet_v3", "resnet18", "gpt2_medium")
 TECHS = ("rram", "sram")
@@ -59,11 +59,12 @@ def test_mapping_executes_every_mac(seed, tech, workload):
 def test_energy_rises_with_adc_conversions(seed, tech):
     wl, t = get("resnet18"), load_technology(tech)
     d = random_designs(tech, seed, 32)
-    # halving the rows per array doubles the row tiles and so the conversions
-    big = with_changed(d, rows_per_array=256)
-    small = with_changed(d, rows_per_array=32)
-    m_big, m_small = evaluate(big, wl, t), evaluate(small, wl, t)
-    assert np.all(m_small.energy_breakdown_j["adc"] > m_big.energy_breakdown_j["adc"])
+    # twice the weight bits: twice the column slices, so twice the conversions, at the same
+    # energy per conversion
+    wide = Workload("wide", tuple(layer.replace(weight_bits=16) for layer in wl.layers))
+    m8, m16 = evaluate(d, wl, t), evaluate(d, wide, t)
+    assert np.all(m16.energy_breakdown_j["adc"] > m8.energy_breakdown_j["adc"])
+    assert np.all(m16.energy_j > m8.energy_j)
     # a finer ADC costs more energy per conversion, with nothing else changed
     lo, hi = evaluate(with_changed(d, adc_bits=4), wl, t), evaluate(with_changed(d, adc_bits=8),
                                                                   wl, t)

@@ -1,9 +1,11 @@
 """imcopt: design in-memory-computing accelerators that serve many networks at once."""
 
 from .api import evaluate, evaluate_many
+from .calibration import calibrate
 from .hardware import Designs, DesignSpace, get_space, load_technology
+from .validation import validate
 from .workloads import Layer, Workload
 
 __version__ = "0.1.0"
-__all__ = ["DesignSpace", "Designs", "Layer", "Workload", "__version__", "evaluate",
-           "evaluate_many", "get_space", "load_technology"]
+__all__ = ["DesignSpace", "Designs", "Layer", "Workload", "__version__", "calibrate", "evaluate",
+           "evaluate_many", "get_space", "load_technology", "validate"]

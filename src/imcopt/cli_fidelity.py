@@ -1,7 +1,7 @@
 """`imcopt validate` and `imcopt calibrate`: the model against recorded simulator numbers.
 
-Registered on the main app by `imcopt.cli`; Python twins: `imcopt.validate.validate` and
-`imcopt.calibrate.calibrate`.
+Registered on the main app by `imcopt.cli`; Python twins: `imcopt.validation.validate` and
+`imcopt.calibration.calibrate`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def validate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Rank correlation, log error and top-10 overlap of the model vs a reference file."""
-    from .validate import validate, write_outputs
+    from .validation import validate, write_outputs
 
     if assumptions not in ASSUMPTIONS:
         raise ValueError(f"--assumptions {assumptions!r} is not one of {', '.join(ASSUMPTIONS)}")
@@ -89,7 +89,7 @@ def calibrate_cmd(
         "constant).")] = 40,
 ) -> None:
     """Fit each technology's named constants to a reference file; report fit and held-out."""
-    from .calibrate import calibrate
+    from .calibration import calibrate
 
     if not 0.0 <= held_out < 1.0:
         raise ValueError(f"--held-out {held_out} must be in [0, 1)")

@@ -277,7 +277,7 @@ def _evaluate_block(
         glb_bits, spill_bits, moved = data_movement(r, 0.0, mp.chunks)
         streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"]
         dram_bits = streamed_bits + spill_bits
-        written_cells = 0.0 if resident else mp.weight_cells * mp.copies
+        written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
         adc_bits = col["adc_bits"]
         e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
                  * (1 + c["adc_energy_bit_slope"] * adc_bits)

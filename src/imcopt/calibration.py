@@ -24,7 +24,7 @@ from scipy.optimize import least_squares
 
 from .hardware import Technology, designs_from_keys, load_technology, save_technology
 from .model import evaluate
-from .validate import METRICS, read_reference, resolve_workload, summarise
+from .validation import METRICS, read_reference, resolve_workload, summarise
 from .workloads import Workload, load_layer_table
 
 #: constants fitted in log space (scale factors); the rest of the table stays as it is
@@ -50,6 +50,7 @@ LINEAR_CONSTANTS = {
     "driver_sizing_exponent": (0.0, 4.0),
 }
 METRIC_WEIGHTS = {"energy_j": 1.0, "latency_s": 1.0, "area_mm2": 1.0}
+LEVEL_WEIGHT = 0.3  # weight of a workload's mean log error against its per-design shape
 
 
 def is_held_out(key: str, fraction: float) -> bool:
@@ -132,17 +133,24 @@ def calibrate_technology(
         values.update({k: x[len(names_log) + i] for i, k in enumerate(names_lin)})
         return base.with_constants(**values)
 
-    # each (workload, metric) counts in units of its own spread of log10 values: a workload
-    # whose designs differ by 5 % gets as much say in the ranking as one spanning decades
+    # Each (workload, metric) counts in units of its own spread of log10 values, so that a
+    # workload whose designs differ by 5 % gets as much say as one spanning decades; and the
+    # shape (log error minus its workload mean) weighs more than the level, because designs
+    # are chosen by how they compare, not by absolute numbers.
     spread = {m: np.concatenate([np.full(len(g.keys), max(np.std(np.log10(g.ref[m])), 1e-3))
                                  for g in train_groups]) for m in METRIC_WEIGHTS}
+    group_of = np.concatenate([np.full(len(g.keys), i) for i, g in enumerate(train_groups)])
+    group_size = np.bincount(group_of)
 
     def residuals(x: np.ndarray) -> np.ndarray:
         rows = _model_rows(tech_at(x), train_groups)
         res = []
         for metric, weight in METRIC_WEIGHTS.items():
-            r = np.log10(rows[f"model_{metric}"] / rows[f"ref_{metric}"]) / spread[metric]
-            res.append(weight * np.nan_to_num(r, nan=1e3, posinf=1e3, neginf=-1e3))
+            r = np.log10(rows[f"model_{metric}"].to_numpy() / rows[f"ref_{metric}"].to_numpy())
+            r = np.nan_to_num(r, nan=10.0, posinf=10.0, neginf=-10.0) / spread[metric]
+            level = (np.bincount(group_of, weights=r) / group_size)[group_of]
+            res.append(weight * (r - level))
+            res.append(weight * LEVEL_WEIGHT * level)
         return np.concatenate(res) / np.sqrt(len(rows))
 
     initial = float(np.sum(residuals(x0) ** 2))
@@ -164,8 +172,9 @@ def calibrate_technology(
         "held_out_fraction": held_out_fraction,
         "fit_rows": int((~held).sum()),
         "held_out_rows": int(held.sum()),
-        "objective": "sum of squared log10 errors of energy, latency, area, each divided by "
-                     "the workload's spread of log10 reference values",
+        "objective": "squared log10 errors of energy, latency, area, each divided by the "
+                     "workload's spread of log10 reference values; per-workload mean error "
+                     f"weighted {LEVEL_WEIGHT}",
         "initial_cost": round(initial, 6),
         "final_cost": round(final, 6),
         "fitted_constants": names_log + names_lin,
