@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 import imcopt
 from imcopt.cli import DEFAULT_DESIGNS, app
+from imcopt.workloads import FOUR_NETWORKS, names
 
 DEFAULT_DESIGN = DEFAULT_DESIGNS["rram"]
-from imcopt.workloads import FOUR_NETWORKS, names
 
 runner = CliRunner()
 
