@@ -51,6 +51,7 @@ LINEAR_CONSTANTS = {
 }
 METRIC_WEIGHTS = {"energy_j": 1.0, "latency_s": 1.0, "area_mm2": 1.0}
 LEVEL_WEIGHT = 0.3  # weight of a workload's mean log error against its per-design shape
+PRIOR_WEIGHT = 0.01  # pull of the sourced starting values, per decade
 
 
 def is_held_out(key: str, fraction: float) -> bool:
@@ -153,14 +154,35 @@ def calibrate_technology(
             res.append(weight * LEVEL_WEIGHT * level)
         return np.concatenate(res) / np.sqrt(len(rows))
 
-    initial = float(np.sum(residuals(x0) ** 2))
+    x0 = np.clip(x0, lo, hi)
+    r0 = residuals(x0)
+    initial = float(np.sum(r0**2))
+    # constants the data cannot see (e.g. DRAM energy for a chip that never uses DRAM under
+    # these assumptions) keep their sourced values instead of drifting
+    free = np.zeros(len(x0), dtype=bool)
+    for i in range(len(x0)):
+        x = x0.copy()
+        x[i] = x[i] + (0.05 if x[i] + 0.05 <= hi[i] else -0.05)
+        free[i] = np.max(np.abs(residuals(x) - r0)) > 1e-6
+    frozen = [n for n, f in zip(names_log + names_lin, free, strict=True) if not f]
+
+    def objective(z: np.ndarray) -> np.ndarray:
+        x = x0.copy()
+        x[free] = z
+        # a weak prior towards the sourced values: a constant moves only as far as the
+        # data asks (PRIOR_WEIGHT per decade, per unit of a linear constant)
+        return np.concatenate([residuals(x), PRIOR_WEIGHT * (z - x0[free])])
+
     if progress:
-        progress(f"{base.name}: fitting {len(x0)} constants on "
-                 f"{sum(len(g.keys) for g in train_groups)} rows (initial cost {initial:.4f})")
-    fit = least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), x_scale=1.0,
+        progress(f"{base.name}: fitting {int(free.sum())} constants on "
+                 f"{sum(len(g.keys) for g in train_groups)} rows (initial cost {initial:.4f}); "
+                 f"not seen by the data, kept: {', '.join(frozen) or 'none'}")
+    fit = least_squares(objective, x0[free], bounds=(lo[free], hi[free]), x_scale=1.0,
                         max_nfev=max_evaluations, diff_step=1e-3)
-    tech = tech_at(fit.x)
-    final = float(np.sum(fit.fun**2))
+    x_best = x0.copy()
+    x_best[free] = fit.x
+    tech = tech_at(x_best)
+    final = float(np.sum(residuals(x_best) ** 2))
     if progress:
         progress(f"{base.name}: cost {initial:.4f} -> {final:.4f} after {fit.nfev} evaluations")
     calibration = {
@@ -177,7 +199,8 @@ def calibrate_technology(
                      f"weighted {LEVEL_WEIGHT}",
         "initial_cost": round(initial, 6),
         "final_cost": round(final, 6),
-        "fitted_constants": names_log + names_lin,
+        "fitted_constants": [n for n, f in zip(names_log + names_lin, free, strict=True) if f],
+        "not_identifiable_kept": frozen,
     }
     tech = Technology(tech.name, tech.description, tech.weight_residency, tech.matmul_policy,
                       tech.constants, calibration, tech.path, assumptions="physical")
