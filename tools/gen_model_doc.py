@@ -29,12 +29,26 @@ def constants_section() -> str:
                         f"{cal.get('held_out_rows')} held out" if cal.get("date") else "") + ".")
         lines.append("")
     names = list(techs[0].constants)
+    fitted = [set(t.calibration.get("fitted_constants", [])) for t in techs]
+    lines.append("Values marked * were fitted by `imcopt calibrate`; the others keep their "
+                 "source's value (the data cannot see them, or the source fixes them).")
+    lines.append("")
     lines.append("| constant | unit | rram | sram | meaning | source of the starting value |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
+
+    def cell(tech_index: int, name: str) -> str:
+        const = techs[tech_index].constants.get(name)
+        if const is None:
+            return ""
+        star = "*" if name in fitted[tech_index] else ""
+        return f"{const.value:.4g}{star}"
+
     for name in names:
         a, b = techs[0].constants[name], techs[1].constants.get(name)
-        lines.append(f"| `{name}` | {a.unit} | {a.value:.4g} | "
-                     f"{'' if b is None else f'{b.value:.4g}'} | {a.description} | {a.source} |")
+        sources = a.source if b is None or b.source == a.source else (
+            f"rram: {a.source}; sram: {b.source}")
+        lines.append(f"| `{name}` | {a.unit} | {cell(0, name)} | {cell(1, name)} | "
+                     f"{a.description} | {sources} |")
     lines.append(END)
     return "\n".join(lines) + "\n"
 

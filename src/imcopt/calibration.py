@@ -121,8 +121,11 @@ def calibrate_technology(
     train_groups = _groups(ref[~held], layers or {})
     test_groups = _groups(ref[held], layers or {})
 
-    names_log = [k for k in LOG_CONSTANTS if constants is None or k in constants]
-    names_lin = [k for k in LINEAR_CONSTANTS if constants is None or k in constants]
+    def wanted(k: str) -> bool:
+        return (constants is None or k in constants) and base.constants[k].fit
+
+    names_log = [k for k in LOG_CONSTANTS if wanted(k)]
+    names_lin = [k for k in LINEAR_CONSTANTS if wanted(k)]
     x0 = np.array([np.log10(base.c[k]) for k in names_log] + [base.c[k] for k in names_lin])
     lo = np.array([v - 4 for v in x0[: len(names_log)]]
                   + [LINEAR_CONSTANTS[k][0] for k in names_lin])

@@ -36,6 +36,7 @@ class Constant:
     unit: str
     source: str
     description: str = ""
+    fit: bool = True  # False: a calibration must keep the value (its source says why)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Technology:
         consts = dict(self.constants)
         for k, v in values.items():
             old = consts[k]
-            consts[k] = Constant(float(v), old.unit, old.source, old.description)
+            consts[k] = dataclasses.replace(old, value=float(v))
         return dataclasses.replace(self, constants=consts)
 
     def with_settings(self, **settings: str) -> Technology:
@@ -106,7 +107,7 @@ class Technology:
             "calibration": self.calibration,
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
-                    "description": v.description}
+                    "description": v.description, **({} if v.fit else {"fit": False})}
                 for k, v in self.constants.items()
             },
         }
@@ -145,7 +146,8 @@ def load_technology(name_or_path: str | Path) -> Technology:
         except (TypeError, ValueError):
             raise DesignError(f"{path}: constant {key!r} value is not a number") from None
         constants[key] = Constant(value, str(entry.get("unit", "")), str(entry.get("source", "")),
-                                  str(entry.get("description", "")))
+                                  str(entry.get("description", "")),
+                                  bool(entry.get("fit", True)))
     return Technology(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),

@@ -1,0 +1,301 @@
+"""Objectives: per-workload metrics of genome batches and their aggregation across workloads.
+
+`Evaluator` runs the cost model on every workload for a batch of index genomes (vectorised,
+with an in-memory cache keyed by genome so a design seen before costs nothing) and returns an
+`Evaluation`: energy and latency per design and workload, one area per design, feasibility
+(weight capacity on every workload, area limit) and a reason when infeasible.
+
+`aggregate` turns (N, W) energies and latencies and (N,) areas into one number per design:
+
+| name | formula |
+| --- | --- |
+| `max` | max_w E_w * max_w L_w * A (the study's "ela") |
+| `mean` | mean_w E_w * mean_w L_w * A (the study's "ela_mean") |
+| `geomean` | geometric mean over w of E_w * L_w * A |
+| `product` | A * prod_w E_w * prod_w L_w (the study's "ela_all") |
+| `worst_regret` | max_w EDAP_w / EDAP_w* (each workload's own optimum, must be given) |
+| `weighted` | sum_w weight_w * EDAP_w (weights normalised to sum 1), or of EDAP_w / EDAP_w* |
+|  | when optima are given |
+
+`Objective.fitness` gives +inf to every infeasible design: infeasible is never good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .hardware.space import Designs, DesignSpace
+from .hardware.technology import Technology
+from .model.cost import area_mm2, evaluate
+from .workloads.layer import Workload
+
+AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted")
+DEFAULT_AREA_LIMIT_MM2 = 800.0
+
+
+class ObjectiveError(ValueError):
+    """An objective or aggregation is set up wrongly; the message names the field."""
+
+
+def aggregate(
+    energy_j: np.ndarray,
+    latency_s: np.ndarray,
+    area: np.ndarray,
+    how: str = "max",
+    *,
+    weights: Sequence[float] | None = None,
+    optima: Sequence[float] | None = None,
+) -> np.ndarray:
+    """One score per design from (N, W) energies/latencies and (N,) areas; lower is better."""
+    e, lat = np.atleast_2d(energy_j), np.atleast_2d(latency_s)
+    a = np.asarray(area, dtype=np.float64).reshape(-1)
+    edap = e * lat * a[:, None]
+    if how == "max":
+        return e.max(axis=1) * lat.max(axis=1) * a
+    if how == "mean":
+        return e.mean(axis=1) * lat.mean(axis=1) * a
+    if how == "geomean":
+        with np.errstate(divide="ignore"):
+            return np.exp(np.log(edap).mean(axis=1))
+    if how == "product":
+        return a * np.prod(e, axis=1) * np.prod(lat, axis=1)
+    if how == "worst_regret":
+        if optima is None:
+            raise ObjectiveError("aggregation 'worst_regret' needs each workload's optimum "
+                                 "(optima=[...], one per workload)")
+        return (edap / _per_workload(optima, e.shape[1], "optima")).max(axis=1)
+    if how == "weighted":
+        w = (np.ones(e.shape[1]) if weights is None
+             else _per_workload(weights, e.shape[1], "weights"))
+        if np.any(w < 0) or w.sum() <= 0:
+            raise ObjectiveError("weights must be >= 0 and not all 0")
+        norm = edap if optima is None else edap / _per_workload(optima, e.shape[1], "optima")
+        return norm @ (w / w.sum())
+    raise ObjectiveError(f"aggregation {how!r} is not one of {', '.join(AGGREGATIONS)}")
+
+
+def _per_workload(values: Sequence[float], n: int, what: str) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if v.shape != (n,):
+        raise ObjectiveError(f"{what}: expected {n} values (one per workload), got {v.size}")
+    if what == "optima" and (np.any(~np.isfinite(v)) or np.any(v <= 0)):
+        raise ObjectiveError("optima must be finite and > 0")
+    return v
+
+
+@dataclass
+class Evaluation:
+    """Results for N genomes on W workloads."""
+
+    genomes: np.ndarray  # (N, n_var) int
+    energy_j: np.ndarray  # (N, W)
+    latency_s: np.ndarray  # (N, W)
+    area_mm2: np.ndarray  # (N,)
+    capacity_ok: np.ndarray  # (N, W) bool: the model's feasibility on that workload
+    capacity_violation: np.ndarray  # (N, W) <= 0 when the weights fit
+    area_limit_mm2: float
+    reason: np.ndarray  # (N,) str, "" when feasible on every workload
+
+    def __len__(self) -> int:
+        return self.genomes.shape[0]
+
+    @property
+    def edap(self) -> np.ndarray:
+        """(N, W) energy x latency x area per workload, J s mm^2."""
+        return self.energy_j * self.latency_s * self.area_mm2[:, None]
+
+    @property
+    def area_ok(self) -> np.ndarray:
+        return self.area_mm2 <= self.area_limit_mm2
+
+    @property
+    def area_violation(self) -> np.ndarray:
+        """(N,) relative area excess; <= 0 within the limit."""
+        return self.area_mm2 / self.area_limit_mm2 - 1.0
+
+    def feasible_on(self, subset: Sequence[int] | None = None) -> np.ndarray:
+        cap = self.capacity_ok if subset is None else self.capacity_ok[:, list(subset)]
+        return self.area_ok & cap.all(axis=1)
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return self.feasible_on(None)
+
+    def take(self, index: np.ndarray | slice) -> Evaluation:
+        return Evaluation(self.genomes[index], self.energy_j[index], self.latency_s[index],
+                          self.area_mm2[index], self.capacity_ok[index],
+                          self.capacity_violation[index], self.area_limit_mm2,
+                          self.reason[index])
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An aggregation over a subset of the evaluator's workloads (all when `subset` is None)."""
+
+    aggregation: str = "max"
+    subset: tuple[int, ...] | None = None
+    weights: tuple[float, ...] | None = None
+    optima: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.aggregation not in AGGREGATIONS:
+            raise ObjectiveError(f"aggregation {self.aggregation!r} is not one of "
+                                 f"{', '.join(AGGREGATIONS)}")
+        if self.aggregation == "worst_regret" and self.optima is None:
+            raise ObjectiveError("aggregation 'worst_regret' needs optima")
+
+    def _cols(self, x: np.ndarray) -> np.ndarray:
+        return x if self.subset is None else x[:, list(self.subset)]
+
+    def raw(self, ev: Evaluation) -> np.ndarray:
+        """The aggregate from the model's numbers, feasible or not (finite where the model is)."""
+        return aggregate(self._cols(ev.energy_j), self._cols(ev.latency_s), ev.area_mm2,
+                         self.aggregation, weights=self.weights, optima=self.optima)
+
+    def feasible(self, ev: Evaluation) -> np.ndarray:
+        return ev.feasible_on(self.subset)
+
+    def fitness(self, ev: Evaluation) -> np.ndarray:
+        """The aggregate, +inf for every design infeasible on a workload of the subset."""
+        return np.where(self.feasible(ev), self.raw(ev), np.inf)
+
+    def violation(self, ev: Evaluation) -> np.ndarray:
+        """(N, 1 + W') constraint values for pymoo (<= 0 satisfied): area, then capacity."""
+        return np.column_stack([ev.area_violation, self._cols(ev.capacity_violation)])
+
+    def rank(self, ev: Evaluation) -> np.ndarray:
+        """Indices best first: feasible by fitness, then infeasible by total violation."""
+        fit = self.fitness(ev)
+        cv = np.maximum(self.violation(ev), 0.0).sum(axis=1)
+        return np.lexsort((np.nan_to_num(self.raw(ev), nan=np.inf), cv, ~np.isfinite(fit)))
+
+
+@dataclass
+class Evaluator:
+    """Evaluates genome batches of `space` on every workload, with a cache and counters.
+
+    n_calls: genomes asked for (objective calls, duplicates and cache hits included);
+    n_evals: distinct designs the cost model actually evaluated.
+    """
+
+    space: DesignSpace
+    technology: Technology
+    workloads: Sequence[Workload]
+    area_limit_mm2: float = DEFAULT_AREA_LIMIT_MM2
+    cache: bool = True
+    n_calls: int = 0
+    n_evals: int = 0
+    _index: dict[bytes, int] = field(default_factory=dict, repr=False)
+    _store: list[Evaluation] = field(default_factory=list, repr=False)
+    _required: dict[str, float] = field(default_factory=dict, repr=False)
+    _all: Evaluation | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.workloads = list(self.workloads)
+        if not self.workloads:
+            raise ObjectiveError("workloads: at least one workload is needed")
+        if not self.area_limit_mm2 > 0:
+            raise ObjectiveError(f"area_limit_mm2 must be > 0, got {self.area_limit_mm2}")
+
+    @property
+    def workload_names(self) -> list[str]:
+        return [w.name for w in self.workloads]
+
+    # ---- the model ---------------------------------------------------------------------
+    def _compute(self, genomes: np.ndarray) -> Evaluation:
+        d = self.space.decode(genomes)
+        ms = [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+        arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
+        ok = np.column_stack([m.feasible for m in ms])
+        short = np.column_stack([m.weight_arrays_required / arrays - 1.0 for m in ms])
+        if self.technology.weight_residency != "resident":
+            short = np.full_like(short, -1.0)
+        short = np.where(ok, np.minimum(short, 0.0), np.maximum(short, 1e-6))
+        reason = np.full(len(d), "", dtype=object)
+        area = ms[0].area_mm2
+        for i in np.flatnonzero(area > self.area_limit_mm2):
+            reason[i] = f"area {area[i]:.1f} mm2 > limit {self.area_limit_mm2:g} mm2"
+        for m in ms:
+            for i in np.flatnonzero(~m.feasible):
+                reason[i] = "; ".join(filter(None, [reason[i], f"{m.workload}: {m.reason[i]}"]))
+        self.n_evals += len(d)
+        return Evaluation(np.asarray(genomes, dtype=np.int64), np.column_stack(
+            [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
+            short, self.area_limit_mm2, reason.astype(str))
+
+    def evaluate(self, genomes: np.ndarray) -> Evaluation:
+        """Metrics of N genomes (N x n_var) on every workload; cached designs are reused."""
+        x = self.space.check_genomes(genomes)
+        self.n_calls += len(x)
+        if not self.cache:
+            return self._compute(x)
+        keys = [r.tobytes() for r in x]
+        missing = [i for i, k in enumerate(keys) if k not in self._index]
+        if missing:
+            new_keys = list(dict.fromkeys(keys[i] for i in missing))
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            new = self._compute(x[[first[k] for k in new_keys]])
+            base = sum(len(s) for s in self._store)
+            self._store.append(new)
+            for j, k in enumerate(new_keys):
+                self._index[k] = base + j
+            self._all = None
+        table = self.evaluated()
+        return table.take(np.array([self._index[k] for k in keys], dtype=np.int64))
+
+    def evaluated(self) -> Evaluation:
+        """Every distinct design evaluated so far, in first-seen order."""
+        if self._all is None:
+            if not self._store:
+                return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
+            s = self._store
+            self._store = [Evaluation(*(np.concatenate([getattr(e, f) for e in s])
+                                        if f != "area_limit_mm2" else self.area_limit_mm2
+                                        for f in Evaluation.__dataclass_fields__))]
+            self._all = self._store[0]
+        return self._all
+
+    # ---- cheap screening (no full model run) ------------------------------------------------
+    def area(self, genomes: np.ndarray) -> np.ndarray:
+        """(N,) chip area in mm^2; depends on the design only."""
+        return sum(area_mm2(self.space.decode(genomes), self.technology).values())
+
+    def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
+        """(N,) bool: within the area limit and (resident weights) the weights of every
+        workload in `subset` fit. The arrays a workload needs depend only on rows, columns
+        and bits per cell, so they are computed once per distinct combination."""
+        d = self.space.decode(genomes)
+        ok = sum(area_mm2(d, self.technology).values()) <= self.area_limit_mm2
+        ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
+        if self.technology.weight_residency != "resident":
+            return ok
+        arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
+        geo = np.column_stack([d["rows_per_array"], d["cols_per_array"], d["bits_per_cell"]])
+        uniq, inverse = np.unique(geo, axis=0, return_inverse=True)
+        idx = range(len(self.workloads)) if subset is None else subset
+        for w in idx:
+            ok &= self._required_arrays(w, uniq)[inverse.reshape(-1)] <= arrays
+        return ok
+
+    def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
+        wl = self.workloads[w]
+        out = np.empty(len(geo))
+        todo = []
+        for i, g in enumerate(geo):
+            key = f"{wl.name}|{g.tobytes().hex()}"
+            if key in self._required:
+                out[i] = self._required[key]
+            else:
+                todo.append(i)
+        if todo:
+            probe = {"rows_per_array": geo[todo, 0], "cols_per_array": geo[todo, 1],
+                     "bits_per_cell": geo[todo, 2]}
+            d = Designs.from_values(probe, n=len(todo), fixed=self.space.fixed)
+            req = evaluate(d, wl, self.technology, per_layer=False).weight_arrays_required
+            for i, r in zip(todo, req, strict=True):
+                out[i] = r
+                self._required[f"{wl.name}|{geo[i].tobytes().hex()}"] = r
+        return out

@@ -1,0 +1,103 @@
+"""Exhaustive evaluation of a whole (sub)space in chunks with bounded memory.
+
+Designs are enumerated in mixed-radix order, `chunk` at a time. Each chunk is first screened
+without running the model (area depends only on the design; the arrays a workload's weights
+need only on rows, columns and bits per cell), then the survivors are evaluated. Only the best
+`keep` designs by the objective are kept, plus each workload's own optimum (its EDAP, feasible
+on that workload: area limit and its own weight capacity).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..objectives import Evaluation, Evaluator, Objective
+
+
+@dataclass
+class ExhaustiveResult:
+    best: Evaluation  # the best `keep` designs, best first
+    fitness: np.ndarray  # their objective values (+inf infeasible)
+    optima: np.ndarray  # (W,) each workload's lowest feasible EDAP (inf if none)
+    optimum_genomes: np.ndarray  # (W, n_var) the designs that reach them
+    n_designs: int
+    n_evaluated: int
+    seconds: float
+
+
+def enumerate_genomes(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Mixed-radix numbers start..stop-1 as digit vectors (last digit fastest)."""
+    flat = np.arange(start, stop, dtype=np.int64)
+    out = np.empty((len(flat), len(cards)), dtype=np.int64)
+    for j in range(len(cards) - 1, -1, -1):
+        out[:, j] = flat % cards[j]
+        flat //= cards[j]
+    return out
+
+
+def exhaustive(
+    evaluator: Evaluator,
+    objective: Objective,
+    *,
+    free: Sequence[int] | None = None,
+    base: np.ndarray | None = None,
+    chunk: int = 250_000,
+    keep: int = 100,
+    per_workload: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExhaustiveResult:
+    """Evaluate every design of the space (or of the `free` parameters, others from `base`).
+
+    per_workload: also find each workload's own optimum (screens with "fits at least one
+    workload" instead of "fits every workload", so more designs are evaluated).
+    """
+    t0 = time.perf_counter()
+    space, n_w = evaluator.space, len(evaluator.workloads)
+    free_idx = np.arange(space.n_var) if free is None else np.asarray(free, dtype=np.int64)
+    base_g = np.zeros(space.n_var, np.int64) if base is None else np.asarray(base, np.int64)
+    cards = space.cardinalities[free_idx]
+    total = int(np.prod(cards))
+    saved_cache, evaluator.cache = evaluator.cache, False
+    best: Evaluation | None = None
+    opt = np.full(n_w, np.inf)
+    opt_g = np.repeat(base_g[None, :], n_w, axis=0)
+    n_eval = 0
+    try:
+        for start in range(0, total, chunk):
+            g = np.repeat(base_g[None, :], min(chunk, total - start), axis=0)
+            g[:, free_idx] = enumerate_genomes(cards, start, start + len(g))
+            if per_workload:
+                ok = np.zeros(len(g), dtype=bool)
+                for w in range(n_w) if objective.subset is None else objective.subset:
+                    ok |= evaluator.screen(g, [w])
+            else:
+                ok = evaluator.screen(g, objective.subset)
+            g = g[ok]
+            if len(g):
+                ev = evaluator.evaluate(g)
+                n_eval += len(g)
+                if per_workload:
+                    edap = np.where(ev.capacity_ok & ev.area_ok[:, None], ev.edap, np.inf)
+                    j = edap.argmin(axis=0)
+                    better = edap[j, np.arange(n_w)] < opt
+                    opt[better] = edap[j, np.arange(n_w)][better]
+                    opt_g[better] = ev.genomes[j[better]]
+                best = ev if best is None else _concat(best, ev)
+                best = best.take(objective.rank(best)[:keep])
+            if progress:
+                progress(min(start + chunk, total), total)
+    finally:
+        evaluator.cache = saved_cache
+    if best is None:  # nothing passed the screen: keep the first designs, all infeasible
+        best = evaluator.evaluate(enumerate_genomes(cards, 0, min(keep, total)))
+    return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval,
+                            time.perf_counter() - t0)
+
+
+def _concat(a: Evaluation, b: Evaluation) -> Evaluation:
+    return Evaluation(*(np.concatenate([getattr(a, f), getattr(b, f)]) if f != "area_limit_mm2"
+                        else a.area_limit_mm2 for f in Evaluation.__dataclass_fields__))
