@@ -33,8 +33,8 @@ def constants_section() -> str:
     lines.append("Values marked * were fitted by `imcopt calibrate`; the others keep their "
                  "source's value (the data cannot see them, or the source fixes them).")
     lines.append("")
-    lines.append("| constant | unit | rram | sram | meaning | source of the starting value |")
-    lines.append("| --- | --- | --- | --- | --- | --- |")
+    lines.append("| constant | unit | rram | sram | sourced (rram / sram) | meaning | source |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
 
     def cell(tech_index: int, name: str) -> str:
         const = techs[tech_index].constants.get(name)
@@ -47,7 +47,8 @@ def constants_section() -> str:
         a, b = techs[0].constants[name], techs[1].constants.get(name)
         sources = a.source if b is None or b.source == a.source else (
             f"rram: {a.source}; sram: {b.source}")
-        lines.append(f"| `{name}` | {a.unit} | {cell(0, name)} | {cell(1, name)} | "
+        sourced = f"{a.sourced:.4g}" + ("" if b is None else f" / {b.sourced:.4g}")
+        lines.append(f"| `{name}` | {a.unit} | {cell(0, name)} | {cell(1, name)} | {sourced} | "
                      f"{a.description} | {sources} |")
     lines.append(END)
     return "\n".join(lines) + "\n"

@@ -126,10 +126,14 @@ def calibrate_technology(
 
     names_log = [k for k in LOG_CONSTANTS if wanted(k)]
     names_lin = [k for k in LINEAR_CONSTANTS if wanted(k)]
+    # start from the table's current values; bounds and prior come from the sourced values
+    # (four decades either side), so repeated fits cannot walk away from the physics
     x0 = np.array([np.log10(base.c[k]) for k in names_log] + [base.c[k] for k in names_lin])
-    lo = np.array([v - 4 for v in x0[: len(names_log)]]
+    x_src = np.array([np.log10(base.constants[k].sourced) for k in names_log]
+                     + [base.constants[k].sourced for k in names_lin])
+    lo = np.array([v - 4 for v in x_src[: len(names_log)]]
                   + [LINEAR_CONSTANTS[k][0] for k in names_lin])
-    hi = np.array([v + 4 for v in x0[: len(names_log)]]
+    hi = np.array([v + 4 for v in x_src[: len(names_log)]]
                   + [LINEAR_CONSTANTS[k][1] for k in names_lin])
 
     def tech_at(x: np.ndarray) -> Technology:
@@ -162,11 +166,15 @@ def calibrate_technology(
     initial = float(np.sum(r0**2))
     # constants the data cannot see (e.g. DRAM energy for a chip that never uses DRAM under
     # these assumptions) keep their sourced values instead of drifting
+    # (probed with a large step, so that a constant which starts out negligible is not
+    # mistaken for one the data cannot see)
     free = np.zeros(len(x0), dtype=bool)
     for i in range(len(x0)):
-        x = x0.copy()
-        x[i] = x[i] + (0.05 if x[i] + 0.05 <= hi[i] else -0.05)
-        free[i] = np.max(np.abs(residuals(x) - r0)) > 1e-6
+        step = 2.0 if i < len(names_log) else 0.5  # decades / linear units
+        for probe in (x_src[i] + step, x_src[i] - step, x0[i] + step):
+            x = x0.copy()
+            x[i] = np.clip(probe, lo[i], hi[i])
+            free[i] |= bool(np.max(np.abs(residuals(x) - r0)) > 1e-6)
     frozen = [n for n, f in zip(names_log + names_lin, free, strict=True) if not f]
 
     def objective(z: np.ndarray) -> np.ndarray:
@@ -174,7 +182,7 @@ def calibrate_technology(
         x[free] = z
         # a weak prior towards the sourced values: a constant moves only as far as the
         # data asks (PRIOR_WEIGHT per decade, per unit of a linear constant)
-        return np.concatenate([residuals(x), PRIOR_WEIGHT * (z - x0[free])])
+        return np.concatenate([residuals(x), PRIOR_WEIGHT * (z - x_src[free])])
 
     if progress:
         progress(f"{base.name}: fitting {int(free.sum())} constants on "

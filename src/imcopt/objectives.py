@@ -273,12 +273,20 @@ class Evaluator:
         if self.technology.weight_residency != "resident":
             return ok
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
-        geo = np.column_stack([d["rows_per_array"], d["cols_per_array"], d["bits_per_cell"]])
-        uniq, inverse = np.unique(geo, axis=0, return_inverse=True)
+        code = ((d["rows_per_array"].astype(np.int64) << 24) + (d["cols_per_array"].astype(
+            np.int64) << 8) + d["bits_per_cell"].astype(np.int64))
+        uniq, inverse = np.unique(code, return_inverse=True)
+        geo = np.column_stack([uniq >> 24, (uniq >> 8) & 0xFFFF, uniq & 0xFF]).astype(float)
         idx = range(len(self.workloads)) if subset is None else subset
         for w in idx:
-            ok &= self._required_arrays(w, uniq)[inverse.reshape(-1)] <= arrays
+            ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
         return ok
+
+    def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+        """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
+        d = self.space.decode(genomes)
+        m = evaluate(d, self.workloads[w], self.technology, per_layer=False)
+        return m.edap_j_s_mm2, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
         wl = self.workloads[w]

@@ -37,6 +37,11 @@ class Constant:
     source: str
     description: str = ""
     fit: bool = True  # False: a calibration must keep the value (its source says why)
+    source_value: float | None = None  # the value its source gives, before any fit
+
+    @property
+    def sourced(self) -> float:
+        return self.value if self.source_value is None else self.source_value
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,9 @@ class Technology:
             "calibration": self.calibration,
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
-                    "description": v.description, **({} if v.fit else {"fit": False})}
+                    "description": v.description, **({} if v.fit else {"fit": False}),
+                    **({} if v.source_value in (None, v.value)
+                       else {"source_value": v.source_value})}
                 for k, v in self.constants.items()
             },
         }
@@ -147,7 +154,9 @@ def load_technology(name_or_path: str | Path) -> Technology:
             raise DesignError(f"{path}: constant {key!r} value is not a number") from None
         constants[key] = Constant(value, str(entry.get("unit", "")), str(entry.get("source", "")),
                                   str(entry.get("description", "")),
-                                  bool(entry.get("fit", True)))
+                                  bool(entry.get("fit", True)),
+                                  float(entry["source_value"]) if "source_value" in entry
+                                  else None)
     return Technology(
         name=str(raw.get("name", path.stem)),
         description=str(raw.get("description", "")),
