@@ -1,5 +1,6 @@
 """imcopt: design in-memory-computing accelerators that serve many networks at once."""
 
+from . import search
 from .api import evaluate, evaluate_many
 from .calibration import calibrate
 from .hardware import Designs, DesignSpace, get_space, load_technology
@@ -8,4 +9,4 @@ from .workloads import Layer, Workload
 
 __version__ = "0.1.0"
 __all__ = ["DesignSpace", "Designs", "Layer", "Workload", "__version__", "calibrate", "evaluate",
-           "evaluate_many", "get_space", "load_technology", "validate"]
+           "evaluate_many", "get_space", "load_technology", "search", "validate"]

@@ -246,6 +246,17 @@ class Evaluator:
         table = self.evaluated()
         return table.take(np.array([self._index[k] for k in keys], dtype=np.int64))
 
+    def add(self, ev: Evaluation) -> None:
+        """Put already computed results (e.g. from an exhaustive scan) into the cache."""
+        new = [i for i, r in enumerate(ev.genomes) if r.tobytes() not in self._index]
+        new = list({ev.genomes[i].tobytes(): i for i in reversed(new)}.values())[::-1]
+        if new:
+            base = sum(len(s) for s in self._store)
+            self._store.append(ev.take(np.asarray(new, dtype=np.int64)))
+            for j, i in enumerate(new):
+                self._index[ev.genomes[i].tobytes()] = base + j
+            self._all = None
+
     def evaluated(self) -> Evaluation:
         """Every distinct design evaluated so far, in first-seen order."""
         if self._all is None:

@@ -7,7 +7,7 @@ found are read back from the evaluator (see `best_genomes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +59,7 @@ class Trace:
     """Convergence rows, one per generation (or random-search batch)."""
 
     rows: list[dict] = field(default_factory=list)
+    on_record: Callable[[dict], None] | None = None
 
     def record(self, problem: DesignProblem, phase: str, generation: int,
                pop_best: float) -> None:
@@ -69,6 +70,8 @@ class Trace:
             "n_evals": ev.n_evals, "population_best": pop_best,
             "best_so_far": float(fit.min()) if len(fit) else float("inf"),
         })
+        if self.on_record:
+            self.on_record(self.rows[-1])
 
 
 class _Record(Callback):

@@ -1,0 +1,75 @@
+"""Joint search vs the exact optimum (issue 4 bars). Run: python benchmarks/bench_search.py
+
+1. RRAM, 4 networks, `max` aggregation, 800 mm2: the exhaustive optimum over 12,096,000 designs.
+2. Four-phase GA (study schedule, ~3,300 objective calls) and the plain GA at equal budget
+   (70 x 47 generations) for seeds 1..6: gap to the optimum, seeds within 1 %, medians;
+   with the study's feasibility-screened initial designs and with unscreened ones.
+3. Wall time of a full four-phase run on the SRAM 9-network set (`mean` aggregation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from imcopt.hardware import get_space, load_technology
+from imcopt.objectives import Evaluator, Objective
+from imcopt.search import AlgorithmSpec, Phase, Trace, exhaustive
+from imcopt.search.strategies import joint
+from imcopt.workloads import FOUR_NETWORKS, NINE_NETWORKS, get
+
+PLAIN_GA = (Phase(70, 47, 1.0, 3, 1.0, 3),)
+
+
+def gaps(optimum: float, name: str, feasible_only: bool, seeds: range) -> list[float]:
+    space, tech = get_space("rram"), load_technology("rram")
+    wls = [get(w) for w in FOUR_NETWORKS]
+    obj = Objective("max")
+    out = []
+    for seed in seeds:
+        ev = Evaluator(space, tech, wls)
+        spec = (AlgorithmSpec(name, feasible_only=feasible_only) if name == "four_phase"
+                else AlgorithmSpec(name, PLAIN_GA, feasible_only=feasible_only))
+        res = joint(ev, obj, spec, seed, Trace())
+        best = float(obj.fitness(ev.evaluate(res.best[:1]))[0])
+        out.append(best / optimum - 1.0)
+        print(f"  {name:10s} seed {seed}: gap {out[-1]:8.3%}  ({ev.n_calls} calls, "
+              f"{ev.n_evals} designs)")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--per-workload", action="store_true",
+                    help="also each workload's own optimum (about 10x slower)")
+    args = ap.parse_args()
+    space, tech = get_space("rram"), load_technology("rram")
+    ev = Evaluator(space, tech, [get(w) for w in FOUR_NETWORKS])
+    res = exhaustive(ev, Objective("max"), per_workload=args.per_workload)
+    optimum = float(res.fitness[0])
+    print(f"RRAM 4-net exhaustive: {res.n_designs:,} designs, {res.n_evaluated:,} evaluated "
+          f"after screening, {res.seconds:.1f} s; optimum {optimum:.6g} J s mm2 "
+          f"({space.keys(res.best.genomes[:1])[0]})")
+    if args.per_workload:
+        print("  per-workload optima:", dict(zip(FOUR_NETWORKS, res.optima.round(12).tolist(),
+                                                strict=True)))
+    seeds = range(1, args.seeds + 1)
+    for screened in (True, False):
+        print(f"initial designs screened for feasibility: {screened}")
+        four = gaps(optimum, "four_phase", screened, seeds)
+        plain = gaps(optimum, "ga", screened, seeds)
+        for name, g in (("four-phase GA", four), ("plain GA", plain)):
+            print(f"  {name}: within 1 % in {sum(x <= 0.01 for x in g)}/{len(g)} seeds, "
+                  f"median gap {statistics.median(g):.3%}, worst {max(g):.3%}")
+    t0 = time.perf_counter()
+    ev9 = Evaluator(get_space("sram"), load_technology("sram"), [get(w) for w in NINE_NETWORKS])
+    r9 = joint(ev9, Objective("mean"), AlgorithmSpec("four_phase"), 1, Trace())
+    best9 = float(Objective("mean").fitness(ev9.evaluate(r9.best[:1]))[0])
+    print(f"SRAM 9-net four-phase run: {time.perf_counter() - t0:.1f} s, {ev9.n_calls} calls, "
+          f"{ev9.n_evals} designs; best {best9:.6g} ({get_space('sram').keys(r9.best[:1])[0]})")
+
+
+if __name__ == "__main__":
+    main()

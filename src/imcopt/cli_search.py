@@ -1,0 +1,57 @@
+"""`imcopt search CONFIG.yaml --out DIR`: registered on the main app by `imcopt.cli`.
+
+Python twin: `imcopt.search.run_search(config)` + `imcopt.search.write_results(result, out)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .cli import _console, _table, app
+
+
+@app.command("search")
+def search_cmd(
+    config: Annotated[Path, typer.Argument(help="Search config (YAML); see examples/.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Search the design space for one design serving every workload (or per strategy)."""
+    from .search import ConfigError, load_config, run_search, write_results
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    console = _console()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}", total=None)
+
+        def show(row: dict) -> None:
+            progress.update(task, description=(
+                f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
+                f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
+
+        try:
+            result = run_search(cfg, on_progress=show)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    paths = write_results(result, out)
+    best = result.best()[: min(5, cfg.top_k)]
+    names = result.evaluator.workload_names
+    rows = [[b["rank"], b["key"], b["fitness"] if b["fitness"] is not None else "infeasible",
+             *[b["workloads"][w]["loss_vs_optimum"] if b["workloads"][w]["loss_vs_optimum"]
+               is not None else "-" for w in names]] for b in best]
+    console.print(_table(f"best designs ({cfg.objective.aggregation}); columns per workload: "
+                         "EDAP loss vs its own optimum", ["#", "design", "fitness", *names],
+                         rows, left=(1,)))
+    console.print(f"{result.evaluator.n_calls} objective calls, {result.evaluator.n_evals} "
+                  f"designs evaluated, {result.wall_time_s:.1f} s; results in {out}/ "
+                  f"({', '.join(p.name for p in paths.values())})")

@@ -1,0 +1,122 @@
+"""The search config (pydantic): what `imcopt search CONFIG.yaml` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..hardware import get_space, technology_names
+from ..objectives import DEFAULT_AREA_LIMIT_MM2
+from ..workloads import names as workload_names
+
+
+class ConfigError(ValueError):
+    """A config is invalid; the message is one line naming the field and allowed values."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SpaceConfig(_Strict):
+    name: str = "rram"
+    values: dict[str, list[float]] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        get_space(v)  # raises DesignError naming the known spaces
+        return v
+
+
+class PhaseConfig(_Strict):
+    pop_size: int = Field(70, ge=2)
+    n_gen: int = Field(10, ge=1)
+    crossover_prob: float = Field(1.0, ge=0, le=1)
+    crossover_eta: float = Field(3.0, gt=0)
+    mutation_prob: float = Field(1.0, ge=0, le=1)
+    mutation_eta: float = Field(3.0, gt=0)
+
+
+class SamplingConfig(_Strict):
+    n_candidates: int = Field(1000, ge=1)
+    n_select: int = Field(500, ge=1)
+    evaluate: bool = True
+
+
+class AlgorithmConfig(_Strict):
+    name: Literal["random", "ga", "four_phase", "nsga2", "exhaustive"] = "four_phase"
+    phases: list[PhaseConfig] | None = None  # default: the study's four phases (ga: 70 x 47)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    n_evals: int = Field(3300, ge=1)
+    feasible_only: bool = True
+    chunk: int = Field(250_000, ge=1)
+
+
+class ObjectiveConfig(_Strict):
+    aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted"] = "max"
+    weights: dict[str, float] | None = None
+    optima: dict[str, float] | Literal["separate"] | None = None
+    area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
+
+
+class SearchConfig(_Strict):
+    technology: str = "rram"
+    workloads: list[str] = Field(default_factory=lambda: ["resnet18", "vgg16", "alexnet",
+                                                          "mobilenet_v3"], min_length=1)
+    space: SpaceConfig = Field(default_factory=SpaceConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+    algorithm: AlgorithmConfig = Field(default_factory=AlgorithmConfig)
+    strategy: Literal["joint", "separate", "largest", "sequential"] = "joint"
+    start: dict[str, float] | None = None  # sequential: starting values (default: middle)
+    exhaustive_below: int = Field(2000, ge=0)  # sequential: enumerate levels this small
+    top_k: int = Field(10, ge=1)
+    seed: int = 1
+
+    @field_validator("technology")
+    @classmethod
+    def _tech(cls, v: str) -> str:
+        if v.lower() not in technology_names():
+            raise ValueError(f"unknown technology {v!r}; allowed: {', '.join(technology_names())}")
+        return v.lower()
+
+    @field_validator("workloads")
+    @classmethod
+    def _workloads(cls, v: list[str]) -> list[str]:
+        known = workload_names()
+        bad = [w for w in v if w not in known]
+        if bad:
+            raise ValueError(f"unknown workload {bad[0]!r}; allowed: {', '.join(known)}")
+        if len(set(v)) != len(v):
+            raise ValueError("a workload is listed twice")
+        return v
+
+
+def load_config(source: str | Path | dict) -> SearchConfig:
+    """A validated `SearchConfig` from a YAML file or a dict; `ConfigError` (one line) if not."""
+    if isinstance(source, dict):
+        data = source
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    try:
+        return SearchConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "config"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        raise ConfigError(f"{loc}: {msg}") from None
+    except ValueError as exc:  # e.g. DesignError from a space name
+        raise ConfigError(f"space.name: {exc}") from None

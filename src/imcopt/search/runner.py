@@ -1,0 +1,189 @@
+"""`run_search(config)`: config -> search -> `SearchResult`; `write_results` -> output folder.
+
+Output folder: designs.csv (every evaluated design: parameters, per-workload metrics,
+feasibility, reason), convergence.csv (per generation), best.json (best designs with each
+workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
+(resolved config, seed, imcopt version, wall time, evaluation counts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..hardware import get_space, load_technology
+from ..objectives import Evaluator, Objective
+from ..workloads import get
+from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
+from .config import SearchConfig, load_config
+from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
+
+PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
+
+
+@dataclass
+class SearchResult:
+    config: SearchConfig
+    evaluator: Evaluator
+    objective: Objective
+    strategy: StrategyResult
+    trace: Trace
+    optima: np.ndarray | None
+    wall_time_s: float
+
+    def designs(self) -> pd.DataFrame:
+        """Every evaluated design, one row each."""
+        return design_table(self.evaluator, self.objective, self.optima)
+
+    def best(self) -> list[dict]:
+        return best_records(self.evaluator, self.objective, self.strategy.best, self.optima)
+
+
+def _spec(cfg: SearchConfig) -> AlgorithmSpec:
+    a = cfg.algorithm
+    if a.phases:
+        phases = tuple(Phase(**p.model_dump()) for p in a.phases)
+    else:
+        phases = (PLAIN_GA,) if a.name in ("ga", "nsga2") else STUDY_PHASES
+    return AlgorithmSpec(a.name, phases, HammingSampling(**a.sampling.model_dump()), a.n_evals,
+                         a.feasible_only, a.chunk)
+
+
+def run_search(config: SearchConfig | dict | str | Path,
+               on_progress: Callable[[dict], None] | None = None) -> SearchResult:
+    """Run the search a config describes (a `SearchConfig`, dict or YAML path)."""
+    cfg = config if isinstance(config, SearchConfig) else load_config(config)
+    t0 = time.perf_counter()
+    space = get_space(cfg.space.name)
+    if cfg.space.values:
+        space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
+    ev = Evaluator(space, load_technology(cfg.technology), [get(w) for w in cfg.workloads],
+                   cfg.objective.area_limit_mm2)
+    trace = Trace(on_record=on_progress)
+    spec = _spec(cfg)
+    optima = None
+    o = cfg.objective
+    if o.optima == "separate":
+        optima = separate(ev, Objective("max"), spec, cfg.seed, trace, cfg.top_k).optima
+    elif isinstance(o.optima, dict):
+        missing = [w for w in cfg.workloads if w not in o.optima]
+        if missing:
+            raise ValueError(f"objective.optima: no value for workload {missing[0]!r}")
+        optima = np.array([o.optima[w] for w in cfg.workloads], dtype=float)
+    weights = None
+    if o.weights is not None:
+        weights = tuple(float(o.weights.get(w, 0.0)) for w in cfg.workloads)
+    obj = Objective(o.aggregation, weights=weights,
+                    optima=None if optima is None else tuple(optima))
+    kwargs: dict = {"top_k": cfg.top_k}
+    if cfg.strategy == "sequential":
+        kwargs["exhaustive_below"] = cfg.exhaustive_below
+        if cfg.start:
+            mid = {n: p.values[len(p.values) // 2] for n, p in zip(space.names, space.parameters,
+                                                                     strict=True)}
+            kwargs["start"] = space.encode({**mid, **cfg.start})[0]
+    res = STRATEGY_FUNCTIONS[cfg.strategy](ev, obj, spec, cfg.seed, trace, **kwargs)
+    if optima is None and res.optima is not None:
+        optima = res.optima
+    return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0)
+
+
+def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
+                 ) -> pd.DataFrame:
+    e = ev.evaluated()
+    d = ev.space.decode(e.genomes) if len(e) else None
+    df = pd.DataFrame({"key": ev.space.keys(e.genomes) if len(e) else []})
+    for n in ev.space.names:
+        df[n] = d[n] if d is not None else []
+    df["area_mm2"] = e.area_mm2
+    df["feasible"] = e.feasible
+    df["fitness"] = obj.fitness(e)
+    df["reason"] = e.reason
+    for w, name in enumerate(ev.workload_names):
+        df[f"energy_j.{name}"] = e.energy_j[:, w]
+        df[f"latency_s.{name}"] = e.latency_s[:, w]
+        df[f"edap.{name}"] = e.edap[:, w]
+        df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
+        if optima is not None:
+            df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
+    return df
+
+
+def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
+                 optima: np.ndarray | None) -> list[dict]:
+    """The designs with parameters, fitness and per-workload metrics and losses."""
+    all_ev = ev.evaluated()
+    own = np.where(all_ev.capacity_ok & all_ev.area_ok[:, None], all_ev.edap, np.inf)
+    best_seen = own.min(axis=0) if len(own) else np.full(len(ev.workloads), np.inf)
+    calls = ev.n_calls
+    e = ev.evaluate(genomes)
+    ev.n_calls = calls  # a look-up, not a search evaluation
+    fit = obj.fitness(e)
+    out = []
+    for i in range(len(e)):
+        per = {}
+        for w, name in enumerate(ev.workload_names):
+            per[name] = {
+                "energy_j": float(e.energy_j[i, w]), "latency_s": float(e.latency_s[i, w]),
+                "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
+                "loss_vs_best_seen": _loss(e.edap[i, w], best_seen[w]),
+                "loss_vs_optimum": None if optima is None else _loss(e.edap[i, w], optima[w]),
+            }
+        out.append({
+            "rank": i + 1, "key": ev.space.keys(e.genomes[i:i + 1])[0],
+            "parameters": ev.space.decode(e.genomes[i:i + 1]).row(0),
+            "genome": e.genomes[i].tolist(), "feasible": bool(e.feasible[i]),
+            "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
+            "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
+            "aggregation": obj.aggregation, "workloads": per,
+        })
+    return out
+
+
+def _loss(value: float, ref: float) -> float | None:
+    return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
+
+
+def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
+    """Write the output folder; returns {what: path}."""
+    from .. import __version__
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {k: out / f for k, f in (("designs", "designs.csv"), ("convergence",
+             "convergence.csv"), ("best", "best.json"), ("run", "run.json"))}
+    result.designs().to_csv(paths["designs"], index=False)
+    pd.DataFrame(result.trace.rows).to_csv(paths["convergence"], index=False)
+    best = result.best()
+    s = result.strategy
+    doc: dict = {"best": [b for b in best if b["feasible"]],
+                 "infeasible_only": not any(b["feasible"] for b in best)}
+    if doc["infeasible_only"]:
+        doc["closest_infeasible"] = best[:1]
+    if s.per_workload_best:
+        doc["per_workload_best"] = {
+            w: best_records(result.evaluator, result.objective, g[None, :], result.optima)[0]
+            for w, g in s.per_workload_best.items()}
+    if result.optima is not None:
+        doc["optima_edap_j_s_mm2"] = dict(zip(result.evaluator.workload_names,
+                                              map(float, result.optima), strict=True))
+    paths["best"].write_text(json.dumps(doc, indent=2))
+    if s.pareto is not None:
+        paths["pareto"] = out / "pareto.csv"
+        front = best_records(result.evaluator, result.objective, s.pareto, result.optima)
+        pd.DataFrame([{"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
+                       **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
+                          for m in ("energy_j", "latency_s")}} for r in front]
+                     ).to_csv(paths["pareto"], index=False)
+    run = {"imcopt_version": __version__, "seed": result.config.seed,
+           "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
+           "n_evals": result.evaluator.n_evals, "strategy_notes": s.notes,
+           "config": result.config.model_dump(mode="json")}
+    paths["run"].write_text(json.dumps(run, indent=2, default=str))
+    return paths

@@ -1,0 +1,148 @@
+"""Strategies: how the workloads are searched.
+
+joint: one search for one design serving every workload (the objective's aggregation).
+separate: one search per workload, each for its own EDAP; gives each workload's optimum.
+largest: a search for the workload with the most MACs only; its best designs are then
+  ranked on all workloads.
+sequential: one level of parameters at a time (device, circuit, architecture, system, as
+  `DesignSpace.levels()`), the others frozen at the best design so far, which is carried to
+  the next level automatically. Small levels are enumerated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..hardware.space import LEVELS
+from ..objectives import Evaluator, Objective
+from .algorithms import (
+    STUDY_PHASES,
+    HammingSampling,
+    Phase,
+    Trace,
+    best_genes,
+    run_four_phase,
+    run_ga,
+    run_nsga2,
+    run_random,
+)
+from .exhaustive import enumerate_genomes, exhaustive
+from .problem import DesignProblem
+
+ALGORITHMS = ("random", "ga", "four_phase", "nsga2", "exhaustive")
+STRATEGIES = ("joint", "separate", "largest", "sequential")
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """Which algorithm and its settings. `phases[0]` is the GA/NSGA-II setting."""
+
+    name: str = "four_phase"
+    phases: tuple[Phase, ...] = STUDY_PHASES
+    sampling: HammingSampling = field(default_factory=HammingSampling)
+    n_evals: int = 3300  # random search
+    feasible_only: bool = True  # initial designs screened for area and weight capacity
+    chunk: int = 250_000  # exhaustive
+
+    def __post_init__(self) -> None:
+        if self.name not in ALGORITHMS:
+            raise ValueError(f"algorithm {self.name!r} is not one of {', '.join(ALGORITHMS)}")
+
+
+@dataclass
+class StrategyResult:
+    best: np.ndarray  # (k, n_var) genomes, best first by the strategy's ranking
+    optima: np.ndarray | None = None  # (W,) each workload's own optimum EDAP, when known
+    per_workload_best: dict[str, np.ndarray] = field(default_factory=dict)
+    pareto: np.ndarray | None = None  # (k, n_var) NSGA-II front
+    notes: dict = field(default_factory=dict)
+
+
+def run_algorithm(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
+                  trace: Trace) -> np.ndarray | None:
+    """Run `spec` on `problem`; designs land in the evaluator. NSGA-II returns its front."""
+    first = spec.phases[0]
+    if spec.name == "random":
+        run_random(problem, spec.n_evals, seed, trace, feasible_only=spec.feasible_only)
+    elif spec.name == "ga":
+        run_ga(problem, first, seed, trace, feasible_only=spec.feasible_only)
+    elif spec.name == "four_phase":
+        run_four_phase(problem, seed, trace, phases=spec.phases, sampling=spec.sampling,
+                       feasible_only=spec.feasible_only)
+    elif spec.name == "nsga2":
+        return problem.full(run_nsga2(problem, first, seed, trace,
+                                      feasible_only=spec.feasible_only))
+    else:
+        res = exhaustive(problem.evaluator, problem.objective, free=problem.free,
+                         base=problem.base, chunk=spec.chunk)
+        problem.evaluator.add(res.best)
+        trace.record(problem, "exhaustive", 1, float(res.fitness.min()))
+    return None
+
+
+def _top(problem: DesignProblem, k: int) -> np.ndarray:
+    return problem.full(best_genes(problem, k))
+
+
+def joint(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
+          top_k: int = 10) -> StrategyResult:
+    mode = "energy_latency_area" if spec.name == "nsga2" else "aggregate"
+    problem = DesignProblem(ev, obj, mode=mode)
+    front = run_algorithm(problem, spec, seed, trace)
+    return StrategyResult(_top(DesignProblem(ev, obj), top_k), pareto=front)
+
+
+def separate(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
+             top_k: int = 10) -> StrategyResult:
+    bests, optima = {}, np.full(len(ev.workloads), np.inf)
+    for w, wl in enumerate(ev.workloads):
+        own = Objective("max", subset=(w,))  # E_w * L_w * A = EDAP_w
+        problem = DesignProblem(ev, own)
+        run_algorithm(problem, spec, seed + w, trace)
+        g = _top(problem, 1)
+        bests[wl.name] = g[0]
+        optima[w] = float(own.fitness(ev.evaluate(g))[0])
+    stacked = np.unique(np.stack(list(bests.values())), axis=0)
+    order = obj.rank(ev.evaluate(stacked))
+    return StrategyResult(stacked[order][:top_k], optima=optima, per_workload_best=bests)
+
+
+def largest(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
+            top_k: int = 10) -> StrategyResult:
+    w = int(np.argmax([wl.macs for wl in ev.workloads]))
+    problem = DesignProblem(ev, Objective("max", subset=(w,)))
+    run_algorithm(problem, spec, seed, trace)
+    own_best = _top(problem, top_k)
+    order = obj.rank(ev.evaluate(own_best))
+    return StrategyResult(own_best[order], per_workload_best={ev.workloads[w].name: own_best[0]},
+                          notes={"largest_workload": ev.workloads[w].name})
+
+
+def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
+               top_k: int = 10, start: np.ndarray | None = None,
+               exhaustive_below: int = 2000) -> StrategyResult:
+    """Level by level; `start` defaults to the middle value of every parameter."""
+    space = ev.space
+    base = space.cardinalities // 2 if start is None else np.asarray(start, dtype=np.int64)
+    chain = []
+    for i, level in enumerate(LEVELS):
+        free = [space.names.index(n) for n in space.levels()[level]]
+        if not free:
+            continue
+        problem = DesignProblem(ev, obj, free=free, base=base)
+        size = int(np.prod(space.cardinalities[free]))
+        if size <= exhaustive_below:
+            problem.evaluate_full(enumerate_genomes(space.cardinalities[free], 0, size))
+            trace.record(problem, level, 1, float("nan"))
+        else:
+            run_algorithm(problem, spec, seed + i, trace)
+        base = _top(problem, 1)[0]
+        chain.append({"level": level, "parameters": [space.names[j] for j in free],
+                      "designs": size, "best": space.keys(base[None, :])[0]})
+    return StrategyResult(base[None, :], notes={"levels": chain})
+
+
+STRATEGY_FUNCTIONS = {"joint": joint, "separate": separate, "largest": largest,
+                      "sequential": sequential}

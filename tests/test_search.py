@@ -1,0 +1,161 @@
+"""Search: every aggregation and strategy on a small space whose optimum is enumerated."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from imcopt.cli import app
+from imcopt.hardware import get_space, load_technology
+from imcopt.objectives import AGGREGATIONS, Evaluator, Objective
+from imcopt.search import AlgorithmSpec, Phase, Trace, run_search, write_results
+from imcopt.search import algorithms as alg
+from imcopt.search.exhaustive import enumerate_genomes
+from imcopt.search.strategies import STRATEGY_FUNCTIONS
+from imcopt.workloads import get
+
+VALUES = {"voltage_v": [0.6, 0.8], "bits_per_cell": [4, 8], "clock_period_s": [1e-9, 4e-9],
+          "rows_per_array": [128, 512], "cols_per_array": [128, 256],
+          "router_groups": [8, 16], "tiles_per_group": [16, 32],
+          "arrays_per_tile": [16, 32, 64], "glb_depth_words": [16384, 32768]}
+WORKLOADS = ["alexnet", "resnet18"]
+SMALL_GA = (Phase(20, 4), Phase(20, 4, 0.9, 7, 0.5, 7), Phase(20, 4, 1.0, 15, 0.2, 15),
+            Phase(20, 4, 1.0, 25, 0.05, 25))
+SMALL_CONFIG = {"technology": "rram", "workloads": WORKLOADS,
+                "space": {"name": "rram", "values": VALUES},
+                "objective": {"area_limit_mm2": 300},
+                "algorithm": {"name": "four_phase",
+                              "sampling": {"n_candidates": 200, "n_select": 100},
+                              "phases": [vars(p) for p in SMALL_GA]}}
+
+
+@pytest.fixture(scope="module")
+def small():
+    space = get_space("rram").restrict(**VALUES)
+    ev = Evaluator(space, load_technology("rram"), [get(w) for w in WORKLOADS], 300.0)
+    table = ev.evaluate(enumerate_genomes(space.cardinalities, 0, space.size))
+    own = np.where(table.capacity_ok & table.area_ok[:, None], table.edap, np.inf).min(axis=0)
+    assert table.feasible.sum() > 10 and (~table.feasible).sum() > 10
+    return space, ev, table, own
+
+
+def _objective(how, own):
+    return Objective(how, weights=(2.0, 1.0) if how == "weighted" else None,
+                     optima=tuple(own) if how == "worst_regret" else None)
+
+
+@pytest.mark.parametrize("how", AGGREGATIONS)
+def test_every_aggregation_finds_the_enumerated_optimum(small, how):
+    _space, ev, table, own = small
+    obj = _objective(how, own)
+    truth = obj.fitness(table).min()
+    for name in ("exhaustive", "four_phase"):
+        res = STRATEGY_FUNCTIONS["joint"](ev, obj, AlgorithmSpec(name, SMALL_GA), 1, Trace())
+        best = obj.fitness(ev.evaluate(res.best))
+        assert best[0] == pytest.approx(truth, rel=1e-12), name
+        assert np.all(np.isfinite(best))
+
+
+def test_strategies(small):
+    space, ev, _table, own = small
+    obj = Objective("max")
+    spec = AlgorithmSpec("exhaustive")
+    sep = STRATEGY_FUNCTIONS["separate"](ev, obj, spec, 1, Trace())
+    assert np.allclose(sep.optima, own)
+    big = STRATEGY_FUNCTIONS["largest"](ev, obj, spec, 1, Trace())
+    w = int(np.argmax([get(n).macs for n in WORKLOADS]))
+    assert big.notes["largest_workload"] == WORKLOADS[w]
+    assert ev.evaluate(big.per_workload_best[WORKLOADS[w]][None]).edap[0, w] == pytest.approx(
+        own[w])
+    # at 300 mm2 coordinate descent from the middle gets stuck infeasible; at 800 it does not
+    ev = Evaluator(space, load_technology("rram"), [get(w) for w in WORKLOADS], 800.0)
+    seq = STRATEGY_FUNCTIONS["sequential"](ev, obj, spec, 1, Trace())
+    levels = seq.notes["levels"]
+    assert [lv["level"] for lv in levels] == ["device", "circuit", "architecture", "system"]
+    # each level's best is carried: the final design is optimal in every level's parameters
+    final = seq.best[0]
+    fit = obj.fitness(ev.evaluate(final[None]))[0]
+    assert np.isfinite(fit)
+    for lv in levels:
+        free = [space.names.index(n) for n in lv["parameters"]]
+        g = np.repeat(final[None], int(np.prod(space.cardinalities[free])), axis=0)
+        g[:, free] = enumerate_genomes(space.cardinalities[free], 0, len(g))
+        assert fit <= obj.fitness(ev.evaluate(g)).min()
+
+
+def test_four_phase_reseeds_by_the_real_aggregate(small, monkeypatch):
+    space, _, _, _ = small
+    ev = Evaluator(space, load_technology("rram"), [get(w) for w in WORKLOADS], 300.0)
+    obj = Objective("mean")
+    seen = []
+    real_ga = alg.ga
+
+    def spy(problem, phase, initial, seed, trace, label="ga"):
+        e = problem.evaluator.evaluated()
+        expected = e.genomes[obj.rank(e)[: phase.pop_size]]
+        seen.append((label, np.asarray(initial), expected))
+        return real_ga(problem, phase, initial, seed, trace, label)
+
+    monkeypatch.setattr(alg, "ga", spy)
+    STRATEGY_FUNCTIONS["joint"](ev, obj, AlgorithmSpec("four_phase", SMALL_GA), 3, Trace())
+    assert [s[0] for s in seen] == ["phase1", "phase2", "phase3", "phase4"]
+    for _, initial, expected in seen[1:]:
+        assert len(np.unique(initial, axis=0)) == len(initial) == 20
+        assert np.array_equal(initial, expected)
+
+
+def test_run_search_outputs_and_reproducibility(tmp_path):
+    a = run_search(SMALL_CONFIG)
+    b = run_search(SMALL_CONFIG)
+    pd.testing.assert_frame_equal(a.designs(), b.designs())
+    paths = write_results(a, tmp_path)
+    best = json.loads(paths["best"].read_text())
+    assert best["best"] and all(d["feasible"] and d["fitness"] is not None for d in best["best"])
+    designs = pd.read_csv(paths["designs"])
+    assert len(designs) == a.evaluator.n_evals
+    assert (~designs["feasible"]).any()  # infeasible designs were seen, none reported best
+    run = json.loads(paths["run"].read_text())
+    assert run["seed"] == 1 and run["imcopt_version"] and run["wall_time_s"] > 0
+    assert list(pd.read_csv(paths["convergence"])["phase"].unique()) == [
+        "phase1", "phase2", "phase3", "phase4"]
+
+
+def test_separate_optima_give_losses(tmp_path):
+    cfg = {**SMALL_CONFIG, "objective": {"aggregation": "worst_regret", "optima": "separate",
+                                         "area_limit_mm2": 300},
+           "algorithm": {"name": "exhaustive"}}
+    res = run_search(cfg)
+    best = res.best()[0]
+    losses = [w["loss_vs_optimum"] for w in best["workloads"].values()]
+    assert all(v is not None and v >= -1e-12 for v in losses)
+    assert best["fitness"] == pytest.approx(1 + max(losses))
+
+
+def test_nsga2_front_and_random(small):
+    res = run_search({**SMALL_CONFIG, "algorithm": {"name": "nsga2",
+                                                    "phases": [{"pop_size": 20, "n_gen": 5}]}})
+    assert res.strategy.pareto is not None and len(res.strategy.pareto)
+    res = run_search({**SMALL_CONFIG, "algorithm": {"name": "random", "n_evals": 200}})
+    assert res.evaluator.n_calls == 200
+
+
+def test_cli_search_and_config_errors(tmp_path):
+    import yaml
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(SMALL_CONFIG))
+    r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / "o"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "best.json").exists()
+    for bad, field in ((dict(SMALL_CONFIG, strategy="both"), "strategy"),
+                       ({**SMALL_CONFIG, "objective": {"aggregation": "ela"}},
+                        "objective.aggregation"),
+                       ({**SMALL_CONFIG, "workloads": ["resnet19"]}, "workloads"),
+                       ({**SMALL_CONFIG, "colour": 1}, "colour")):
+        cfg.write_text(yaml.safe_dump(bad))
+        r = CliRunner().invoke(app, ["search", str(cfg)])
+        assert r.exit_code == 2
+        assert r.output.strip().startswith(f"error: {field}")
+        assert len(r.output.strip().splitlines()) == 1
