@@ -99,17 +99,20 @@ def ga(
     label: str = "ga",
 ) -> object:
     """One pymoo GA run (SBX + PM with rounding on the index genome, duplicates removed)."""
-    algorithm = GA(
-        pop_size=phase.pop_size,
-        sampling=np.asarray(initial, dtype=float),
-        crossover=SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float,
-                      repair=RoundingRepair()),
-        mutation=PM(prob=phase.mutation_prob, eta=phase.mutation_eta, vtype=float,
-                    repair=RoundingRepair()),
-        eliminate_duplicates=True,
-    )
+    algorithm = GA(pop_size=phase.pop_size, sampling=np.asarray(initial, dtype=float),
+                   eliminate_duplicates=True, **_operators(phase))
     return minimize(problem, algorithm, ("n_gen", phase.n_gen), seed=seed,
                     callback=_Record(trace, problem, label), verbose=False)
+
+
+def _operators(phase: Phase) -> dict[str, object]:
+    """SBX + PM on the real relaxation of the index genome, rounded back (as the study)."""
+    return {
+        "crossover": SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float,
+                         repair=RoundingRepair()),
+        "mutation": PM(prob=phase.mutation_prob, eta=phase.mutation_eta, vtype=float,
+                       repair=RoundingRepair()),
+    }
 
 
 def run_random(problem: DesignProblem, n_evals: int, seed: int, trace: Trace, *,
@@ -172,15 +175,8 @@ def run_nsga2(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
     """NSGA-II on (energy, latency, area); returns the final non-dominated genes."""
     rng = np.random.default_rng(seed)
     initial = random_genes(problem, phase.pop_size, rng, feasible_only)
-    algorithm = NSGA2(
-        pop_size=phase.pop_size,
-        sampling=np.asarray(initial, dtype=float),
-        crossover=SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float,
-                      repair=RoundingRepair()),
-        mutation=PM(prob=phase.mutation_prob, eta=phase.mutation_eta, vtype=float,
-                    repair=RoundingRepair()),
-        eliminate_duplicates=True,
-    )
+    algorithm = NSGA2(pop_size=phase.pop_size, sampling=np.asarray(initial, dtype=float),
+                      eliminate_duplicates=True, **_operators(phase))
     trace_cb = _ParetoRecord(trace, problem)
     res = minimize(problem, algorithm, ("n_gen", phase.n_gen), seed=_seed(rng),
                    callback=trace_cb, verbose=False)
