@@ -137,7 +137,8 @@ def test_nsga2_front_and_random(small):
     res = run_search({**SMALL_CONFIG, "algorithm": {"name": "nsga2",
                                                     "phases": [{"pop_size": 20, "n_gen": 5}]}})
     assert res.strategy.pareto is not None and len(res.strategy.pareto)
-    res = run_search({**SMALL_CONFIG, "algorithm": {"name": "random", "n_evals": 200}})
+    res = run_search({**SMALL_CONFIG, "algorithm": {"name": "random", "n_evals": 200},
+                      "objective": {**SMALL_CONFIG.get("objective", {}), "optima": None}})
     assert res.evaluator.n_calls == 200
 
 

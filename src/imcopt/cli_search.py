@@ -16,7 +16,9 @@ from .cli import _console, _table, app
 
 @app.command("search")
 def search_cmd(
-    config: Annotated[Path, typer.Argument(help="Search config (YAML); see examples/.")],
+    config: Annotated[Path | None, typer.Argument(
+        help="Search config (YAML); see examples/. Default: the study's RRAM 4-network joint "
+        "search (four-phase GA, max aggregation, 800 mm2).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
@@ -24,7 +26,7 @@ def search_cmd(
     from .search import ConfigError, load_config, run_search, write_results
 
     try:
-        cfg = load_config(config)
+        cfg = load_config(config if config is not None else {})
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -50,7 +52,7 @@ def search_cmd(
              *[b["workloads"][w]["loss_vs_optimum"] if b["workloads"][w]["loss_vs_optimum"]
                is not None else "-" for w in names]] for b in best]
     console.print(_table(f"best designs ({cfg.objective.aggregation}); columns per workload: "
-                         "EDAP loss vs its own optimum", ["#", "design", "fitness", *names],
+                         "EDAP / its own optimum - 1", ["#", "design", "fitness", *names],
                          rows, left=(1,)))
     console.print(f"{result.evaluator.n_calls} objective calls, {result.evaluator.n_evals} "
                   f"designs evaluated, {result.wall_time_s:.1f} s; results in {out}/ "

@@ -59,7 +59,9 @@ class AlgorithmConfig(_Strict):
 class ObjectiveConfig(_Strict):
     aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted"] = "max"
     weights: dict[str, float] | None = None
-    optima: dict[str, float] | Literal["separate"] | None = None
+    # each workload's own optimum, for the losses a designer reads: "separate" searches each
+    # workload alone first (same algorithm and budget); None skips it
+    optima: dict[str, float] | Literal["separate"] | None = "separate"
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
 
 
