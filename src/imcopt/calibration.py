@@ -22,9 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from .hardware import Technology, designs_from_keys, load_technology, save_technology
-from .model import evaluate
-from .validation import METRICS, read_reference, resolve_workload, summarise
+from .hardware import Technology, load_technology, save_technology
+from .validation import METRICS, read_reference, resolve_workload, side_by_side, summarise
 from .workloads import Workload, load_layer_table
 
 #: constants fitted in log space (scale factors); the rest of the table stays as it is
@@ -61,6 +60,7 @@ def is_held_out(key: str, fraction: float) -> bool:
 
 @dataclass
 class _Group:
+    label: str  # the reference's workload name
     workload: Workload
     keys: list[str]
     ref: dict[str, np.ndarray]
@@ -81,23 +81,14 @@ def _groups(ref: pd.DataFrame, tables: dict[str, Workload]) -> list[_Group]:
         workload = resolve_workload(str(wl_name), tables)
         if workload is None:
             raise ValueError(f"no layers for workload {wl_name!r}")
-        out.append(_Group(workload, g["design_key"].tolist(),
+        out.append(_Group(str(wl_name), workload, g["design_key"].tolist(),
                           {m: g[m].to_numpy(dtype=float) for m in METRICS}))
     return out
 
 
 def _model_rows(tech: Technology, groups: Sequence[_Group]) -> pd.DataFrame:
-    parts = []
-    for grp in groups:
-        m = evaluate(designs_from_keys(grp.keys), grp.workload, tech, per_layer=False)
-        df = pd.DataFrame({"technology": tech.name, "workload": grp.workload.name,
-                           "design_key": grp.keys, "model_feasible": m.feasible})
-        for metric, values in (("energy_j", m.energy_j), ("latency_s", m.latency_s),
-                               ("area_mm2", m.area_mm2), ("edap_j_s_mm2", m.edap_j_s_mm2)):
-            df[f"ref_{metric}"] = grp.ref[metric]
-            df[f"model_{metric}"] = values
-        parts.append(df)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([side_by_side(tech, g.label, g.workload, g.keys, g.ref) for g in groups],
+                     ignore_index=True)
 
 
 def calibrate_technology(

@@ -95,23 +95,28 @@ def compare_rows(
             continue
         if tech_name not in technologies:
             raise ValidationError(f"no technology model for {tech_name!r}")
-        designs = designs_from_keys(group["design_key"].tolist())
-        m = evaluate(designs, workload, technologies[tech_name], per_layer=False)
-        out = pd.DataFrame({
-            "technology": tech_name,
-            "workload": wl_name,
-            "design_key": group["design_key"].to_numpy(),
-            "model_feasible": m.feasible,
-        })
-        for metric in METRICS:
-            out[f"ref_{metric}"] = group[metric].to_numpy()
-        out["model_energy_j"] = m.energy_j
-        out["model_latency_s"] = m.latency_s
-        out["model_area_mm2"] = m.area_mm2
-        out["model_edap_j_s_mm2"] = m.edap_j_s_mm2
-        parts.append(out)
+        parts.append(side_by_side(
+            technologies[tech_name], str(wl_name), workload, group["design_key"].tolist(),
+            {metric: group[metric].to_numpy() for metric in METRICS}))
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     return rows, sorted(set(missing)), skipped
+
+
+def side_by_side(
+    tech: Technology, workload_label: str, workload: Workload, keys: list[str],
+    ref: Mapping[str, np.ndarray],
+) -> pd.DataFrame:
+    """One row per design key: the reference's metrics (`ref_*`) next to the model's
+    (`model_*`), evaluated on `workload` and labelled `workload_label`."""
+    m = evaluate(designs_from_keys(keys), workload, tech, per_layer=False)
+    out = pd.DataFrame({"technology": tech.name, "workload": workload_label,
+                        "design_key": keys, "model_feasible": m.feasible})
+    model = {"energy_j": m.energy_j, "latency_s": m.latency_s, "area_mm2": m.area_mm2,
+             "edap_j_s_mm2": m.edap_j_s_mm2}
+    for metric in METRICS:
+        out[f"ref_{metric}"] = ref[metric]
+        out[f"model_{metric}"] = model[metric]
+    return out
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
