@@ -69,7 +69,10 @@ def test_strategies(small):
     assert big.notes["largest_workload"] == WORKLOADS[w]
     assert ev.evaluate(big.per_workload_best[WORKLOADS[w]][None]).edap[0, w] == pytest.approx(
         own[w])
-    # at 300 mm2 coordinate descent from the middle gets stuck infeasible; at 800 it does not
+    # at 300 mm2 the middle design is infeasible: the search starts from the nearest
+    # screened-feasible design instead, and ends feasible
+    tight = STRATEGY_FUNCTIONS["sequential"](ev, obj, spec, 1, Trace())
+    assert np.isfinite(obj.fitness(ev.evaluate(tight.best[:1]))[0])
     ev = Evaluator(space, load_technology("rram"), [get(w) for w in WORKLOADS], 800.0)
     seq = STRATEGY_FUNCTIONS["sequential"](ev, obj, spec, 1, Trace())
     levels = seq.notes["levels"]
@@ -160,3 +163,14 @@ def test_cli_search_and_config_errors(tmp_path):
         assert r.exit_code == 2
         assert r.output.strip().startswith(f"error: {field}")
         assert len(r.output.strip().splitlines()) == 1
+
+
+def test_config_names_a_layer_table_workload(tmp_path):
+    from imcopt.workloads import write_layer_table
+
+    table = tmp_path / "nets.csv"
+    write_layer_table([get("alexnet")], table)
+    res = run_search({**SMALL_CONFIG, "workloads": [f"{table}:alexnet", "resnet18"],
+                      "objective": {"area_limit_mm2": 300, "optima": None}})
+    assert res.evaluator.workload_names == ["alexnet", "resnet18"]
+    assert np.isfinite(res.best()[0]["fitness"])

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
+from ..workloads import WorkloadError
+from ..workloads import get as get_workload
 from ..workloads import names as workload_names
 
 
@@ -89,9 +91,13 @@ class SearchConfig(_Strict):
     @classmethod
     def _workloads(cls, v: list[str]) -> list[str]:
         known = workload_names()
-        bad = [w for w in v if w not in known]
-        if bad:
-            raise ValueError(f"unknown workload {bad[0]!r}; allowed: {', '.join(known)}")
+        for w in v:
+            if w not in known:
+                try:  # a layer-table file, "file.csv" or "file.csv:network"
+                    get_workload(w)
+                except WorkloadError:
+                    raise ValueError(f"unknown workload {w!r}; allowed: {', '.join(known)}, "
+                                     "or a layer-table .csv (file.csv:network)") from None
         if len(set(v)) != len(v):
             raise ValueError("a workload is listed twice")
         return v

@@ -123,9 +123,12 @@ def largest(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace
 def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
                top_k: int = 10, start: np.ndarray | None = None,
                exhaustive_below: int = 2000) -> StrategyResult:
-    """Level by level; `start` defaults to the middle value of every parameter."""
+    """Level by level; `start` defaults to the middle value of every parameter, or, when that
+    design fails the area or capacity screen, to the screened-feasible design nearest to it
+    (a level search cannot leave an infeasible start when no single level fixes it)."""
     space = ev.space
-    base = space.cardinalities // 2 if start is None else np.asarray(start, dtype=np.int64)
+    base = (_feasible_middle(ev, obj, seed) if start is None
+            else np.asarray(start, dtype=np.int64))
     chain = []
     for i, level in enumerate(LEVELS):
         free = [space.names.index(n) for n in space.levels()[level]]
@@ -142,6 +145,18 @@ def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, tr
         chain.append({"level": level, "parameters": [space.names[j] for j in free],
                       "designs": size, "best": space.keys(base[None, :])[0]})
     return StrategyResult(base[None, :], notes={"levels": chain})
+
+
+def _feasible_middle(ev: Evaluator, obj: Objective, seed: int, n: int = 20_000) -> np.ndarray:
+    middle = ev.space.cardinalities // 2
+    if ev.screen(middle[None, :], obj.subset)[0]:
+        return middle
+    rng = np.random.default_rng(seed)
+    cand = ev.space.sample(n, rng)
+    ok = cand[ev.screen(cand, obj.subset)]
+    if not len(ok):
+        return middle  # nothing feasible in the sample: start in the middle anyway
+    return ok[int(np.argmin((ok != middle).sum(axis=1)))]
 
 
 STRATEGY_FUNCTIONS = {"joint": joint, "separate": separate, "largest": largest,
