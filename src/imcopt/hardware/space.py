@@ -216,12 +216,7 @@ class DesignSpace:
     def all_genomes(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Genomes number start..stop-1 of the whole space in mixed-radix order."""
         stop = self.size if stop is None else min(stop, self.size)
-        flat = np.arange(start, stop, dtype=np.int64)
-        out = np.empty((len(flat), self.n_var), dtype=np.int64)
-        for j in range(self.n_var - 1, -1, -1):
-            out[:, j] = flat % self.cardinalities[j]
-            flat = flat // self.cardinalities[j]
-        return out
+        return mixed_radix(self.cardinalities, start, stop)
 
     # ---- keys ----------------------------------------------------------------------------
     def keys(self, genomes: np.ndarray) -> list[str]:
@@ -250,6 +245,16 @@ class DesignSpace:
             }
             for p in self.parameters
         ]
+
+
+def mixed_radix(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Numbers start..stop-1 as digit vectors of radices `cards` (last digit fastest)."""
+    flat = np.arange(start, stop, dtype=np.int64)
+    out = np.empty((len(flat), len(cards)), dtype=np.int64)
+    for j in range(len(cards) - 1, -1, -1):
+        out[:, j] = flat % cards[j]
+        flat //= cards[j]
+    return out
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..hardware.space import mixed_radix as enumerate_genomes
 from ..objectives import Evaluation, Evaluator, Objective
 
 
@@ -27,16 +28,6 @@ class ExhaustiveResult:
     n_designs: int
     n_evaluated: int
     seconds: float
-
-
-def enumerate_genomes(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Mixed-radix numbers start..stop-1 as digit vectors (last digit fastest)."""
-    flat = np.arange(start, stop, dtype=np.int64)
-    out = np.empty((len(flat), len(cards)), dtype=np.int64)
-    for j in range(len(cards) - 1, -1, -1):
-        out[:, j] = flat % cards[j]
-        flat //= cards[j]
-    return out
 
 
 def exhaustive(
