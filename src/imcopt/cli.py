@@ -324,4 +324,4 @@ def evaluate_cmd(
 
 
 # commands that live in their own modules register themselves on `app`
-from . import cli_fidelity, cli_search  # noqa: E402, F401
+from . import cli_fidelity, cli_search, cli_study  # noqa: E402, F401

@@ -45,7 +45,7 @@ class SearchResult:
         return best_records(self.evaluator, self.objective, self.strategy.best, self.optima)
 
 
-def _spec(cfg: SearchConfig) -> AlgorithmSpec:
+def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
     a = cfg.algorithm
     if a.phases:
         phases = tuple(Phase(**p.model_dump()) for p in a.phases)
@@ -66,7 +66,7 @@ def run_search(config: SearchConfig | dict | str | Path,
     ev = Evaluator(space, load_technology(cfg.technology), [get(w) for w in cfg.workloads],
                    cfg.objective.area_limit_mm2)
     trace = Trace(on_record=on_progress)
-    spec = _spec(cfg)
+    spec = algorithm_spec(cfg)
     optima = None
     o = cfg.objective
     if o.optima == "separate":

@@ -1,0 +1,108 @@
+"""`imcopt study run STUDY.yaml --out DIR`, `imcopt study resume DIR`, `imcopt report DIR`.
+
+Python twins: `imcopt.Study(config, out).run()`, `imcopt.Study.open(out).run()`,
+`imcopt.report.build_report(out)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .cli import _console, app
+
+study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
+                        "methods x aggregations x seeds), stored and resumable.",
+                        no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+MaxCells = Annotated[int | None, typer.Option(
+    "--max-cells", help="Stop after this many cells (continue later with `study resume`).")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _run(study: object, max_cells: int | None, quiet: bool) -> None:
+    from .study import Study
+
+    assert isinstance(study, Study)
+    console = _console()
+    done0 = len(study.completed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=quiet) as progress:
+        overall = progress.add_task("cells", total=len(study.cells), completed=done0)
+        current = progress.add_task("", total=None)
+
+        def show(e: dict) -> None:
+            if e["event"] == "start":
+                progress.update(current, description=f"  {e['cell']}: starting")
+            elif e["event"] == "progress":
+                r = e["row"]
+                progress.update(current, description=(
+                    f"  {e['cell']}: {r['phase']} gen {r['generation']}, {r['n_calls']} calls, "
+                    f"best {r['best_so_far']:.4g}"))
+            else:
+                progress.update(overall, completed=e["done"])
+
+        study.run(on_event=show, max_cells=max_cells)
+        progress.update(current, visible=False)
+    left = len(study.pending)
+    ran = len(study.completed) - done0
+    console.print(f"{ran} cells run, {len(study.completed)}/{len(study.cells)} done; results in "
+                  f"{study.out}/" + (f"; {left} left: imcopt study resume {study.out}"
+                                     if left else f"; report: imcopt report {study.out}"))
+
+
+@study_app.command("run")
+def study_run(
+    config: Annotated[Path, typer.Argument(help="Study config (YAML); see examples/paper.yaml, "
+                                           "examples/small_study.yaml.")],
+    out: Annotated[Path, typer.Option("--out", help="Study folder.")] = Path("study_out"),
+    max_cells: MaxCells = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run every cell of a study (finished cells in --out are kept)."""
+    from .study import Study, StudyError
+
+    try:
+        study = Study(config, out)
+    except StudyError as exc:
+        raise _fail(exc) from None
+    _run(study, max_cells, quiet)
+
+
+@study_app.command("resume")
+def study_resume(
+    out: Annotated[Path, typer.Argument(help="Study folder of an interrupted study.")],
+    max_cells: MaxCells = None,
+    quiet: Quiet = False,
+) -> None:
+    """Continue a study: run the cells not finished yet, with the same seeds."""
+    from .study import Study, StudyError
+
+    try:
+        study = Study.open(out)
+    except StudyError as exc:
+        raise _fail(exc) from None
+    _run(study, max_cells, quiet)
+
+
+@app.command("report")
+def report_cmd(
+    out: Annotated[Path, typer.Argument(help="Study folder (from `imcopt study run`).")],
+) -> None:
+    """Build DIR/report/index.html (figures and CSV tables) from a study's stored results."""
+    from .report import ReportError, build_report
+
+    try:
+        index = build_report(out)
+    except ReportError as exc:
+        raise _fail(exc) from None
+    _console().print(f"report: {index}")

@@ -1,0 +1,79 @@
+"""Loading a study folder's stored results (study.json, runs/<cell>/...) into tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+JOINT_METHODS = ("ga", "ga_sampling", "four_phase")
+METHOD_LABELS = {"separate": "separate", "largest": "largest network", "ga": "plain GA",
+                 "ga_sampling": "GA + sampling", "four_phase": "four-phase GA",
+                 "exhaustive": "exhaustive optimum"}
+
+
+class ReportError(ValueError):
+    """The folder is not a study, or has no finished cells; one line."""
+
+
+@dataclass
+class StudyData:
+    root: Path
+    config: dict
+    cells: pd.DataFrame  # one row per finished cell
+    best: dict[str, dict] = field(default_factory=dict)  # cell id -> best.json
+    convergence: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # (technology, workload set) -> {workload: lowest EDAP seen feasible on that workload}
+    references: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+
+    def groups(self) -> list[tuple[str, str]]:
+        return list(dict.fromkeys(zip(self.cells.technology, self.cells.workload_set,
+                                      strict=True)))
+
+    def workloads(self, group: tuple[str, str]) -> list[str]:
+        return list(self.config["workload_sets"][group[1]])
+
+    def designs(self, cell_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        path = self.root / "runs" / cell_id / "designs.csv"
+        return pd.read_csv(path, usecols=columns)
+
+
+def load(root: str | Path) -> StudyData:
+    root = Path(root)
+    state = root / "study.json"
+    if not state.exists():
+        raise ReportError(f"{root}: no study.json here (run `imcopt study run` first)")
+    doc = json.loads(state.read_text())
+    done = doc.get("completed", {})
+    rows = [{**{k: v for k, v in c.items() if k != "done"}, **done[c["id"]]}
+            for c in doc["cells"] if c["id"] in done]
+    if not rows:
+        raise ReportError(f"{root}: no finished cells yet")
+    cells = pd.DataFrame(rows)
+    data = StudyData(root, doc["config"], cells)
+    for cid in cells.id:
+        run = root / "runs" / cid
+        data.best[cid] = json.loads((run / "best.json").read_text())
+        data.convergence[cid] = pd.read_csv(run / "convergence.csv")
+    limit = float(doc["config"]["area_limit_mm2"])
+    for g in data.groups():
+        names = data.workloads(g)
+        ref = dict.fromkeys(names, np.inf)
+        cols = ["area_mm2", *[f"edap.{w}" for w in names], *[f"weights_fit.{w}" for w in names]]
+        ids = cells.id[(cells.technology == g[0]) & (cells.workload_set == g[1])]
+        for cid in ids:
+            d = data.designs(cid, cols)
+            for w in names:
+                ok = (d.area_mm2 <= limit) & d[f"weights_fit.{w}"].astype(bool)
+                if ok.any():
+                    ref[w] = min(ref[w], float(d.loc[ok, f"edap.{w}"].min()))
+        data.references[g] = ref
+    return data
+
+
+def fitness(v: float | None) -> float:
+    """A stored best fitness; None or NaN (no feasible design) is +inf."""
+    return np.inf if v is None or not np.isfinite(float(v)) else float(v)

@@ -1,0 +1,217 @@
+"""The study config (pydantic) and its expansion into cells.
+
+A study is a grid: technologies x workload sets x methods x aggregations x seeds, with shared
+settings (area limit, budgets). Every cell is one search run through `imcopt.search`.
+The exhaustive optimum does not depend on the seed, so it is one cell per
+(technology, workload set, aggregation).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..hardware import get_space, technology_names
+from ..objectives import DEFAULT_AREA_LIMIT_MM2
+from ..search.config import PhaseConfig, SamplingConfig, SearchConfig, load_config
+
+METHODS = ("separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive")
+#: method -> (strategy, algorithm) of `imcopt search`
+METHOD_SEARCH = {"separate": ("separate", None), "largest": ("largest", None),
+                 "ga": ("joint", "ga"), "ga_sampling": ("joint", "four_phase"),
+                 "four_phase": ("joint", "four_phase"), "exhaustive": ("joint", "exhaustive")}
+_STUDY_PHASES = [
+    {"pop_size": 70, "n_gen": 10, "crossover_prob": 1.0, "crossover_eta": 3, "mutation_prob": 1.0,
+     "mutation_eta": 3},
+    {"pop_size": 70, "n_gen": 10, "crossover_prob": 0.9, "crossover_eta": 7, "mutation_prob": 0.5,
+     "mutation_eta": 7},
+    {"pop_size": 70, "n_gen": 10, "crossover_prob": 1.0, "crossover_eta": 15,
+     "mutation_prob": 0.2, "mutation_eta": 15},
+    {"pop_size": 70, "n_gen": 10, "crossover_prob": 1.0, "crossover_eta": 25,
+     "mutation_prob": 0.05, "mutation_eta": 25},
+]
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class StudyError(ValueError):
+    """A study config or folder is invalid; the message is one line naming the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BudgetConfig(_Strict):
+    """Search budgets shared by every cell (defaults: the study's, ~3,300 objective calls)."""
+
+    four_phase: list[PhaseConfig] = Field(
+        default_factory=lambda: [PhaseConfig(**p) for p in _STUDY_PHASES], min_length=1)
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    # plain GA: random initial population, one GA run (70 x 47 = ~3,300 calls)
+    ga: PhaseConfig = Field(default_factory=lambda: PhaseConfig(pop_size=70, n_gen=47))
+    # GA + Hamming sampling: one GA run after the evaluated sampling (500 + 70 x 40 calls)
+    ga_sampling: PhaseConfig = Field(default_factory=lambda: PhaseConfig(pop_size=70, n_gen=40))
+    # the algorithm of the per-workload searches of `separate` and `largest`
+    baseline_algorithm: Literal["ga", "four_phase"] = "four_phase"
+    feasible_only: bool = True
+    exhaustive_chunk: int = Field(250_000, ge=1)
+
+
+class StudyConfig(_Strict):
+    name: str = "study"
+    technologies: list[str] = Field(default_factory=lambda: ["rram"], min_length=1)
+    workload_sets: dict[str, list[str]] = Field(min_length=1)
+    methods: list[Literal["separate", "largest", "ga", "ga_sampling", "four_phase",
+                          "exhaustive"]] = Field(default_factory=lambda: list(METHODS),
+                                                 min_length=1)
+    aggregations: list[Literal["max", "mean", "geomean", "product"]] = Field(
+        default_factory=lambda: ["max"], min_length=1)
+    seeds: list[int] = Field(default_factory=lambda: [1], min_length=1)
+    area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
+    # per technology: restricted value lists of the design space (as a search config's
+    # space.values)
+    space_values: dict[str, dict[str, list[float]]] = Field(default_factory=dict)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    top_k: int = Field(10, ge=1)
+
+    @field_validator("technologies")
+    @classmethod
+    def _techs(cls, v: list[str]) -> list[str]:
+        v = [t.lower() for t in v]
+        for t in v:
+            if t not in technology_names():
+                raise ValueError(f"unknown technology {t!r}; allowed: "
+                                 f"{', '.join(technology_names())}")
+            get_space(t)
+        if len(set(v)) != len(v):
+            raise ValueError("a technology is listed twice")
+        return v
+
+    @field_validator("workload_sets")
+    @classmethod
+    def _sets(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in v:
+            if not _NAME.match(name):
+                raise ValueError(f"set name {name!r}: use letters, digits and _ only")
+        return v
+
+    @field_validator("methods", "aggregations", "seeds")
+    @classmethod
+    def _unique(cls, v: list) -> list:
+        if len(set(v)) != len(v):
+            raise ValueError("a value is listed twice")
+        return v
+
+
+@dataclass(frozen=True)
+class Cell:
+    technology: str
+    workload_set: str
+    workloads: tuple[str, ...]
+    method: str
+    aggregation: str
+    seed: int | None  # None: seed-independent (exhaustive)
+
+    @property
+    def id(self) -> str:
+        s = "exact" if self.seed is None else f"s{self.seed}"
+        return f"{self.technology}-{self.workload_set}-{self.method}-{self.aggregation}-{s}"
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Cells of one group share technology and workloads, hence their evaluations."""
+        return self.technology, self.workload_set
+
+    def record(self) -> dict:
+        return {"id": self.id, "technology": self.technology, "workload_set": self.workload_set,
+                "workloads": list(self.workloads), "method": self.method,
+                "aggregation": self.aggregation, "seed": self.seed}
+
+
+def expand(cfg: StudyConfig) -> list[Cell]:
+    """Every cell, grouped by (technology, workload set); methods in config order."""
+    cells = []
+    for tech in cfg.technologies:
+        for wset, wls in cfg.workload_sets.items():
+            for method in cfg.methods:
+                for agg in cfg.aggregations:
+                    seeds: list[int | None] = [None] if method == "exhaustive" else list(cfg.seeds)
+                    cells += [Cell(tech, wset, tuple(wls), method, agg, s) for s in seeds]
+    return cells
+
+
+def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
+    """The `imcopt search` config of one cell (stored in its run.json)."""
+    strategy, algo = METHOD_SEARCH[cell.method]
+    b = cfg.budget
+    algo = algo or b.baseline_algorithm
+    if cell.method == "ga" or algo == "ga":
+        phases = [b.ga]
+    elif cell.method == "ga_sampling":
+        phases = [b.ga_sampling]
+    else:
+        phases = b.four_phase
+    return load_config({
+        "technology": cell.technology, "workloads": list(cell.workloads),
+        "space": {"name": cell.technology,
+                  "values": cfg.space_values.get(cell.technology, {})},
+        "objective": {"aggregation": cell.aggregation, "optima": None,
+                      "area_limit_mm2": cfg.area_limit_mm2},
+        "algorithm": {"name": algo, "phases": [p.model_dump() for p in phases],
+                      "sampling": b.sampling.model_dump(), "feasible_only": b.feasible_only,
+                      "chunk": b.exhaustive_chunk},
+        "strategy": strategy, "top_k": cfg.top_k,
+        "seed": 1 if cell.seed is None else cell.seed,
+    })
+
+
+def load_study(source: str | Path | dict) -> StudyConfig:
+    """A validated `StudyConfig` from a YAML file or a dict; `StudyError` (one line) if not."""
+    if isinstance(source, dict):
+        data = source
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise StudyError(f"study file {path} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise StudyError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise StudyError(f"{path}: the top level must be a mapping of settings")
+    try:
+        cfg = StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "study"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        raise StudyError(f"{loc}: {msg}") from None
+    except ValueError as exc:
+        raise StudyError(f"technologies: {exc}") from None
+    for tech in cfg.technologies:  # workloads and space values: as a search config checks them
+        for wset, wls in cfg.workload_sets.items():
+            try:
+                search_config(cfg, Cell(tech, wset, tuple(wls), "four_phase",
+                                        cfg.aggregations[0], cfg.seeds[0]))
+            except ValueError as exc:
+                field = str(exc).split(":", 1)
+                where = (f"workload_sets.{wset}" if field[0] == "workloads"
+                         else f"space_values.{tech}" if field[0].startswith("space")
+                         else field[0])
+                raise StudyError(f"{where}: {field[-1].strip()}") from None
+    for tech, values in cfg.space_values.items():
+        if tech not in cfg.technologies:
+            raise StudyError(f"space_values.{tech}: not one of the study's technologies")
+        names = get_space(tech).names
+        for p in values:
+            if p not in names:
+                raise StudyError(f"space_values.{tech}.{p}: unknown parameter; allowed: "
+                                 f"{', '.join(names)}")
+    return cfg

@@ -1,0 +1,183 @@
+"""`Study`: run every cell of a study config, store each cell's outputs, resume.
+
+Folder layout (DIR):
+  study.yaml          the study config as given (resolved, all defaults filled in)
+  study.json          cells and which are finished; rewritten atomically after every cell
+  runs/<cell-id>/     `imcopt search` outputs of one cell (designs.csv, convergence.csv,
+                      best.json, run.json)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..hardware import get_space, load_technology
+from ..objectives import Evaluator, Objective
+from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
+from ..search.runner import algorithm_spec
+from ..search.strategies import STRATEGY_FUNCTIONS
+from ..workloads import get
+from .config import Cell, StudyConfig, StudyError, expand, load_study, search_config
+from .shared import ScanResult, SharedEvaluator, scan
+
+STATE = "study.json"
+Event = Callable[[dict], None]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class Study:
+    """A study in folder `out`. `Study(config, out).run()`; `Study.open(out).run()` resumes."""
+
+    def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path) -> None:
+        self.config = config if isinstance(config, StudyConfig) else load_study(config)
+        self.out = Path(out)
+        self.cells = expand(self.config)
+        self.completed: dict[str, dict] = {}
+        self._stores: dict[tuple[str, str], Evaluator] = {}
+        self._scans: dict[tuple[str, str], ScanResult] = {}
+        state = self.out / STATE
+        if state.exists():
+            doc = json.loads(state.read_text())
+            if doc.get("config") != self.config.model_dump(mode="json"):
+                raise StudyError(f"--out {self.out}: holds a different study; use another "
+                                 "folder, or `imcopt study resume` to continue that one")
+            self.completed = doc.get("completed", {})
+
+    @classmethod
+    def open(cls, out: str | Path) -> Study:
+        """The study stored in `out` (to resume it)."""
+        state = Path(out) / STATE
+        if not state.exists():
+            raise StudyError(f"{out}: no {STATE} here (not a study folder)")
+        try:
+            cfg = json.loads(state.read_text())["config"]
+        except (ValueError, KeyError):
+            raise StudyError(f"{state}: unreadable study state") from None
+        return cls(load_study(cfg), out)
+
+    # ---- state --------------------------------------------------------------------------
+    @property
+    def pending(self) -> list[Cell]:
+        return [c for c in self.cells if c.id not in self.completed]
+
+    def _save(self) -> None:
+        from .. import __version__
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        doc = {"name": self.config.name, "imcopt_version": __version__,
+               "config": self.config.model_dump(mode="json"),
+               "cells": [{**c.record(), "done": c.id in self.completed} for c in self.cells],
+               "completed": self.completed}
+        _atomic_write(self.out / STATE, json.dumps(doc, indent=1))
+
+    # ---- running ------------------------------------------------------------------------
+    def run(self, on_event: Event | None = None, max_cells: int | None = None) -> Study:
+        """Run the pending cells (at most `max_cells`); state is saved after every cell.
+
+        on_event gets dicts: {"event": "start"|"progress"|"done", "cell": id, "done": n,
+        "total": n, ...}; "progress" carries the search's convergence row.
+        """
+        emit = on_event or (lambda _e: None)
+        self.out.mkdir(parents=True, exist_ok=True)
+        cfg_file = self.out / "study.yaml"
+        if not cfg_file.exists():
+            _atomic_write(cfg_file, yaml.safe_dump(self.config.model_dump(mode="json"),
+                                                   sort_keys=False))
+        self._save()
+        total = len(self.cells)
+        for n, cell in enumerate(self.pending):
+            if max_cells is not None and n >= max_cells:
+                break
+            base = {"cell": cell.id, "total": total}
+            emit({"event": "start", "done": len(self.completed), **base})
+
+            def progress(row: dict, _b: dict = base) -> None:
+                emit({"event": "progress", "done": len(self.completed), "row": row, **_b})
+
+            summary = self.run_cell(cell, progress)
+            self.completed[cell.id] = summary
+            self._save()
+            emit({"event": "done", "done": len(self.completed), "summary": summary, **base})
+        return self
+
+    def _store(self, cell: Cell) -> Evaluator:
+        if cell.group not in self._stores:
+            self._stores = {}  # groups run one after another: keep one store in memory
+            self._scans = {k: v for k, v in self._scans.items() if k == cell.group}
+            sc = search_config(self.config, cell)
+            self._stores[cell.group] = _evaluator(sc, Evaluator)
+        return self._stores[cell.group]
+
+    def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
+        """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
+        t0 = time.perf_counter()
+        sc = search_config(self.config, cell)
+        ev = _evaluator(sc, SharedEvaluator)
+        ev.store = self._store(cell)
+        obj = Objective(cell.aggregation)
+        trace = Trace(on_record=progress)
+        with warnings.catch_warnings(record=True) as caught:  # kept in study.json, not shown
+            warnings.simplefilter("always", UserWarning)
+            if cell.method == "exhaustive":
+                res = self._exhaustive(cell, sc, ev, trace)
+            else:
+                res = STRATEGY_FUNCTIONS[sc.strategy](ev, obj, algorithm_spec(sc), sc.seed, trace,
+                                                      top_k=sc.top_k)
+        result = SearchResult(sc, ev, obj, res, trace, None, time.perf_counter() - t0)
+        folder = self.out / "runs" / cell.id
+        if folder.exists():  # left over from an interrupted run
+            shutil.rmtree(folder)
+        write_results(result, folder)
+        calls, evals = ev.n_calls, ev.n_evals
+        fit = obj.fitness(ev.evaluate(res.best[:1])) if len(res.best) else np.array([np.inf])
+        return {"wall_s": round(time.perf_counter() - t0, 3), "n_calls": calls,
+                "n_evals": evals,
+                "best_fitness": float(fit[0]) if np.isfinite(fit[0]) else None,
+                "warnings": sorted({str(w.message) for w in caught})}
+
+    def _exhaustive(self, cell: Cell, sc: SearchConfig, ev: SharedEvaluator,
+                    trace: Trace) -> StrategyResult:
+        """The optimum by enumeration: one scan per group serves every aggregation."""
+        if cell.group not in self._scans:
+            plain = _evaluator(sc, Evaluator)
+            self._scans[cell.group] = scan(plain, self.config.aggregations,
+                                           keep=max(100, sc.top_k),
+                                           chunk=self.config.budget.exhaustive_chunk)
+        s = self._scans[cell.group]
+        best = s.best[cell.aggregation][:sc.top_k]
+        ok = np.isfinite(s.optima)
+        ev.evaluate(np.concatenate([best, s.optimum_genomes[ok]]))
+        ev.n_calls, ev.n_evals = s.n_designs, s.n_evaluated
+        f = float(s.best_fitness[cell.aggregation][0]) if len(best) else float("inf")
+        trace.rows.append({"phase": "exhaustive", "generation": 1, "n_calls": s.n_designs,
+                           "n_evals": s.n_evaluated, "population_best": f, "best_so_far": f})
+        if trace.on_record:
+            trace.on_record(trace.rows[-1])
+        names = ev.workload_names
+        return StrategyResult(
+            best, per_workload_best={names[w]: s.optimum_genomes[w] for w in np.flatnonzero(ok)},
+            notes={"designs": s.n_designs, "evaluated_after_screen": s.n_evaluated,
+                   "per_workload_best": "each workload's lowest EDAP among the designs that "
+                   "pass the joint screen (area, and every workload's weights fit)"})
+
+
+def _evaluator(sc: SearchConfig, cls: type) -> Evaluator:
+    space = get_space(sc.space.name)
+    if sc.space.values:
+        space = space.restrict(**{k: tuple(v) for k, v in sc.space.values.items()})
+    return cls(space, load_technology(sc.technology), [get(w) for w in sc.workloads],
+               sc.objective.area_limit_mm2)

@@ -1,0 +1,78 @@
+"""Reports: built from a finished small study; every figure the page shows exists."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from imcopt.cli import app
+from imcopt.report import ReportError, build_report
+from imcopt.report.tables import pareto_mask
+from imcopt.study import Study
+from test_study import TINY
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    Study(TINY, root).run()
+    r = CliRunner().invoke(app, ["report", str(root)])
+    assert r.exit_code == 0, r.output
+    return root / "report" / "index.html"
+
+
+def test_page_references_existing_figures_and_has_tables(report: Path) -> None:
+    page = report.read_text()
+    imgs = re.findall(r'<img src="([^"]+)"', page)
+    assert len(imgs) >= 4  # normalised, joint vs largest (x2 aggregations), convergence, pareto
+    for src in imgs:
+        assert not src.startswith(("http", "//")) and (report.parent / src).stat().st_size > 0
+    assert page.count("<table") >= 4
+    assert "76.2 %" in page and "Headline" in page
+    for name in ("headline.csv", "best_designs.csv", "normalised_best.csv",
+                 "joint_vs_largest.csv", "method_summary.csv", "references.csv"):
+        assert not pd.read_csv(report.parent / name).empty, name
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_tables_content(report: Path) -> None:
+    d = report.parent
+    head = pd.read_csv(d / "headline.csv")
+    assert set(head.baseline) == {"separate", "largest", "ga", "ga_sampling", "exhaustive"}
+    ex = head[head.baseline == "exhaustive"]
+    assert (ex.reduction_pct.dropna() >= -1e-9).all()  # nothing beats the optimum
+    norm = pd.read_csv(d / "normalised_best.csv")
+    assert (norm.normalised_edap >= 1 - 1e-9).all()  # own optimum = the best seen
+    assert norm.groupby(["aggregation", "method", "workload"]).best.sum().eq(1).all()
+    best = pd.read_csv(d / "best_designs.csv")
+    assert len(best) == 22 and {"voltage_v", "edap.resnet18", "energy_j.alexnet"} <= set(best)
+
+
+def test_report_errors(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match=r"no study\.json"):
+        build_report(tmp_path)
+    r = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2
+
+
+def test_pareto_mask() -> None:
+    p = np.array([[1, 1, 1], [2, 2, 2], [0, 3, 1], [1, 1, 1.5], [3, 0, 0]], dtype=float)
+    assert pareto_mask(p).tolist() == [True, False, True, False, True]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_page_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    shot = report.parent / "screenshot.png"  # kept next to the page as a test artifact
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+           f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
+    subprocess.run(cmd, check=True, timeout=120, capture_output=True)
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,180 @@
+"""Studies: config validation, cells, resume after an interruption equals one go."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from imcopt.cli import app
+from imcopt.hardware import get_space, load_technology
+from imcopt.objectives import Evaluator
+from imcopt.study import Study, StudyError, expand, load_study
+from imcopt.study.shared import SharedEvaluator, scan
+from imcopt.workloads import get
+
+PHASE = {"crossover_prob": 1.0, "crossover_eta": 3, "mutation_prob": 1.0, "mutation_eta": 3}
+TINY = {
+    "name": "tiny",
+    "technologies": ["rram"],
+    "workload_sets": {"two": ["resnet18", "alexnet"]},
+    "methods": ["separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive"],
+    "aggregations": ["max", "mean"],
+    "seeds": [1, 2],
+    "space_values": {"rram": {"voltage_v": [0.5, 0.7], "bits_per_cell": [2, 4],
+                              "clock_period_s": [1e-9, 4e-9], "rows_per_array": [128, 256],
+                              "cols_per_array": [128, 256], "glb_depth_words": [2048, 8192]}},
+    "budget": {"four_phase": [{"pop_size": 8, "n_gen": 2, **PHASE},
+                              {"pop_size": 8, "n_gen": 2, **PHASE}],
+               "sampling": {"n_candidates": 30, "n_select": 15},
+               "ga": {"pop_size": 8, "n_gen": 3}, "ga_sampling": {"pop_size": 8, "n_gen": 2}},
+    "top_k": 3,
+}
+
+
+def _outputs(root: Path) -> dict[str, object]:
+    """Everything a study stores that must not depend on interruptions (no wall times)."""
+    doc = json.loads((root / "study.json").read_text())
+    out: dict[str, object] = {
+        "completed": {k: {m: v for m, v in s.items() if m != "wall_s"}
+                      for k, s in doc["completed"].items()}}
+    for run in sorted((root / "runs").iterdir()):
+        for f in ("designs.csv", "convergence.csv", "best.json"):
+            out[f"{run.name}/{f}"] = (run / f).read_text()
+        r = json.loads((run / "run.json").read_text())
+        out[f"{run.name}/run.json"] = (r["config"], r["n_calls"], r["n_evals"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def one_go(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("one_go")
+    Study(TINY, root).run()
+    return root
+
+
+def test_cells() -> None:
+    cells = expand(load_study(TINY))
+    assert len(cells) == 5 * 2 * 2 + 2  # exhaustive: one per aggregation, no seeds
+    assert len({c.id for c in cells}) == len(cells)
+    assert "rram-two-exhaustive-max-exact" in {c.id for c in cells}
+
+
+def test_one_go_stores_every_cell(one_go: Path) -> None:
+    doc = json.loads((one_go / "study.json").read_text())
+    assert len(doc["completed"]) == len(doc["cells"]) == 22
+    for c in doc["cells"]:
+        assert (one_go / "runs" / c["id"] / "best.json").exists()
+    ex = doc["completed"]["rram-two-exhaustive-max-exact"]["best_fitness"]
+    for cid, s in doc["completed"].items():  # nothing beats the exhaustive optimum
+        if "-max-" in cid and s["best_fitness"] is not None:
+            assert s["best_fitness"] >= ex * (1 - 1e-12)
+
+
+def test_interrupted_then_resumed_equals_one_go(one_go: Path, tmp_path: Path) -> None:
+    class StopError(Exception):
+        pass
+
+    def stop_at_fifth(e: dict) -> None:
+        if e["event"] == "progress" and e["done"] == 4:
+            raise StopError  # killed in the middle of the fifth cell
+
+    with pytest.raises(StopError):
+        Study(TINY, tmp_path).run(on_event=stop_at_fifth)
+    assert len(json.loads((tmp_path / "study.json").read_text())["completed"]) == 4
+    Study.open(tmp_path).run(max_cells=7)  # a second interruption, by cell count
+    study = Study.open(tmp_path)
+    assert len(study.completed) == 11
+    study.run()
+    assert not study.pending
+    assert _outputs(tmp_path) == _outputs(one_go)
+
+
+def test_cli_run_resume_and_errors(tmp_path: Path) -> None:
+    import yaml
+
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({**TINY, "methods": ["four_phase", "exhaustive"],
+                                   "aggregations": ["max"], "seeds": [3]}))
+    runner = CliRunner()
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["study", "run", str(cfg), "--out", str(out), "--max-cells", "1",
+                            "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "1 left" in r.output
+    r = runner.invoke(app, ["study", "resume", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads((out / "study.json").read_text())["completed"]) == 2
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({**TINY, "seeds": [9]}))
+    r = runner.invoke(app, ["study", "run", str(other), "--out", str(out)])
+    assert r.exit_code == 2 and "different study" in r.output
+    bad = tmp_path / "bad.yaml"
+    for data, field in (({**TINY, "methods": ["nope"]}, "methods.0"),
+                        ({**TINY, "workload_sets": {"x": ["nonet"]}}, "workload_sets.x"),
+                        ({**TINY, "technologies": ["dram"]}, "technologies"),
+                        ({**TINY, "space_values": {"rram": {"foo": [1]}}},
+                         "space_values.rram.foo"),
+                        ({**TINY, "seed": 1}, "seed")):
+        bad.write_text(yaml.safe_dump(data))
+        r = runner.invoke(app, ["study", "run", str(bad), "--out", str(tmp_path / "b")])
+        assert r.exit_code == 2, (field, r.output)
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), r.output
+    r = runner.invoke(app, ["study", "resume", str(tmp_path / "nothing")])
+    assert r.exit_code == 2
+
+
+def test_shared_evaluator_matches_plain() -> None:
+    space = get_space("rram").restrict(**TINY["space_values"]["rram"])
+    tech, wls = load_technology("rram"), [get("resnet18"), get("alexnet")]
+    g = space.sample(40, np.random.default_rng(0))
+    plain = Evaluator(space, tech, wls)
+    store = Evaluator(space, tech, wls)
+    a = SharedEvaluator(space, tech, wls, store=store)
+    b = SharedEvaluator(space, tech, wls, store=store)
+    ea, e_plain = a.evaluate(g[:30]), plain.evaluate(g[:30])
+    eb = b.evaluate(g[10:])  # 20 of these are in the store already
+    assert np.array_equal(ea.energy_j, e_plain.energy_j)
+    assert np.array_equal(eb.edap[:20], ea.edap[10:])
+    assert a.n_evals == len(np.unique(g[:30], axis=0))
+    assert b.n_evals == len(np.unique(g[10:], axis=0))  # per cell, as if run alone
+    assert store.n_evals == len(np.unique(g, axis=0))
+    assert len(b.evaluated()) == len(np.unique(g[10:], axis=0))  # sees only its own
+
+
+def test_scan_finds_the_optimum_of_each_aggregation() -> None:
+    space = get_space("rram").restrict(**TINY["space_values"]["rram"])
+    ev = Evaluator(space, load_technology("rram"), [get("resnet18"), get("alexnet")])
+    s = scan(ev, ["max", "mean"], keep=5, chunk=1000)
+    assert s.n_designs == int(np.prod(space.cardinalities))
+    from imcopt.hardware.space import mixed_radix
+    from imcopt.objectives import Objective
+    full = ev.evaluate(mixed_radix(space.cardinalities, 0, s.n_designs))
+    for agg in ("max", "mean"):
+        assert s.best_fitness[agg][0] == Objective(agg).fitness(full).min()
+    edap = np.where(full.area_ok[:, None] & full.capacity_ok, full.edap, np.inf)
+    assert np.array_equal(s.optima, edap[full.feasible].min(axis=0))
+
+
+def test_errors_in_python() -> None:
+    with pytest.raises(StudyError, match=r"aggregations\.0"):
+        load_study({**TINY, "aggregations": ["worst"]})
+    with pytest.raises(StudyError, match="not a study folder"):
+        Study.open("/nonexistent/study")
+
+
+def test_pruned_scan_keeps_the_exact_best() -> None:
+    space = get_space("sram").restrict(voltage_v=[0.7], clock_period_s=[1e-9, 4e-9],
+                                       glb_depth_words=[2048], router_groups=[2, 8])
+    ev = Evaluator(space, load_technology("sram"),
+                   [get(w) for w in ("resnet18", "vgg16", "alexnet", "mobilenet_v3")])
+    full = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=False)
+    pruned = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=True)
+    assert pruned.n_evaluated < full.n_evaluated
+    for agg in ("max", "mean"):
+        assert np.array_equal(full.best[agg], pruned.best[agg])
+        assert np.array_equal(full.best_fitness[agg], pruned.best_fitness[agg])
