@@ -46,6 +46,7 @@ class SearchResult:
 
 
 def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
+    """The algorithm settings a config asks for (the study's phases when none are given)."""
     a = cfg.algorithm
     if a.phases:
         phases = tuple(Phase(**p.model_dump()) for p in a.phases)
