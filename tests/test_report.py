@@ -76,3 +76,13 @@ def test_page_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None
            f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
     subprocess.run(cmd, check=True, timeout=120, capture_output=True)
     assert shot.stat().st_size > 10_000
+    # every figure loads in the browser, and the tables are there
+    dom = subprocess.run([*cmd[:-2], "--virtual-time-budget=10000", "--dump-dom",
+                          report.resolve().as_uri()], check=True, timeout=120,
+                         capture_output=True, text=True).stdout
+    images = re.search(r'data-images="(\d+)"', dom)
+    loaded = re.search(r'data-images-loaded="(\d+)"', dom)
+    assert images and loaded, "the page's load check did not run"
+    assert int(images.group(1)) > 0
+    assert loaded.group(1) == images.group(1)
+    assert dom.count("<table") >= 3
