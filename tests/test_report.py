@@ -67,6 +67,12 @@ def test_pareto_mask() -> None:
     assert pareto_mask(p).tolist() == [True, False, True, False, True]
 
 
+LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=document.images,ok=0;"
+              "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)ok++;}"
+              "document.body.dataset.images=im.length;document.body.dataset.imagesLoaded=ok;"
+              "});</script>")
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
 def test_page_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     shot = report.parent / "screenshot.png"  # kept next to the page as a test artifact
@@ -76,9 +82,12 @@ def test_page_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None
            f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
     subprocess.run(cmd, check=True, timeout=120, capture_output=True)
     assert shot.stat().st_size > 10_000
-    # every figure loads in the browser, and the tables are there
+    # every figure loads in the browser, and the tables are there: a copy of the page (the
+    # page itself stays script-free) notes on <body> how many of its images decoded
+    probe = report.parent / "_load_check.html"
+    probe.write_text(report.read_text().replace("</body>", LOAD_CHECK + "</body>"))
     dom = subprocess.run([*cmd[:-2], "--virtual-time-budget=10000", "--dump-dom",
-                          report.resolve().as_uri()], check=True, timeout=120,
+                          probe.resolve().as_uri()], check=True, timeout=120,
                          capture_output=True, text=True).stdout
     images = re.search(r'data-images="(\d+)"', dom)
     loaded = re.search(r'data-images-loaded="(\d+)"', dom)

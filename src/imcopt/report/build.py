@@ -15,11 +15,6 @@ from .data import METHOD_LABELS, ReportError, StudyData, load
 
 __all__ = ["ReportError", "build_report"]
 
-# marks on <body> how many figures the browser loaded (the end-to-end test reads it)
-LOAD_CHECK = ("<script>window.addEventListener('load',function(){var im=document.images,ok=0;"
-              "for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)ok++;}"
-              "document.body.dataset.images=im.length;document.body.dataset.imagesLoaded=ok;"
-              "});</script>")
 CSS = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid
 #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
@@ -161,8 +156,7 @@ def build_report(root: str | Path) -> Path:
                          + _table(bd[cols]) + "</details>")
     page = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
             "content='width=device-width,initial-scale=1'><title>imcopt report</title>"
-            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + LOAD_CHECK
-            + "</body></html>")
+            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
     index = out / "index.html"
     index.write_text(page)
     return index
