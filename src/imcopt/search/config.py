@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..config import read_mapping, validate_model
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
@@ -105,26 +105,10 @@ class SearchConfig(_Strict):
 
 def load_config(source: str | Path | dict) -> SearchConfig:
     """A validated `SearchConfig` from a YAML file or a dict; `ConfigError` (one line) if not."""
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    data = read_mapping(source, ConfigError, "config")
     try:
-        return SearchConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "config"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown setting"
-        raise ConfigError(f"{loc}: {msg}") from None
+        return validate_model(data, SearchConfig, ConfigError, "config")
+    except ConfigError:
+        raise
     except ValueError as exc:  # e.g. DesignError from a space name
         raise ConfigError(f"space.name: {exc}") from None

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..config import read_mapping, validate_model
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..search.config import PhaseConfig, SamplingConfig, SearchConfig, load_config
@@ -172,27 +172,11 @@ def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
 
 def load_study(source: str | Path | dict) -> StudyConfig:
     """A validated `StudyConfig` from a YAML file or a dict; `StudyError` (one line) if not."""
-    if isinstance(source, dict):
-        data = source
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise StudyError(f"study file {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise StudyError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-        if not isinstance(data, dict):
-            raise StudyError(f"{path}: the top level must be a mapping of settings")
+    data = read_mapping(source, StudyError, "study")
     try:
-        cfg = StudyConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "study"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown setting"
-        raise StudyError(f"{loc}: {msg}") from None
+        cfg = validate_model(data, StudyConfig, StudyError, "study")
+    except StudyError:
+        raise
     except ValueError as exc:
         raise StudyError(f"technologies: {exc}") from None
     for tech in cfg.technologies:  # workloads and space values: as a search config checks them
