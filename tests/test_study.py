@@ -178,3 +178,37 @@ def test_pruned_scan_keeps_the_exact_best() -> None:
     for agg in ("max", "mean"):
         assert np.array_equal(full.best[agg], pruned.best[agg])
         assert np.array_equal(full.best_fitness[agg], pruned.best_fitness[agg])
+
+
+def test_sigkill_midway_then_resume_equals_one_go(one_go: Path, tmp_path: Path) -> None:
+    """A real process killed with SIGKILL between (or inside) cells loses nothing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(TINY))
+    root = tmp_path / "killed"
+    cli = [sys.executable, "-c", "from imcopt.cli import app; app()"]
+    proc = subprocess.Popen([*cli, "study", "run", str(cfg), "--out", str(root), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = root / "study.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            done = len(json.loads(state.read_text())["completed"])
+        except (OSError, ValueError, KeyError):
+            done = 0
+        if done >= 3:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the study ended before it could be killed"
+    resumed = subprocess.run([*cli, "study", "resume", str(root), "--quiet"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _outputs(root) == _outputs(one_go)
