@@ -23,13 +23,9 @@ def search_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy)."""
-    from .search import ConfigError, load_config, run_search, write_results
+    from .search import load_config, run_search, write_results
 
-    try:
-        cfg = load_config(config if config is not None else {})
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    cfg = load_config(config if config is not None else {})
     console = _console()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=quiet) as progress:
@@ -40,11 +36,7 @@ def search_cmd(
                 f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
                 f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
 
-        try:
-            result = run_search(cfg, on_progress=show)
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        result = run_search(cfg, on_progress=show)
     paths = write_results(result, out)
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names

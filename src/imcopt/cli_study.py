@@ -24,11 +24,6 @@ MaxCells = Annotated[int | None, typer.Option(
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
-
-
 def _run(study: object, max_cells: int | None, quiet: bool) -> None:
     from .study import Study
 
@@ -69,13 +64,9 @@ def study_run(
     quiet: Quiet = False,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept)."""
-    from .study import Study, StudyError
+    from .study import Study
 
-    try:
-        study = Study(config, out)
-    except StudyError as exc:
-        raise _fail(exc) from None
-    _run(study, max_cells, quiet)
+    _run(Study(config, out), max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -85,13 +76,9 @@ def study_resume(
     quiet: Quiet = False,
 ) -> None:
     """Continue a study: run the cells not finished yet, with the same seeds."""
-    from .study import Study, StudyError
+    from .study import Study
 
-    try:
-        study = Study.open(out)
-    except StudyError as exc:
-        raise _fail(exc) from None
-    _run(study, max_cells, quiet)
+    _run(Study.open(out), max_cells, quiet)
 
 
 @app.command("report")
@@ -99,10 +86,7 @@ def report_cmd(
     out: Annotated[Path, typer.Argument(help="Study folder (from `imcopt study run`).")],
 ) -> None:
     """Build DIR/report/index.html (figures and CSV tables) from a study's stored results."""
-    from .report import ReportError, build_report
+    from .report import build_report
 
-    try:
-        index = build_report(out)
-    except ReportError as exc:
-        raise _fail(exc) from None
+    index = build_report(out)
     _console().print(f"report: {index}")
