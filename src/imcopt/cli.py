@@ -26,7 +26,8 @@ from .api import as_designs, evaluate_many
 from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
 from .hardware import parse_key as _parse_key
 from .model import Metrics
-from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
+from .workloads import (FOUR_NETWORKS, Workload, WorkloadError, describe, get, import_workload,
+                        names, user_names)
 
 #: the published study's best designs for the mean over its four networks (ela_mean)
 DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
@@ -122,7 +123,7 @@ def _echo_json(doc: Any) -> None:
 def workloads_list(as_json: JsonOpt = False) -> None:
     """Every built-in network: layers, weights, MACs, description."""
     rows = []
-    for name in names():
+    for name in [*names(), *user_names()]:
         wl = get(name)
         rows.append({"name": name, "layers": len(wl), "weights": wl.weights, "macs": wl.macs,
                      "description": describe(name) or wl.description})
@@ -167,6 +168,43 @@ def workloads_show(
     table.add_section()
     table.add_row("", "total", "", *[""] * 9, _num(wl.weights), _num(wl.macs))
     _console().print(table)
+
+
+@workloads_app.command("import")
+def workloads_import(
+    path: Annotated[str, typer.Argument(
+        help="An .onnx file, a Timeloop/CiMLoop .yaml layer file or folder of them, a "
+             "layer-table .csv (file.csv:net), or a PyTorch factory model.py:function.")],
+    name: Annotated[str, typer.Option("--name", help="Name to use it by in every command.")],
+    input_shape: Annotated[str | None, typer.Option(
+        "--input-shape", help="PyTorch only: the input shape, e.g. 1,3,224,224.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an import of that name.")
+                     ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a network; it is saved to $IMCOPT_WORKLOADS_DIR (default ~/.imcopt/workloads)."""
+    import warnings
+
+    shape = None
+    if input_shape is not None:
+        try:
+            shape = [int(v) for v in input_shape.split(",")]
+        except ValueError:
+            raise ValueError(f"--input-shape {input_shape!r} must be integers separated by "
+                             "commas, e.g. 1,3,224,224") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wl, saved = import_workload(path, name, shape, overwrite=force)
+    for warning in caught:
+        typer.echo(f"warning: {warning.message}", err=True)
+    summary = wl.summary()
+    if as_json:
+        _echo_json({**summary, "saved": str(saved),
+                    "warnings": [str(w.message) for w in caught]})
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in summary["kinds"].items())
+    typer.echo(f"imported {name!r}: {len(wl)} layers ({kinds}), {_num(wl.weights)} weights, "
+               f"{_num(wl.macs)} MACs -> {saved}")
 
 
 # ---- design spaces ----------------------------------------------------------------------

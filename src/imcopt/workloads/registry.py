@@ -1,4 +1,4 @@
-"""Name -> workload lookup: the built-in zoo plus user layer tables."""
+"""Name -> workload lookup: the built-in zoo, imported workloads (`user`), layer tables."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .layer import Workload, WorkloadError
+from .user import load_user, user_names
 
 _BUILDERS: dict[str, tuple[Callable[[], Workload], str]] = {}
 
@@ -44,13 +45,17 @@ def describe(name: str) -> str:
 
 
 def get(name: str) -> Workload:
-    """A built-in network by name, or a layer-table CSV path (every network in it must be one).
+    """A built-in network by name, an imported one (`imcopt.workloads.user_names()`), or a
+    layer-table CSV path (every network in it must be one).
 
     Unknown names raise `WorkloadError` listing close matches and the known names.
     """
     _load_zoo()
     if name in _BUILDERS:
         return _BUILDERS[name][0]()
+    imported = load_user(name)
+    if imported is not None:
+        return imported
     if name.endswith(".csv") and Path(name).is_file():
         from .table import load_layer_table
 
@@ -71,10 +76,11 @@ def get(name: str) -> Workload:
                 f"{path}: no network {network!r}; it holds {', '.join(tables)}"
             )
         return tables[network]
-    close = difflib.get_close_matches(name, list(_BUILDERS), n=3)
+    known = [*_BUILDERS, *user_names()]
+    close = difflib.get_close_matches(name, known, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise WorkloadError(
-        f"unknown workload {name!r}.{hint} Known: {', '.join(_BUILDERS)} "
+        f"unknown workload {name!r}.{hint} Known: {', '.join(known)} "
         "(or a layer-table .csv file)"
     )
 

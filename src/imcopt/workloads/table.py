@@ -36,7 +36,7 @@ _INT_COLUMNS = {
 TABLE_COLUMNS = ["network", "layer_index", "layer_name", "layer_kind", *_INT_COLUMNS]
 
 
-def _infer_kind(fields: dict[str, int]) -> str:
+def infer_kind(fields: dict[str, int]) -> str:
     if fields["G"] > 1 and fields["C"] == 1 and fields["M"] == 1:
         return "depthwise_conv"
     if fields["R"] == fields["S"] == 1 and fields["Q"] == 1:
@@ -71,7 +71,7 @@ def _parse_row(row: dict[str, str], where: str) -> tuple[str, int, Layer]:
             )
         kind = KIND_FROM_TABLE[raw_kind]
     else:
-        kind = _infer_kind(fields)
+        kind = infer_kind(fields)
     index_raw = (row.get("layer_index") or "").strip()
     try:
         index = int(index_raw) if index_raw else -1
