@@ -26,8 +26,7 @@ from .api import as_designs, evaluate_many
 from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
 from .hardware import parse_key as _parse_key
 from .model import Metrics
-from .workloads import (FOUR_NETWORKS, Workload, WorkloadError, describe, get, import_workload,
-                        names, user_names)
+from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
 
 #: the published study's best designs for the mean over its four networks (ela_mean)
 DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
@@ -121,7 +120,9 @@ def _echo_json(doc: Any) -> None:
 # ---- workloads --------------------------------------------------------------------------
 @workloads_app.command("list")
 def workloads_list(as_json: JsonOpt = False) -> None:
-    """Every built-in network: layers, weights, MACs, description."""
+    """Every built-in network, then the imported ones: layers, weights, MACs, description."""
+    from .workloads import user_names
+
     rows = []
     for name in [*names(), *user_names()]:
         wl = get(name)
@@ -184,6 +185,8 @@ def workloads_import(
 ) -> None:
     """Import a network; it is saved to $IMCOPT_WORKLOADS_DIR (default ~/.imcopt/workloads)."""
     import warnings
+
+    from .workloads import import_workload
 
     shape = None
     if input_shape is not None:

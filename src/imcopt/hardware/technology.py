@@ -20,7 +20,7 @@ from .space import DesignError
 
 TECH_DIR = Path(__file__).parent / "technologies"
 WEIGHT_RESIDENCY = ("resident", "streamed")
-MATMUL_POLICIES = ("digital", "exclude")
+MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: physical: a resident chip replicates only into free arrays, DRAM bandwidth and a low
 #: supply's slower logic limit the cycle, leakage counts. cimloop: the published study's
 #: CiMLoop set-up (each layer replicated over the whole chip, no GLB/NoC/DRAM bandwidth

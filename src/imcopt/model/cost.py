@@ -57,6 +57,10 @@ class Metrics:
     layer_energy_j: np.ndarray | None = None  # (N, L)
     layer_latency_s: np.ndarray | None = None  # (N, L)
     layer_names: tuple[str, ...] = ()
+    # endurance: the most writes one cell takes per inference (streamed weights, and matmul
+    # operands under policy in_array), and inferences until it reaches cell_endurance_cycles
+    cell_writes_per_inference: np.ndarray | None = None  # (N,)
+    lifetime_inferences: np.ndarray | None = None  # (N,), inf when nothing is written
 
     @property
     def edap_j_s_mm2(self) -> np.ndarray:
@@ -193,6 +197,8 @@ def evaluate(
         layer_energy_j=cat("layer_energy").reshape(n, n_layers) if per_layer else None,
         layer_latency_s=cat("layer_latency").reshape(n, n_layers) if per_layer else None,
         layer_names=tuple(layer.name for layer in workload.layers),
+        cell_writes_per_inference=cat("cell_writes"),
+        lifetime_inferences=_lifetime(cat("cell_writes"), tech.c["cell_endurance_cycles"]),
     )
 
 
@@ -204,8 +210,10 @@ def _evaluate_block(
     n, n_layers = designs.n, len(workload)
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
     cimloop = tech.assumptions == "cimloop"
-    # CiMLoop maps attention matmuls as if one operand were stationary weights
-    is_mm = (t["kind"] == "matmul") & (not cimloop)
+    # CiMLoop maps attention matmuls as if one operand were stationary weights; policy
+    # in_array maps them so too, but writes that operand into the arrays at every inference
+    in_array = tech.matmul_policy == "in_array" and not cimloop
+    is_mm = (t["kind"] == "matmul") & (not cimloop) & (not in_array)
     w_idx, mm_idx = np.flatnonzero(~is_mm), np.flatnonzero(is_mm)
 
     rows, cols = col["rows_per_array"], col["cols_per_array"]
@@ -255,6 +263,7 @@ def _evaluate_block(
     util = np.zeros(n)
     required = np.zeros((n, 1))
     executed = np.zeros((n, 1))
+    cell_writes = np.zeros(n)
 
     if len(w_idx):
         r = layer_rows(w_idx)
@@ -274,10 +283,14 @@ def _evaluate_block(
         psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
         tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
                                       + r["M"] * mp.row_tiles * psum_bits)
-        glb_bits, spill_bits, moved = data_movement(r, 0.0, mp.chunks)
-        streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"]
+        # matmul operands written into the arrays (policy in_array) come from the GLB
+        rewritten = (t["kind"][w_idx] == "matmul")[None, :] & in_array
+        operand_bits = np.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
+        glb_bits, spill_bits, moved = data_movement(r, operand_bits, mp.chunks)
+        streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"] - operand_bits
         dram_bits = streamed_bits + spill_bits
         written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
+        written_cells = np.where(rewritten, mp.weight_cells * mp.copies, written_cells)
         adc_bits = col["adc_bits"]
         e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
                  * (1 + c["adc_energy_bit_slope"] * adc_bits)
@@ -309,8 +322,15 @@ def _evaluate_block(
         # one row per array per cycle (CiMLoop charges no time for loading weights)
         write_cycles = 0.0 if cimloop else mp.chunks * ceil_div(
             np.minimum(written_cells, arrays * rows * cols), cols * arrays)
+        # a written row takes cell_write_time_s (all arrays in parallel), at least a cycle
+        write_cycles = write_cycles * np.where(
+            rewritten, np.maximum(np.ceil(c["cell_write_time_s"] / t_cycle), 1.0), 1.0)
         cycles[:, w_idx] = (np.maximum(compute, movement_cycles(glb_bits, dram_bits))
                             + write_cycles + c["layer_overhead_cycles"])
+        # each written layer rewrites its cells once per chunk; streamed layers share cells,
+        # resident ones (weights and in-array operands) have arrays of their own
+        writes = np.where(written_cells > 0, mp.chunks, 0.0) * np.ones((n, 1))
+        cell_writes = writes.max(axis=1) if resident else writes.sum(axis=1)
         # MACs the arrays perform, counted from conversions: each conversion sums one
         # column slice over the rows of its row tile (K / row_tiles on average)
         executed[:, 0] += (conversions / (mp.slices * slices_in) * (K / mp.row_tiles)).sum(axis=1)
@@ -349,11 +369,18 @@ def _evaluate_block(
         "available": arrays[:, 0],
         "util": util,
         "executed": executed[:, 0],
+        "cell_writes": cell_writes,
         "energy_parts": {k: v.sum(axis=1) for k, v in energy.items()},
         "area_parts": {k: np.broadcast_to(v, (n,)) for k, v in area_parts.items()},
         "layer_energy": layer_energy.ravel() if per_layer else None,
         "layer_latency": layer_latency.ravel() if per_layer else None,
     }
+
+
+def _lifetime(cell_writes: np.ndarray, endurance: float) -> np.ndarray:
+    """Inferences until the most-written cell reaches its endurance (inf: never written)."""
+    with np.errstate(divide="ignore"):
+        return np.where(cell_writes > 0, endurance / cell_writes, np.inf)
 
 
 def _input_values(t: dict[str, np.ndarray]) -> np.ndarray:
