@@ -37,7 +37,7 @@ def load_onnx(path: str | Path, name: str | None = None) -> Workload:
                             "pip install 'imcopt[onnx]'") from None
     path = Path(path)
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)  # shapes only, no weights
     except Exception as exc:  # protobuf raises DecodeError and friends
         raise WorkloadError(f"{path}: not a readable ONNX model "
                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
@@ -54,7 +54,7 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
     model = onnx.ModelProto.FromString(model.SerializeToString())  # leave the caller's alone
     symbolic = _fix_symbolic_inputs(model)
     try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise WorkloadError(f"{source}: ONNX shape inference failed "
                             f"({' '.join(str(exc).split())[:300]})") from None

@@ -60,8 +60,9 @@ def load_timeloop(path: str | Path, name: str | None = None) -> Workload:
 
 def read_problem(path: Path, layer_name: str) -> Layer:
     """One problem file as a layer named `layer_name`."""
-    text = "\n".join(line for line in path.read_text().splitlines()
-                     if not _TEMPLATE_LINE.match(line))
+    # template lines become blank, so YAML error line numbers stay the file's
+    text = "\n".join("" if _TEMPLATE_LINE.match(line) else line
+                     for line in path.read_text().splitlines())
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -84,9 +85,9 @@ def read_problem(path: Path, layer_name: str) -> Layer:
             raise WorkloadError(f"{path}: instance {key} = {value!r} must be a positive "
                                 "integer (template variables are not resolved)")
         fields[attr] = value
-    if "C" not in fields and "M" not in fields:
-        raise WorkloadError(f"{path}: the problem instance gives neither C nor M "
-                            "(not a Timeloop layer)")
+    if not fields:
+        raise WorkloadError(f"{path}: the problem instance gives none of the dims "
+                            "N, G, C, M, R, S, P, Q (not a Timeloop layer)")
     dims = {d: fields.get(d, 1) for d in ("N", "G", "C", "M", "R", "S", "P", "Q")}
     kind_name = str(problem.get("name", "")).lower()
     if "attention" in kind_name or "matmul" in kind_name or "einsum" in kind_name:
