@@ -5,8 +5,9 @@ Conventions (the zoo's and the layer table's, so that a zoo network round-trips)
   the kernel and P x Q from the output map; a 1-D convolution is a 1 x k kernel on a 1 x L map;
   `infer_kind` names it (depthwise when G > 1 and C = M = 1, linear for a 1x1 kernel on a
   map one wide, else conv);
-- x @ W with a trained W (a linear layer) on x of shape [..., C]: rank 2 ([B, C]) gives
-  N = B, P = 1; rank 3 or more ([B, T1, ..., C]) gives N = B and P = T1 * ... (tokens);
+- x @ W with a trained W (a linear layer) on x of shape [..., C]: rank 2 ([T, C], a batch
+  of vectors or tokens flattened by an exporter) gives P = T; rank 3 or more
+  ([B, T1, ..., C]) gives N = B and P = T1 * ... (tokens). (N and P cost the same.)
 - A @ B with both operands activations (attention) is kind ``matmul``: all leading (batch)
   dims of the product become groups G (each is a different pair of matrices), N = 1,
   P = rows of A, C = the reduction, M = columns of B.
@@ -51,8 +52,8 @@ def conv_layer(name: str, x: Shape, w: Shape, out: Shape, group: int,
 def linear_layer(name: str, x: Shape, c: int, m: int) -> Layer:
     """x @ W with W trained (C x M), x of shape [..., C] (see module docstring)."""
     lead = [int(v) for v in x[:-1]]
-    n = lead[0] if lead else 1
-    p = prod(lead[1:]) if len(lead) > 1 else 1
+    n = lead[0] if len(lead) > 1 else 1
+    p = prod(lead[1:]) if len(lead) > 1 else prod(lead)
     return Layer(name, "linear", C=int(c), M=int(m), N=n, P=p)
 
 

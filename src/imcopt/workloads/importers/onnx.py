@@ -18,6 +18,7 @@ from typing import Any
 
 from ..layer import Layer, Workload, WorkloadError
 from ._shapes import Unmapped, conv_layer, matmul_layer, prod
+from .onnx_fold import resolve_shapes, strip_weights
 
 #: ops with MACs that are not mapped to layers (reported, never silently dropped)
 UNMAPPED_MAC_OPS = ("ConvTranspose", "ConvInteger", "QLinearConv", "MatMulInteger",
@@ -52,15 +53,18 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
     import onnx
 
     model = onnx.ModelProto.FromString(model.SerializeToString())  # leave the caller's alone
+    strip_weights(model)
     symbolic = _fix_symbolic_inputs(model)
+    needed = [i for n in model.graph.node if n.op_type in ("Conv", "MatMul", "Gemm")
+              for i in (*n.input[:2], n.output[0])]
     try:
-        model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+        model = resolve_shapes(model, needed)
     except Exception as exc:
         raise WorkloadError(f"{source}: ONNX shape inference failed "
                             f"({' '.join(str(exc).split())[:300]})") from None
     graph = model.graph
     shapes = _shapes(graph)
-    const = {t.name for t in graph.initializer}
+    const = {t.name for t in graph.initializer}  # folded shape values included
     for node in graph.node:
         if node.op_type == "Constant" or (node.input and all(
                 i in const or i == "" for i in node.input)):

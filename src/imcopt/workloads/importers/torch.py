@@ -43,8 +43,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "torch_model
         layers = _trace_fx(module, torch.zeros(shape), unmapped)
     except Exception as exc:  # fx cannot follow data-dependent Python control flow
         warnings.warn(f"{name}: torch.fx could not trace the module ({type(exc).__name__}); "
-                      "using forward hooks: activation x activation matmuls written as code "
-                      "in forward() are not seen", UserWarning, stacklevel=2)
+                      "using forward hooks: products written as code in forward() (activation x "
+                      "activation matmuls, F.linear) are not seen", UserWarning, stacklevel=2)
         unmapped = Unmapped()
         layers = _trace_hooks(module, torch.zeros(shape), unmapped)
     if not layers:
@@ -88,9 +88,11 @@ def module_layers(name: str, sub: Any, inputs: Sequence[Any], output: Any,
         return [linear_layer(name, x, sub.in_features, sub.out_features)]
     if isinstance(sub, nn.MultiheadAttention):
         return _mha_layers(name, sub, inputs)
-    macs = _leaf_macs(sub, x, out)
-    if macs is not None or any(True for _ in sub.parameters(recurse=False)):
-        unmapped.add(type(sub).__name__, macs)
+    own_params = next(sub.parameters(recurse=False), None) is not None
+    if isinstance(sub, (nn.modules.conv._ConvNd, nn.RNNBase, nn.Bilinear)) or (
+            own_params and not type(sub).__module__.startswith("torch.nn")):
+        # (a module of the user's own seen by the hooks: its forward() code is not traced)
+        unmapped.add(type(sub).__name__, _leaf_macs(sub, x, out))
     return []
 
 
@@ -143,7 +145,8 @@ def _trace_hooks(module: Any, example: Any, unmapped: Unmapped) -> list[Layer]:
 
 
 class _Tracer:
-    """A torch.fx tracer that keeps nn.MultiheadAttention whole (it cannot be traced)."""
+    """A torch.fx tracer whose leaves are torch.nn modules without children and
+    nn.MultiheadAttention (its functional form cannot be traced)."""
 
     @staticmethod
     def make() -> Any:
@@ -152,7 +155,9 @@ class _Tracer:
 
         class Tracer(torch.fx.Tracer):
             def is_leaf_module(self, m: Any, qualname: str) -> bool:
-                return isinstance(m, nn.MultiheadAttention) or super().is_leaf_module(m, qualname)
+                # trace into composite torch.nn modules (TransformerEncoderLayer, ...)
+                return isinstance(m, nn.MultiheadAttention) or (
+                    super().is_leaf_module(m, qualname) and next(m.children(), None) is None)
 
         return Tracer()
 
