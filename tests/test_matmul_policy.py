@@ -76,3 +76,24 @@ def test_cimloop_assumptions_map_matmuls_like_weights_whatever_the_policy():
     assert np.array_equal(a.latency_s, b.latency_s)
     assert (b.energy_breakdown_j["weight_writes"] == 0).all()
     assert (b.cell_writes_per_inference == 0).all()
+
+
+def test_cli_matmul_policy_option_and_endurance_in_json():
+    import json
+
+    from typer.testing import CliRunner
+
+    from imcopt.cli import app
+
+    runner = CliRunner()
+    docs = {}
+    for policy in ("digital", "in_array"):
+        result = runner.invoke(app, ["evaluate", "-w", WL, "--matmul-policy", policy, "--json"])
+        assert result.exit_code == 0, result.output
+        docs[policy] = json.loads(result.stdout)["workloads"][WL]
+    assert docs["digital"]["endurance"] == {"cell_writes_per_inference": 0.0,
+                                            "lifetime_inferences": None}
+    assert docs["in_array"]["endurance"]["cell_writes_per_inference"] == 1.0
+    assert docs["in_array"]["energy_breakdown_j"]["weight_writes"] > 0
+    bad = runner.invoke(app, ["evaluate", "--matmul-policy", "analog"])
+    assert bad.exit_code == 2 and "digital, exclude, in_array" in bad.output

@@ -286,6 +286,9 @@ def _workload_doc(m: Metrics, per_layer: bool) -> dict[str, Any]:
         "energy_breakdown_j": {k: v[0] for k, v in m.energy_breakdown_j.items()},
         "area_breakdown_mm2": {k: v[0] for k, v in m.area_breakdown_mm2.items()},
     }
+    if m.cell_writes_per_inference is not None:  # lifetime null: cells never written
+        doc["endurance"] = {"cell_writes_per_inference": m.cell_writes_per_inference[0],
+                            "lifetime_inferences": m.lifetime_inferences[0]}
     if per_layer and m.layer_energy_j is not None and m.layer_latency_s is not None:
         doc["layers"] = [
             {"index": i, "name": n, "energy_j": m.layer_energy_j[0, i],
@@ -343,9 +346,14 @@ def evaluate_cmd(
         f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = "",
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
+    matmul_policy: Annotated[str | None, typer.Option(
+        "--matmul-policy", help="Activation x activation matmuls: digital (the technology's "
+        "default), exclude, or in_array (operands written into the arrays).")] = None,
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
     technology = load_technology(tech)
+    if matmul_policy is not None:
+        technology = technology.with_settings(matmul_policy=matmul_policy)
     designs = parse_design(design or DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"]))
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
                             per_layer=per_layer)
