@@ -222,3 +222,21 @@ def test_malformed_yaml_csv_give_one_line_naming_the_file(tmp_path):
     assert "line 2" in cli("workloads", "import", str(tmp_path / "bad_yaml.yaml"), "--name",
                            "x").output
     assert user_names() == []
+
+
+def test_cli_torch_token_model_and_bad_factories(tmp_path):
+    pytest.importorskip("torch")
+    code = tmp_path / "lm.py"
+    code.write_text("import torch.nn as nn\n\ndef make():\n    return nn.Sequential("
+                    "nn.Embedding(100, 16), nn.Linear(16, 100))\n\nnot_callable = 3\n")
+    ok = cli("workloads", "import", f"{code}:make", "--name", "lm", "--input-shape", "1,12",
+             "--input-dtype", "int64")
+    assert ok.exit_code == 0, ok.output
+    assert list(get("lm").layers) == [Layer("1", "linear", C=16, M=100, P=12)]
+    for spec, words in ((f"{code}:make", "failed"),  # float ids into an embedding
+                        (f"{code}:not_callable", "no callable"),
+                        (f"{code}:missing", "no callable"),
+                        (f"{tmp_path / 'none.py'}:make", "expected an existing")):
+        result = cli("workloads", "import", spec, "--name", "x", "--input-shape", "1,12")
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.output

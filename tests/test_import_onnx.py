@@ -144,3 +144,25 @@ def test_malformed_onnx_gives_one_line_naming_the_file(tmp_path):
         assert_one_line_error(tmp_path / file)
     assert_one_line_error(tmp_path / "missing.onnx")
     assert user_names() == []
+
+
+def test_onnx_3d_conv_and_control_flow_products_are_reported_not_dropped():
+    branch = helper.make_graph(
+        [helper.make_node("MatMul", ["v", "wb"], ["r"])], "branch", [], [value("r", [1, 4])],
+        [weight("wb", [8, 4])])
+    nodes = [helper.make_node("Conv", ["x3", "w3"], ["y3"], name="c3d"),
+             helper.make_node("Gemm", ["v", "wg"], ["g"], name="fc"),
+             helper.make_node("If", ["cond"], ["r"], then_branch=branch, else_branch=branch)]
+    graph = helper.make_graph(
+        nodes, "g", [value("x3", [1, 2, 4, 4, 4]), value("v", [1, 8]),
+                     helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+        [value("y3", None), value("g", None), value("r", None)],
+        [weight("w3", [3, 2, 2, 2, 2]), weight("wg", [8, 5])])
+    with pytest.warns(UnmappedOpsWarning) as caught:
+        wl = onnx_to_workload(helper.make_model(graph), "g")
+    assert list(wl.layers) == [Layer("fc", "linear", C=8, M=5)]
+    message = str(caught[0].message)
+    conv_macs = 3 * 27 * 16  # output 1x3x3x3x3 = 81 values x 2*2*2*2 = 16 MACs each: 1296
+    assert conv_macs == 81 * 16
+    assert f"Conv 3-D x1 ({100 * conv_macs / (conv_macs + 40):.2f}% of MACs)" in message
+    assert "MatMul inside If x2 (MACs unknown)" in message

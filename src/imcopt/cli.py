@@ -179,6 +179,9 @@ def workloads_import(
     name: Annotated[str, typer.Option("--name", help="Name to use it by in every command.")],
     input_shape: Annotated[str | None, typer.Option(
         "--input-shape", help="PyTorch only: the input shape, e.g. 1,3,224,224.")] = None,
+    input_dtype: Annotated[str, typer.Option(
+        "--input-dtype", help="PyTorch only: the input dtype (int64 for token ids).")
+    ] = "float32",
     force: Annotated[bool, typer.Option("--force", help="Replace an import of that name.")
                      ] = False,
     as_json: JsonOpt = False,
@@ -197,7 +200,7 @@ def workloads_import(
                              "commas, e.g. 1,3,224,224") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        wl, saved = import_workload(path, name, shape, overwrite=force)
+        wl, saved = import_workload(path, name, shape, overwrite=force, input_dtype=input_dtype)
     for warning in caught:
         typer.echo(f"warning: {warning.message}", err=True)
     summary = wl.summary()

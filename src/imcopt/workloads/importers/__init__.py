@@ -51,7 +51,8 @@ def load(path: str | Path, name: str | None = None) -> Workload:
 
 
 def import_workload(path: str | Path, name: str, input_shape: Sequence[int] | None = None,
-                    overwrite: bool = False) -> tuple[Workload, Path]:
+                    overwrite: bool = False, input_dtype: str = "float32"
+                    ) -> tuple[Workload, Path]:
     """Read a network (`load`, or ``file.py:factory`` traced with `input_shape`) and save it
     under `name` in the user folder (`imcopt.workloads.user_dir()`), where every command finds
     it by name. Returns the workload and the saved file."""
@@ -60,7 +61,7 @@ def import_workload(path: str | Path, name: str, input_shape: Sequence[int] | No
         if input_shape is None:
             raise WorkloadError(f"{text}: a PyTorch factory needs an input shape "
                                 "(--input-shape 1,3,224,224)")
-        workload = load_torch_factory(text, input_shape, name)
+        workload = load_torch_factory(text, input_shape, name, input_dtype)
     else:
         workload = load(text, name)
     workload = Workload(name, workload.layers, workload.description, source=workload.source)

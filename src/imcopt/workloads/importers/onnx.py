@@ -6,8 +6,9 @@ grouped and depthwise included), Gemm and MatMul becomes a `Layer` by the rules 
 Constant, or computed from those alone (a transposed or dequantised weight); a MatMul or Gemm
 of a trained and an activation operand is a linear layer, one of two activations a matmul.
 Symbolic input dims (a dynamic batch) are taken as 1. Other operations that perform MACs
-(ConvTranspose, quantised or integer conv/matmul, Einsum, recurrent cells, fused attention)
-are left out and listed in one `UnmappedOpsWarning` with their count and share of MACs.
+(ConvTranspose, 3-D Conv, quantised or integer conv/matmul, Einsum, recurrent cells, fused
+attention, products inside If/Loop/Scan bodies) are left out and listed in one
+`UnmappedOpsWarning` with their count and share of MACs (where their shapes tell).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from .onnx_fold import resolve_shapes, strip_weights
 #: ops with MACs that are not mapped to layers (reported, never silently dropped)
 UNMAPPED_MAC_OPS = ("ConvTranspose", "ConvInteger", "QLinearConv", "MatMulInteger",
                     "QLinearMatMul", "Einsum", "LSTM", "GRU", "RNN", "Attention",
-                    "MultiHeadAttention", "DeformConv")
+                    "MultiHeadAttention", "DeformConv", "FusedConv", "FusedMatMul", "FusedGemm",
+                    "QAttention")
+MAPPED_OPS = ("Conv", "MatMul", "Gemm")
 
 
 def load_onnx(path: str | Path, name: str | None = None) -> Workload:
@@ -55,7 +58,7 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
     model = onnx.ModelProto.FromString(model.SerializeToString())  # leave the caller's alone
     strip_weights(model)
     symbolic = _fix_symbolic_inputs(model)
-    needed = [i for n in model.graph.node if n.op_type in ("Conv", "MatMul", "Gemm")
+    needed = [i for n in model.graph.node if n.op_type in MAPPED_OPS
               for i in (*n.input[:2], n.output[0])]
     try:
         model = resolve_shapes(model, needed)
@@ -74,7 +77,10 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
     for index, node in enumerate(graph.node):
         layer_name = node.name or (node.output[0] if node.output else f"{node.op_type}_{index}")
         where = f"{source}: node {layer_name!r} ({node.op_type})"
-        if node.op_type == "Conv":
+        if node.op_type == "Conv" and len(_shape(shapes, node.input[1], where)) not in (3, 4):
+            w, out = _shape(shapes, node.input[1], where), _shape(shapes, node.output[0], where)
+            unmapped.add(f"Conv {len(w) - 2}-D", prod(out) * prod(w[1:]))
+        elif node.op_type == "Conv":
             layers.append(_conv(node, shapes, layer_name, where))
         elif node.op_type in ("MatMul", "Gemm"):
             a, b = (_shape(shapes, i, where) for i in node.input[:2])
@@ -88,6 +94,8 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
             layers.append(matmul_layer(layer_name, a, b, a_const, b_const))
         elif node.op_type in UNMAPPED_MAC_OPS:
             unmapped.add(node.op_type, _unmapped_macs(node, shapes))
+        for op in _subgraph_mac_ops(node):  # control flow: If, Loop, Scan bodies
+            unmapped.add(f"{op} inside {node.op_type}", None)
     if not layers:
         raise WorkloadError(f"{source}: no Conv, Gemm or MatMul node to map to layers")
     unmapped.warn(source, layers)
@@ -95,6 +103,22 @@ def onnx_to_workload(model: Any, name: str, source: str = "<onnx model>") -> Wor
         warnings.warn(f"{source}: symbolic input dims {', '.join(sorted(symbolic))} taken as 1",
                       UserWarning, stacklevel=2)
     return Workload(name, tuple(layers), f"imported from {source}", source=source)
+
+
+def _subgraph_mac_ops(node: Any) -> list[str]:
+    """MAC ops in the subgraphs (If branches, Loop/Scan bodies) of `node`, recursively."""
+    import onnx
+
+    found = []
+    for attr in node.attribute:
+        graphs = ([attr.g] if attr.type == onnx.AttributeProto.GRAPH else
+                  list(attr.graphs) if attr.type == onnx.AttributeProto.GRAPHS else [])
+        for graph in graphs:
+            for inner in graph.node:
+                if inner.op_type in (*MAPPED_OPS, *UNMAPPED_MAC_OPS):
+                    found.append(inner.op_type)
+                found += _subgraph_mac_ops(inner)
+    return found
 
 
 def _fix_symbolic_inputs(model: Any) -> set[str]:

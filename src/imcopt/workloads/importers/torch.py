@@ -14,7 +14,9 @@ listed in one `UnmappedOpsWarning`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import operator
 import warnings
 from collections.abc import Sequence
@@ -25,8 +27,10 @@ from ..layer import Layer, Workload, WorkloadError
 from ._shapes import Unmapped, conv_layer, linear_layer, matmul_layer, prod
 
 
-def from_torch(module: Any, input_shape: Sequence[int], name: str = "torch_model") -> Workload:
-    """The layers of `module` run on one input of `input_shape` (batch first)."""
+def from_torch(module: Any, input_shape: Sequence[int], name: str = "torch_model",
+               input_dtype: str = "float32") -> Workload:
+    """The layers of `module` run on one zero input of `input_shape` (batch first);
+    `input_dtype` "int64" for token ids."""
     try:
         import torch
     except ImportError:
@@ -37,16 +41,28 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "torch_model
     shape = tuple(int(v) for v in input_shape)
     if not shape or min(shape) < 1:
         raise WorkloadError(f"input_shape must be positive integers, got {list(input_shape)}")
+    dtype = getattr(torch, input_dtype, None)
+    if not isinstance(dtype, torch.dtype):
+        raise WorkloadError(f"input_dtype {input_dtype!r} is not a torch dtype "
+                            "(float32, int64, ...)")
+    example = torch.zeros(shape, dtype=dtype)
     module = module.eval()
     unmapped = Unmapped()
     try:
-        layers = _trace_fx(module, torch.zeros(shape), unmapped)
-    except Exception as exc:  # fx cannot follow data-dependent Python control flow
-        warnings.warn(f"{name}: torch.fx could not trace the module ({type(exc).__name__}); "
-                      "using forward hooks: products written as code in forward() (activation x "
-                      "activation matmuls, F.linear) are not seen", UserWarning, stacklevel=2)
+        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints its tracebacks
+            layers = _trace_fx(module, example, unmapped)
+    except Exception as fx_error:  # fx cannot follow data-dependent Python control flow
         unmapped = Unmapped()
-        layers = _trace_hooks(module, torch.zeros(shape), unmapped)
+        try:
+            layers = _trace_hooks(module, example, unmapped)
+        except Exception as exc:
+            raise WorkloadError(f"{name}: running the module on a zero {input_dtype} input of "
+                                f"shape {list(shape)} failed ({type(exc).__name__}: "
+                                f"{' '.join(str(exc).split())[:200]})") from None
+        warnings.warn(f"{name}: torch.fx could not trace the module "
+                      f"({type(fx_error).__name__}); used forward hooks: products written as "
+                      "code in forward() (activation x activation matmuls, F.linear) are not "
+                      "seen", UserWarning, stacklevel=2)
     if not layers:
         raise WorkloadError(f"{name}: no Conv, Linear or matmul found in the module")
     unmapped.warn(name, layers)
@@ -54,8 +70,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str = "torch_model
                     source=f"torch:{type(module).__name__}")
 
 
-def load_torch_factory(spec: str, input_shape: Sequence[int], name: str | None = None
-                       ) -> Workload:
+def load_torch_factory(spec: str, input_shape: Sequence[int], name: str | None = None,
+                       input_dtype: str = "float32") -> Workload:
     """``path/to/model.py:factory``: call `factory()` from that file and trace its module."""
     file, _, factory = spec.rpartition(":")
     path = Path(file)
@@ -72,7 +88,7 @@ def load_torch_factory(spec: str, input_shape: Sequence[int], name: str | None =
     make = getattr(code, factory, None)
     if not callable(make):
         raise WorkloadError(f"{path}: has no callable {factory!r}")
-    return from_torch(make(), input_shape, name or factory)
+    return from_torch(make(), input_shape, name or factory, input_dtype)
 
 
 def module_layers(name: str, sub: Any, inputs: Sequence[Any], output: Any,
