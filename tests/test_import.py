@@ -108,6 +108,13 @@ def test_from_torch_multihead_attention_sdpa_and_unmapped():
     assert dims(wl[6]) == dims(wl[3]) and dims(wl[7]) == dims(wl[4])
 
 
+def test_from_torch_conv1d_is_a_one_row_conv():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv1d(4, 8, 3, stride=2, padding=1))
+    assert list(imcopt.workloads.from_torch(net, (1, 4, 17)).layers) == [
+        Layer("0", "conv", C=4, M=8, R=1, S=3, P=1, Q=9, stride_w=2)]
+
+
 def test_cli_imports_a_torch_factory(tmp_path):
     pytest.importorskip("torch")
     code = tmp_path / "model.py"
@@ -184,6 +191,7 @@ def test_csv_import_and_use_by_name_everywhere(tmp_path):
     assert load(f"{path}:alexnet").layers == get("alexnet").layers
     assert cli("workloads", "import", f"{path}:alexnet", "--name", "alex2").exit_code == 0
     assert user_names() == ["alex2"] and get("alex2").layers == get("alexnet").layers
+    assert "alex2" in cli("workloads", "list").stdout
     result = cli("evaluate", "-w", "alex2", "--json")
     assert result.exit_code == 0 and "alex2" in result.stdout
     bad = cli("evaluate", "-w", "alex3")

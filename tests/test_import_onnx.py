@@ -112,6 +112,12 @@ def test_zoo_onnx_round_trip_identical_layers_and_results(name, tmp_path):
                 assert np.array_equal(getattr(a, metric), getattr(b, metric)), (tech, metric)
 
 
+def test_every_zoo_network_round_trips_to_the_same_layers():
+    for name in imcopt.workloads.names():
+        zoo = get(name)
+        assert onnx_to_workload(workload_to_onnx(zoo), name).layers == zoo.layers, name
+
+
 def test_onnx_both_operands_trained_is_folded_and_activation_left_weight_is_linear():
     nodes = [helper.make_node("MatMul", ["wa", "wb"], ["folded"], name="folded"),
              helper.make_node("MatMul", ["w", "x"], ["y"], name="wx")]
