@@ -248,3 +248,32 @@ def test_cli_torch_token_model_and_bad_factories(tmp_path):
         result = cli("workloads", "import", spec, "--name", "x", "--input-shape", "1,12")
         lines = result.output.strip().splitlines()
         assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.output
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
+
+
+def test_timeloop_reader_rebuilds_the_reference_layer_table(tmp_path):
+    """The study's layer files, rebuilt from the reference table's explicit dims, load back to
+    the reference's layers (kind, dims, bits, order) for every network."""
+    import csv
+    from collections import defaultdict
+
+    from imcopt.workloads import load_layer_table
+
+    table = REFERENCE / "workload_layers.csv"
+    if not table.is_file():
+        pytest.skip(f"reference layer table not found at {table} (needs the shared/ checkout)")
+    reference = load_layer_table(table)
+    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+    with table.open() as fh:
+        for row in csv.DictReader(fh):
+            rows[row["network"]].append(row)
+    for network, entries in rows.items():
+        folder = tmp_path / network
+        folder.mkdir()
+        for row in entries:
+            instance = ", ".join(kv.replace("=", ": ") for kv in row["explicit_dims"].split())
+            (folder / row["layer_file"]).write_text(
+                CIMLOOP_FILE.format(instance=instance, name=row["layer_name"]))
+        assert [dims(x) for x in load(folder)] == [dims(x) for x in reference[network]], network
