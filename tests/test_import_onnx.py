@@ -172,3 +172,18 @@ def test_onnx_3d_conv_and_control_flow_products_are_reported_not_dropped():
     assert conv_macs == 81 * 16
     assert f"Conv 3-D x1 ({100 * conv_macs / (conv_macs + 40):.2f}% of MACs)" in message
     assert "MatMul inside If x2 (MACs unknown)" in message
+
+
+def test_cli_import_prints_the_warning_and_json(tmp_path):
+    import json
+
+    path = tmp_path / "small.onnx"
+    onnx.save(small_onnx(), path)
+    result = cli("workloads", "import", str(path), "--name", "small_net", "--json")
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("warning: ") and "ConvTranspose x1" in line
+               for line in result.output.splitlines())
+    doc = json.loads(result.stdout)
+    assert doc["layers"] == len(SMALL_LAYERS) and doc["saved"].endswith("small_net.csv")
+    assert any("ConvTranspose" in w for w in doc["warnings"])
+    assert list(get("small_net").layers) == SMALL_LAYERS
