@@ -56,6 +56,9 @@ app.add_typer(workloads_app, name="workloads")
 app.add_typer(space_app, name="space")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", help="Where the cost model runs: numpy (default), cpu (PyTorch on the CPU) or "
+    "cuda / cuda:N (PyTorch on a GPU). Same results to 1e-6.")]
 
 
 def _version(value: bool) -> None:
@@ -302,12 +305,13 @@ def evaluate_cmd(
         f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = "",
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
+    device: DeviceOpt = "numpy",
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
     technology = load_technology(tech)
     designs = parse_design(design or DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"]))
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
-                            per_layer=per_layer)
+                            per_layer=per_layer, device=device)
     doc = {
         "technology": technology.name,
         "design": {"key": designs.keys()[0], "parameters": designs.row(0),

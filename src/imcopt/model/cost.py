@@ -144,7 +144,7 @@ def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
 
 CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
 #: designs per block on a torch device: big blocks amortise the per-operation overhead
-TORCH_CHUNK_DESIGNS = {"cpu": 32768, "cuda": 262144}
+TORCH_CHUNK_DESIGNS = {"cpu": 8192, "cuda": 262144}
 
 
 def evaluate(

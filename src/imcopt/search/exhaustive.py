@@ -5,6 +5,9 @@ without running the model (area depends only on the design; the arrays a workloa
 need only on rows, columns and bits per cell), then the survivors are evaluated. Only the best
 `keep` designs by the objective are kept, plus each workload's own optimum (its EDAP, feasible
 on that workload: area limit and its own weight capacity).
+
+The chunk size follows the evaluator's device: `CHUNK_DESIGNS` designs at a time on numpy,
+`TORCH_CHUNK_DESIGNS` on a PyTorch device (a GPU needs big batches to be busy).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import numpy as np
 
 from ..hardware.space import mixed_radix as enumerate_genomes
 from ..objectives import Evaluation, Evaluator, Objective
+
+CHUNK_DESIGNS = 250_000
+TORCH_CHUNK_DESIGNS = 2_000_000
 
 
 @dataclass
@@ -36,7 +42,7 @@ def exhaustive(
     *,
     free: Sequence[int] | None = None,
     base: np.ndarray | None = None,
-    chunk: int = 250_000,
+    chunk: int | None = None,
     keep: int = 100,
     per_workload: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -45,7 +51,10 @@ def exhaustive(
 
     per_workload: also find each workload's own optimum (every design that fits that
     workload is evaluated on it alone: slower, as many more designs fit one workload).
+    chunk: designs enumerated at a time; default by the evaluator's device (module docstring).
     """
+    if chunk is None:
+        chunk = CHUNK_DESIGNS if evaluator.device == "numpy" else TORCH_CHUNK_DESIGNS
     t0 = time.perf_counter()
     space, n_w = evaluator.space, len(evaluator.workloads)
     free_idx = np.arange(space.n_var) if free is None else np.asarray(free, dtype=np.int64)
