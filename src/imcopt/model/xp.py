@@ -143,6 +143,12 @@ class TorchNamespace:
         return self.torch.full(self._shape(shape), fill_value, dtype=dtype or self.float64,
                                device=self.device)
 
+    def arange(self, start: int, stop: int, dtype: Any = None) -> Any:
+        return self.torch.arange(start, stop, dtype=dtype or self.int64, device=self.device)
+
+    def stack(self, arrays: list[Any], axis: int = 0) -> Any:
+        return self.torch.stack(list(arrays), dim=axis)
+
     def concatenate(self, arrays: list[Any], axis: int = 0) -> Any:
         return self.torch.cat([self.asarray(a, a.dtype if is_torch(a) else None)
                                for a in arrays], dim=axis)
