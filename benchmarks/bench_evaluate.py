@@ -2,13 +2,16 @@
 
     python benchmarks/bench_evaluate.py [--designs 100000] [--tech rram] [--repeats 3]
         [--backend numpy|torch] [--device cpu|cuda]
-    python benchmarks/bench_evaluate.py --exhaustive [--max-designs N] [--backend ...] [--device ...]
+    python benchmarks/bench_evaluate.py --exhaustive [--max-designs N] [--backend/--device ...]
 
 Evaluates N random designs of the technology's default space on the 4-network set
 (resnet18, vgg16, alexnet, mobilenet_v3: 109 layers) and prints the best of `repeats`
 timings as design-layer evaluations per second. `--backend torch` runs the same model on
 PyTorch float64 tensors on `--device` (cpu or cuda); numpy runs on the CPU only. Pin one core
 for the figure README quotes: `taskset -c 0 python benchmarks/bench_evaluate.py`.
+
+--compile (torch backend, optional): wraps the model's block function in `torch.compile`
+first; every workload is compiled once during the warm-up (about a minute each on a CPU).
 
 --exhaustive: times the exhaustive search (max aggregation, 800 mm^2) of the technology's
 whole space on the 4 networks, or of its first `--max-designs` designs (the leading
@@ -27,7 +30,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 from imcopt.hardware import DesignSpace, get_space, load_technology  # noqa: E402
-from imcopt.model import evaluate  # noqa: E402
+from imcopt.model import cost, evaluate  # noqa: E402
 from imcopt.objectives import Evaluator, Objective  # noqa: E402
 from imcopt.search import exhaustive  # noqa: E402
 from imcopt.workloads import FOUR_NETWORKS, get  # noqa: E402
@@ -58,9 +61,8 @@ def bench_model(args: argparse.Namespace, device: str) -> None:
     workloads = [get(name) for name in FOUR_NETWORKS]
     layers = sum(len(w) for w in workloads)
     designs = space.decode(space.sample(args.designs, 0))
-    for w in workloads:  # warm-up (torch: kernels and allocator)
-        evaluate(designs.take(slice(0, min(args.designs, 20_000))), w, tech, per_layer=False,
-                 device=device)
+    for w in workloads:  # warm-up (torch: kernels, allocator, compilation)
+        evaluate(designs, w, tech, per_layer=False, device=device)
 
     best = float("inf")
     for _ in range(args.repeats):
@@ -70,7 +72,7 @@ def bench_model(args: argparse.Namespace, device: str) -> None:
         best = min(best, time.perf_counter() - t0)
     rate = args.designs * layers / best
     print(f"technology           {args.tech}")
-    print(f"model device         {device}")
+    print(f"model device         {device}{' (torch.compile)' if args.compile else ''}")
     print(f"designs              {args.designs}")
     print(f"layers (4 networks)  {layers}")
     print(f"best of {args.repeats} runs        {best:.3f} s")
@@ -103,8 +105,15 @@ def main() -> None:
     ap.add_argument("--exhaustive", action="store_true", help="time the exhaustive search")
     ap.add_argument("--max-designs", type=int, default=None,
                     help="--exhaustive: scan at most this many designs (default: all)")
+    ap.add_argument("--compile", action="store_true", help="torch backend: torch.compile the model")
     args = ap.parse_args()
     device = model_device(args.backend, args.device)
+    if args.compile:
+        if device == "numpy":
+            raise SystemExit("--compile needs --backend torch")
+        import torch
+
+        cost._evaluate_block = torch.compile(cost._evaluate_block)
     if args.exhaustive:
         bench_exhaustive(args, device)
     else:

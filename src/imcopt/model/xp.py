@@ -19,7 +19,6 @@ PyTorch is imported only when a torch device is asked for.
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 from typing import Any
 
@@ -52,8 +51,12 @@ def namespace(device: str = DEFAULT_DEVICE) -> Any:
     return np if name == "numpy" else _torch_namespace(name)
 
 
-@functools.cache
+_TORCH_NAMESPACES: dict[str, TorchNamespace] = {}  # one per device name
+
+
 def _torch_namespace(name: str) -> TorchNamespace:
+    if name in _TORCH_NAMESPACES:
+        return _TORCH_NAMESPACES[name]
     try:
         import torch
     except ImportError:
@@ -67,7 +70,7 @@ def _torch_namespace(name: str) -> TorchNamespace:
         if index >= torch.cuda.device_count():
             raise DeviceError(f"device {name!r}: only {torch.cuda.device_count()} CUDA GPU(s) "
                               "are available")
-    return TorchNamespace(torch.device(name))
+    return _TORCH_NAMESPACES.setdefault(name, TorchNamespace(torch.device(name)))
 
 
 def is_torch(x: object) -> bool:
