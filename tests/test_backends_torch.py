@@ -138,3 +138,25 @@ def test_cuda_equals_numpy(tech, settings, n):
         wl = get(w)
         assert_same(evaluate(designs, wl, technology), evaluate(designs, wl, technology,
                                                                  device="cuda"))
+
+
+def test_cli_search_exhaustive_on_device_cpu_matches_numpy(tmp_path):
+    import yaml
+
+    config = {"technology": "sram", "workloads": ["alexnet", "resnet18"],
+              "space": {"name": "sram", "values": {"voltage_v": [0.6, 0.8],
+                                                   "clock_period_s": [1e-9],
+                                                   "glb_depth_words": [4096, 16384]}},
+              "objective": {"optima": None}, "algorithm": {"name": "exhaustive"}}
+    path = tmp_path / "search.yaml"
+    path.write_text(yaml.safe_dump(config))
+    tables = []
+    for device in ("numpy", "cpu"):
+        out = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / device),
+                                       "--quiet", "--device", device])
+        assert out.exit_code == 0, out.output
+        tables.append((tmp_path / device / "best.json").read_text())
+    a, b = (json.loads(t)["best"] for t in tables)
+    assert [r["key"] for r in a] == [r["key"] for r in b] and len(a) == 10
+    for ra, rb in zip(a, b, strict=True):
+        assert rb["fitness"] == pytest.approx(ra["fitness"], rel=RTOL)
