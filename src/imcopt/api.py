@@ -36,11 +36,14 @@ def evaluate(
     *,
     space: DesignSpace | None = None,
     per_layer: bool = True,
+    device: str = "numpy",
 ) -> Metrics:
-    """Evaluate designs (keys, values or genomes) on one workload (object or zoo name)."""
+    """Evaluate designs (keys, values or genomes) on one workload (object or zoo name).
+
+    device: numpy (default), cpu (PyTorch on the CPU) or cuda (PyTorch on a GPU)."""
     tech = load_technology(technology) if not isinstance(technology, Technology) else technology
     wl = get(workload) if isinstance(workload, str) else workload
-    return _evaluate(as_designs(designs, space), wl, tech, per_layer=per_layer)
+    return _evaluate(as_designs(designs, space), wl, tech, per_layer=per_layer, device=device)
 
 
 def evaluate_many(
@@ -50,6 +53,7 @@ def evaluate_many(
     *,
     space: DesignSpace | None = None,
     per_layer: bool = False,
+    device: str = "numpy",
 ) -> dict[str, Metrics]:
     """`evaluate` on several workloads; {workload name: Metrics}."""
     tech = load_technology(technology) if not isinstance(technology, Technology) else technology
@@ -57,5 +61,5 @@ def evaluate_many(
     out = {}
     for w in workloads:
         wl = get(w) if isinstance(w, str) else w
-        out[wl.name] = _evaluate(d, wl, tech, per_layer=per_layer)
+        out[wl.name] = _evaluate(d, wl, tech, per_layer=per_layer, device=device)
     return out

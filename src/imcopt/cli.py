@@ -56,6 +56,9 @@ app.add_typer(workloads_app, name="workloads")
 app.add_typer(space_app, name="space")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", help="Where the cost model runs: numpy (default), cpu (PyTorch on the CPU) or "
+    "cuda / cuda:N (PyTorch on a GPU). Same results to 1e-6.")]
 
 
 def _version(value: bool) -> None:
@@ -352,6 +355,7 @@ def evaluate_cmd(
     matmul_policy: Annotated[str | None, typer.Option(
         "--matmul-policy", help="Activation x activation matmuls: digital (the technology's "
         "default), exclude, or in_array (operands written into the arrays).")] = None,
+    device: DeviceOpt = "numpy",
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
     technology = load_technology(tech)
@@ -359,7 +363,7 @@ def evaluate_cmd(
         technology = technology.with_settings(matmul_policy=matmul_policy)
     designs = parse_design(design or DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"]))
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
-                            per_layer=per_layer)
+                            per_layer=per_layer, device=device)
     doc = {
         "technology": technology.name,
         "design": {"key": designs.keys()[0], "parameters": designs.row(0),

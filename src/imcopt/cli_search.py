@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .cli import _console, _table, app
+from .cli import DeviceOpt, _console, _table, app
 
 
 @app.command("search")
@@ -21,6 +21,7 @@ def search_cmd(
         "search (four-phase GA, max aggregation, 800 mm2).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    device: DeviceOpt = "numpy",
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy)."""
     from .search import load_config, run_search, write_results
@@ -36,7 +37,7 @@ def search_cmd(
                 f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
                 f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
 
-        result = run_search(cfg, on_progress=show)
+        result = run_search(cfg, on_progress=show, device=device)
     paths = write_results(result, out)
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names

@@ -30,6 +30,7 @@ import numpy as np
 from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
+from .model.xp import namespace
 from .workloads.layer import Workload
 
 AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted")
@@ -179,6 +180,7 @@ class Evaluator:
 
     n_calls: genomes asked for (objective calls, duplicates and cache hits included);
     n_evals: distinct designs the cost model actually evaluated.
+    device: the model's arrays: numpy (default), cpu or cuda (PyTorch; see `model.xp`).
     """
 
     space: DesignSpace
@@ -186,6 +188,7 @@ class Evaluator:
     workloads: Sequence[Workload]
     area_limit_mm2: float = DEFAULT_AREA_LIMIT_MM2
     cache: bool = True
+    device: str = "numpy"
     n_calls: int = 0
     n_evals: int = 0
     _index: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -199,6 +202,7 @@ class Evaluator:
             raise ObjectiveError("workloads: at least one workload is needed")
         if not self.area_limit_mm2 > 0:
             raise ObjectiveError(f"area_limit_mm2 must be > 0, got {self.area_limit_mm2}")
+        namespace(self.device)  # fails early: unknown device, no torch, no GPU
 
     @property
     def workload_names(self) -> list[str]:
@@ -207,7 +211,8 @@ class Evaluator:
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
-        ms = [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+        ms = [evaluate(d, w, self.technology, per_layer=False, device=self.device)
+              for w in self.workloads]
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
         ok = np.column_stack([m.feasible for m in ms])
         short = np.column_stack([m.weight_arrays_required / arrays - 1.0 for m in ms])
@@ -296,7 +301,7 @@ class Evaluator:
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
         d = self.space.decode(genomes)
-        m = evaluate(d, self.workloads[w], self.technology, per_layer=False)
+        m = evaluate(d, self.workloads[w], self.technology, per_layer=False, device=self.device)
         return m.edap_j_s_mm2, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:

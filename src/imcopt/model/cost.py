@@ -22,6 +22,7 @@ from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
 from .mapping import ceil_div, map_layers, slice_activity
+from .xp import array_namespace, namespace, to_numpy
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -95,6 +96,7 @@ class Metrics:
 def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
     """Chip area by component, mm^2, shape (N,) each. Independent of the workload."""
     c = tech.c
+    xp = array_namespace(d["rows_per_array"])
     rows, cols = d["rows_per_array"], d["cols_per_array"]
     tiles = d["router_groups"] * d["tiles_per_group"]
     arrays = tiles * d["arrays_per_tile"]
@@ -115,7 +117,7 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
         "digital_units": tiles * digital,
         "routers": d["router_groups"] * c["router_area_mm2"],
         "global_buffer": d["glb_depth_words"] * GLB_WORD_BITS * c["glb_area_per_bit_mm2"],
-        "chip_periphery": np.full(d.n, c["chip_periphery_area_mm2"]),
+        "chip_periphery": xp.full(d.n, c["chip_periphery_area_mm2"]),
     }
 
 
@@ -125,7 +127,8 @@ def driver_sizing(d: Designs, tech: Technology) -> np.ndarray:
     grows as (V - Vt)^x, so width ~ ((Vnom - Vt) / (V - Vt))^x."""
     c = tech.c
     vt = c["driver_threshold_voltage_v"]
-    return ((c["nominal_voltage_v"] - vt) / np.maximum(d["voltage_v"] - vt, 5e-3)) ** c[
+    xp = array_namespace(d["voltage_v"])
+    return ((c["nominal_voltage_v"] - vt) / xp.maximum(d["voltage_v"] - vt, 5e-3)) ** c[
         "driver_sizing_exponent"]
 
 
@@ -137,34 +140,44 @@ def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
     """
     c = tech.c
     v = d["voltage_v"]
+    xp = array_namespace(v)
     vt, alpha, vnom = c["threshold_voltage_v"], c["alpha_power"], c["nominal_voltage_v"]
-    slow = (v / vnom) * ((vnom - vt) / np.maximum(v - vt, 1e-3)) ** alpha
-    return np.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow)
+    slow = (v / vnom) * ((vnom - vt) / xp.maximum(v - vt, 1e-3)) ** alpha
+    return xp.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow)
 
 
 CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
+#: designs per block on a torch device: big blocks amortise the per-operation overhead
+TORCH_CHUNK_DESIGNS = {"cpu": 8192, "cuda": 262144}
 
 
 def evaluate(
-    designs: Designs, workload: Workload, tech: Technology, per_layer: bool = True
+    designs: Designs, workload: Workload, tech: Technology, per_layer: bool = True,
+    device: str = "numpy",
 ) -> Metrics:
     """Energy, latency and area of every design on one workload (see module docstring).
 
     Designs are processed in blocks of `CHUNK_DESIGNS`, so memory stays bounded and the
     working arrays stay in cache; the result is the same as one big block.
+    device: numpy (default), or cpu / cuda to compute with PyTorch float64 tensors there
+    (see `model.xp`); the Metrics hold numpy arrays either way.
     """
     n, n_layers = designs.n, len(workload)
+    xp = namespace(device)
+    chunk = CHUNK_DESIGNS if xp is np else TORCH_CHUNK_DESIGNS[xp.device.type]
+    on_device = designs if xp is np else Designs(
+        {k: xp.asarray(v) for k, v in designs.values.items()}, n)
     blocks = [
-        _evaluate_block(designs.take(slice(i, i + CHUNK_DESIGNS)), workload, tech, per_layer)
-        for i in range(0, n, CHUNK_DESIGNS)
+        _evaluate_block(on_device.take(slice(i, i + chunk)), workload, tech, per_layer)
+        for i in range(0, n, chunk)
     ]
 
     def cat(get: str) -> np.ndarray:
-        return np.concatenate([b[get] for b in blocks])
+        return to_numpy(xp.concatenate([b[get] for b in blocks]))
 
-    energy_breakdown = {k: np.concatenate([b["energy_parts"][k] for b in blocks])
+    energy_breakdown = {k: to_numpy(xp.concatenate([b["energy_parts"][k] for b in blocks]))
                         for k in blocks[0]["energy_parts"]}
-    area_breakdown = {k: np.concatenate([b["area_parts"][k] for b in blocks])
+    area_breakdown = {k: to_numpy(xp.concatenate([b["area_parts"][k] for b in blocks]))
                       for k in blocks[0]["area_parts"]}
     feasible = cat("feasible")
     required, available = cat("required"), cat("available")
@@ -208,6 +221,7 @@ def _evaluate_block(
     c = tech.c
     t = workload.table()
     n, n_layers = designs.n, len(workload)
+    xp = array_namespace(designs["rows_per_array"])
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
     cimloop = tech.assumptions == "cimloop"
     # CiMLoop maps attention matmuls as if one operand were stationary weights; policy
@@ -228,13 +242,14 @@ def _evaluate_block(
     glb_mib = glb_cap_bits / 8 / 2**20
     # energy of moving one bit GLB <-> tiles: the buffer access, router hops and wire
     e_glb_bit = c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"] * v2
-    e_noc_bit = (c["router_energy_per_bit_j"] * np.sqrt(col["router_groups"])
-                 + c["wire_energy_per_bit_mm_j"] * 0.5 * np.sqrt(area)[:, None]) * v2
+    e_noc_bit = (c["router_energy_per_bit_j"] * xp.sqrt(col["router_groups"])
+                 + c["wire_energy_per_bit_mm_j"] * 0.5 * xp.sqrt(area)[:, None]) * v2
     noc_bits_per_cycle = c["router_bits_per_cycle"] * col["router_groups"]
     dram_bits_per_cycle = c["dram_bandwidth_bits_per_s"] * t_cycle
 
     def layer_rows(idx: np.ndarray) -> dict[str, np.ndarray]:
-        return {k: v[idx][None, :].astype(np.float64) for k, v in t.items() if k != "kind"}
+        return {k: xp.asarray(v[idx][None, :], dtype=xp.float64) for k, v in t.items()
+                if k != "kind"}
 
     def data_movement(r: dict[str, np.ndarray], extra_glb_bits: np.ndarray, passes: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -244,7 +259,7 @@ def _evaluate_block(
         glb_bits = in_bits * passes + out_bits + extra_glb_bits
         # activations that do not fit the GLB go to DRAM and back (the study's CiMLoop
         # systems park them in a free, unlimited top buffer instead)
-        spill_bits = 0.0 * in_bits if cimloop else 2.0 * np.maximum(
+        spill_bits = 0.0 * in_bits if cimloop else 2.0 * xp.maximum(
             in_bits + out_bits - glb_cap_bits, 0.0)
         return glb_bits, spill_bits, {
             "global_buffer": glb_bits * e_glb_bit,
@@ -253,17 +268,17 @@ def _evaluate_block(
 
     def movement_cycles(glb_bits: np.ndarray, dram_bits: np.ndarray) -> np.ndarray:
         if cimloop:  # the study's CiMLoop runs show no bandwidth bound: 1 cycle per step
-            return np.zeros_like(glb_bits)
-        return np.maximum(np.maximum(glb_bits / c["glb_bits_per_cycle"],
+            return xp.zeros_like(glb_bits)
+        return xp.maximum(xp.maximum(glb_bits / c["glb_bits_per_cycle"],
                                      glb_bits / noc_bits_per_cycle),
                           dram_bits / dram_bits_per_cycle)
 
-    energy = {k: np.zeros((n, n_layers)) for k in ENERGY_COMPONENTS}
-    cycles = np.zeros((n, n_layers))
-    util = np.zeros(n)
-    required = np.zeros((n, 1))
-    executed = np.zeros((n, 1))
-    cell_writes = np.zeros(n)
+    energy = {k: xp.zeros((n, n_layers)) for k in ENERGY_COMPONENTS}
+    cycles = xp.zeros((n, n_layers))
+    util = xp.zeros(n)
+    required = xp.zeros((n, 1))
+    executed = xp.zeros((n, 1))
+    cell_writes = xp.zeros(n)
 
     if len(w_idx):
         r = layer_rows(w_idx)
@@ -284,13 +299,13 @@ def _evaluate_block(
         tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
                                       + r["M"] * mp.row_tiles * psum_bits)
         # matmul operands written into the arrays (policy in_array) come from the GLB
-        rewritten = (t["kind"][w_idx] == "matmul")[None, :] & in_array
-        operand_bits = np.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
+        rewritten = xp.asarray((t["kind"][w_idx] == "matmul")[None, :] & in_array, dtype=bool)
+        operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
         glb_bits, spill_bits, moved = data_movement(r, operand_bits, mp.chunks)
         streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"] - operand_bits
         dram_bits = streamed_bits + spill_bits
         written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
-        written_cells = np.where(rewritten, mp.weight_cells * mp.copies, written_cells)
+        written_cells = xp.where(rewritten, mp.weight_cells * mp.copies, written_cells)
         adc_bits = col["adc_bits"]
         e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
                  * (1 + c["adc_energy_bit_slope"] * adc_bits)
@@ -321,20 +336,20 @@ def _evaluate_block(
         compute = mp.serial_steps * slices_in * c["cycles_per_input_slice"]
         # one row per array per cycle (CiMLoop charges no time for loading weights)
         write_cycles = 0.0 if cimloop else mp.chunks * ceil_div(
-            np.minimum(written_cells, arrays * rows * cols), cols * arrays)
+            xp.minimum(written_cells, arrays * rows * cols), cols * arrays)
         # a written row takes cell_write_time_s (all arrays in parallel), at least a cycle
-        write_cycles = write_cycles * np.where(
-            rewritten, np.maximum(np.ceil(c["cell_write_time_s"] / t_cycle), 1.0), 1.0)
-        cycles[:, w_idx] = (np.maximum(compute, movement_cycles(glb_bits, dram_bits))
+        write_cycles = write_cycles * xp.where(
+            rewritten, xp.maximum(xp.ceil(c["cell_write_time_s"] / t_cycle), 1.0), 1.0)
+        cycles[:, w_idx] = (xp.maximum(compute, movement_cycles(glb_bits, dram_bits))
                             + write_cycles + c["layer_overhead_cycles"])
         # each written layer rewrites its cells once per chunk; streamed layers share cells,
         # resident ones (weights and in-array operands) have arrays of their own
-        writes = np.where(written_cells > 0, mp.chunks, 0.0) * np.ones((n, 1))
-        cell_writes = writes.max(axis=1) if resident else writes.sum(axis=1)
+        writes = xp.where(written_cells > 0, mp.chunks, 0.0) * xp.ones((n, 1))
+        cell_writes = xp.amax(writes, axis=1) if resident else writes.sum(axis=1)
         # MACs the arrays perform, counted from conversions: each conversion sums one
         # column slice over the rows of its row tile (K / row_tiles on average)
         executed[:, 0] += (conversions / (mp.slices * slices_in) * (K / mp.row_tiles)).sum(axis=1)
-        busy = np.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
+        busy = xp.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
         util = (busy * macs).sum(axis=1) / macs.sum()
 
     if len(mm_idx) and tech.matmul_policy == "digital":
@@ -350,15 +365,15 @@ def _evaluate_block(
             energy[k][:, mm_idx] = v
         executed[:, 0] += mm_macs.sum()
         compute = ceil_div(mm_macs, tiles * c["digital_lanes_per_tile"])
-        cycles[:, mm_idx] = (np.maximum(compute, movement_cycles(glb_bits, spill_bits))
+        cycles[:, mm_idx] = (xp.maximum(compute, movement_cycles(glb_bits, spill_bits))
                              + c["layer_overhead_cycles"])
 
     layer_latency = cycles * t_cycle
     if not cimloop:
         energy["leakage"] = (c["leakage_power_w_per_mm2"] * area[:, None] * layer_latency * v2)
     layer_energy = sum(energy.values())
-    feasible = (required <= arrays)[:, 0] if tech.weight_residency == "resident" else np.ones(
-        n, dtype=bool)
+    feasible = (required <= arrays)[:, 0] if tech.weight_residency == "resident" else xp.ones(
+        n, dtype=xp.bool)
     feasible &= designs["bits_per_cell"] <= c["max_bits_per_cell"]
     return {
         "energy": layer_energy.sum(axis=1),
@@ -371,7 +386,7 @@ def _evaluate_block(
         "executed": executed[:, 0],
         "cell_writes": cell_writes,
         "energy_parts": {k: v.sum(axis=1) for k, v in energy.items()},
-        "area_parts": {k: np.broadcast_to(v, (n,)) for k, v in area_parts.items()},
+        "area_parts": {k: xp.broadcast_to(v, (n,)) for k, v in area_parts.items()},
         "layer_energy": layer_energy.ravel() if per_layer else None,
         "layer_latency": layer_latency.ravel() if per_layer else None,
     }

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .xp import array_namespace
+
 
 def ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.ceil(a / b)
+    return array_namespace(a, b).ceil(a / b)
 
 
 @dataclass
@@ -62,14 +64,15 @@ def map_layers(
       group takes arrays of its own (as CiMLoop maps depthwise convolutions).
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
+    xp = array_namespace(rows)
     slices = ceil_div(weight_bits, bits_per_cell)
     wcols = M * slices
     row_tiles = ceil_div(K, rows)
     col_tiles = ceil_div(wcols, cols)
     tiles = row_tiles * col_tiles
     fits_one = tiles == 1
-    groups_per_array = np.where(
-        fits_one, np.maximum(np.minimum(rows // K, cols // wcols), 1.0), 1.0)
+    groups_per_array = xp.where(
+        fits_one, xp.maximum(xp.minimum(rows // K, cols // wcols), 1.0), 1.0)
     packed = ceil_div(G, groups_per_array) * tiles
     # capacity always counts packed groups: that is how the weights can be stored
     required = packed.sum(axis=1, keepdims=True)
@@ -79,15 +82,15 @@ def map_layers(
     if resident and not replicate_whole_chip:
         # the arrays left free hold replicas; minimising sum(steps / copies) subject to
         # sum(copies * arrays_per_copy) <= spare gives copies ~ sqrt(steps / arrays_per_copy)
-        spare = np.maximum(arrays - required, 0.0)
-        norm = np.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
-        copies = 1.0 + np.floor(spare * np.sqrt(steps / arrays_per_copy) / norm)
-        chunks = np.ones_like(copies)
+        spare = xp.maximum(arrays - required, 0.0)
+        norm = xp.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
+        copies = 1.0 + xp.floor(spare * xp.sqrt(steps / arrays_per_copy) / norm)
+        chunks = xp.ones_like(copies)
     else:
-        copies = np.maximum(np.floor(arrays / arrays_per_copy), 1.0)
-        chunks = np.maximum(ceil_div(arrays_per_copy, arrays), 1.0)
-    copies = np.minimum(copies, steps)
-    serial_steps = np.ceil(steps / copies) * chunks
+        copies = xp.maximum(xp.floor(arrays / arrays_per_copy), 1.0)
+        chunks = xp.maximum(ceil_div(arrays_per_copy, arrays), 1.0)
+    copies = xp.minimum(copies, steps)
+    serial_steps = xp.ceil(steps / copies) * chunks
     return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
                    serial_steps), required
 
@@ -102,12 +105,13 @@ def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
     read current, and so its energy, follows its stored level, so a weight's cell energy is
     proportional to this sum. Broadcasts like its arguments.
     """
-    wb = np.asarray(weight_bits, dtype=np.int64)
-    b = np.asarray(bits_per_cell, dtype=np.int64)
-    uw, ub = np.unique(wb), np.unique(b)
-    table = np.array([[_slice_activity(int(c), int(w), float(weight_std_fraction))
-                       for w in uw] for c in ub])
-    return table[np.searchsorted(ub, b), np.searchsorted(uw, wb)]
+    xp = array_namespace(weight_bits, bits_per_cell)
+    wb = xp.asarray(weight_bits, dtype=xp.int64)
+    b = xp.asarray(bits_per_cell, dtype=xp.int64)
+    uw, ub = xp.unique(wb), xp.unique(b)
+    table = xp.asarray([[_slice_activity(int(c), int(w), float(weight_std_fraction))
+                         for w in uw.tolist()] for c in ub.tolist()])
+    return table[xp.searchsorted(ub, b), xp.searchsorted(uw, wb)]
 
 
 @functools.cache

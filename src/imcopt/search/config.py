@@ -55,7 +55,7 @@ class AlgorithmConfig(_Strict):
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     n_evals: int = Field(3300, ge=1)
     feasible_only: bool = True
-    chunk: int = Field(250_000, ge=1)
+    chunk: int | None = Field(None, ge=1)  # exhaustive; None: by the device
 
 
 class ObjectiveConfig(_Strict):

@@ -5,6 +5,10 @@ without running the model (area depends only on the design; the arrays a workloa
 need only on rows, columns and bits per cell), then the survivors are evaluated. Only the best
 `keep` designs by the objective are kept, plus each workload's own optimum (its EDAP, feasible
 on that workload: area limit and its own weight capacity).
+
+The chunk size follows the evaluator's device: `CHUNK_DESIGNS` designs at a time on numpy,
+`TORCH_CHUNK_DESIGNS` on a PyTorch device (a GPU needs big batches to be busy), where the
+enumeration and the screen run on the device as well (`device_screen.DeviceScreen`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ import numpy as np
 
 from ..hardware.space import mixed_radix as enumerate_genomes
 from ..objectives import Evaluation, Evaluator, Objective
+from .device_screen import DeviceScreen
+
+CHUNK_DESIGNS = 250_000
+TORCH_CHUNK_DESIGNS = 2_000_000
 
 
 @dataclass
@@ -36,7 +44,7 @@ def exhaustive(
     *,
     free: Sequence[int] | None = None,
     base: np.ndarray | None = None,
-    chunk: int = 250_000,
+    chunk: int | None = None,
     keep: int = 100,
     per_workload: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -45,7 +53,10 @@ def exhaustive(
 
     per_workload: also find each workload's own optimum (every design that fits that
     workload is evaluated on it alone: slower, as many more designs fit one workload).
+    chunk: designs enumerated at a time; default by the evaluator's device (module docstring).
     """
+    if chunk is None:
+        chunk = CHUNK_DESIGNS if evaluator.device == "numpy" else TORCH_CHUNK_DESIGNS
     t0 = time.perf_counter()
     space, n_w = evaluator.space, len(evaluator.workloads)
     free_idx = np.arange(space.n_var) if free is None else np.asarray(free, dtype=np.int64)
@@ -57,21 +68,24 @@ def exhaustive(
     opt = np.full(n_w, np.inf)
     opt_g = np.repeat(base_g[None, :], n_w, axis=0)
     n_eval = 0
+    on_device = DeviceScreen(evaluator, free_idx, base_g) if evaluator.device != "numpy" else None
     try:
         for start in range(0, total, chunk):
-            g = np.repeat(base_g[None, :], min(chunk, total - start), axis=0)
-            g[:, free_idx] = enumerate_genomes(cards, start, start + len(g))
-            ok = evaluator.screen(g, objective.subset)
+            stop = min(start + chunk, total)
+            chunk_g = None
+            if on_device is None:
+                chunk_g = np.repeat(base_g[None, :], stop - start, axis=0)
+                chunk_g[:, free_idx] = enumerate_genomes(cards, start, stop)
             if per_workload:
                 for w in range(n_w) if objective.subset is None else objective.subset:
-                    gw = g[evaluator.screen(g, [w])]
+                    gw = _passing(evaluator, on_device, chunk_g, start, stop, [w])
                     if len(gw):
                         edap, feas = evaluator.edap_on(gw, w)
                         edap = np.where(feas, edap, np.inf)
                         j = int(edap.argmin())
                         if edap[j] < opt[w]:
                             opt[w], opt_g[w] = edap[j], gw[j]
-            g = g[ok]
+            g = _passing(evaluator, on_device, chunk_g, start, stop, objective.subset)
             if len(g):
                 ev = evaluator.evaluate(g)
                 n_eval += len(g)
@@ -85,6 +99,15 @@ def exhaustive(
         best = evaluator.evaluate(enumerate_genomes(cards, 0, min(keep, total)))
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval,
                             time.perf_counter() - t0)
+
+
+def _passing(evaluator: Evaluator, on_device: DeviceScreen | None, g: np.ndarray | None,
+             start: int, stop: int, subset: Sequence[int] | None) -> np.ndarray:
+    """The chunk's genomes that pass the screen: `g` screened on the host, or designs
+    start..stop-1 enumerated and screened on the device."""
+    if on_device is None:
+        return g[evaluator.screen(g, subset)]
+    return on_device(start, stop, subset)
 
 
 def _concat(a: Evaluation, b: Evaluation) -> Evaluation:

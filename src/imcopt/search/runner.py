@@ -57,15 +57,19 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
 
 
 def run_search(config: SearchConfig | dict | str | Path,
-               on_progress: Callable[[dict], None] | None = None) -> SearchResult:
-    """Run the search a config describes (a `SearchConfig`, dict or YAML path)."""
+               on_progress: Callable[[dict], None] | None = None,
+               device: str = "numpy") -> SearchResult:
+    """Run the search a config describes (a `SearchConfig`, dict or YAML path).
+
+    device: where the cost model runs: numpy (default), cpu or cuda (PyTorch); the results
+    are the same to 1e-6 relative."""
     cfg = config if isinstance(config, SearchConfig) else load_config(config)
     t0 = time.perf_counter()
     space = get_space(cfg.space.name)
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     ev = Evaluator(space, load_technology(cfg.technology), [get(w) for w in cfg.workloads],
-                   cfg.objective.area_limit_mm2)
+                   cfg.objective.area_limit_mm2, device=device)
     trace = Trace(on_record=on_progress)
     spec = algorithm_spec(cfg)
     optima = None

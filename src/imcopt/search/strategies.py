@@ -44,7 +44,7 @@ class AlgorithmSpec:
     sampling: HammingSampling = field(default_factory=HammingSampling)
     n_evals: int = 3300  # random search
     feasible_only: bool = True  # initial designs screened for area and weight capacity
-    chunk: int = 250_000  # exhaustive
+    chunk: int | None = None  # exhaustive; None: by the evaluator's device
 
     def __post_init__(self) -> None:
         if self.name not in ALGORITHMS:
