@@ -28,7 +28,7 @@ SETTINGS = [("rram", {}, 10_000), ("sram", {}, 10_000), ("rram", {"assumptions":
             ("sram", {"matmul_policy": "exclude"}, 2000),
             ("rram", {"matmul_policy": "in_array"}, 2000)]
 ARRAYS = ("energy_j", "latency_s", "area_mm2", "utilization", "weight_arrays_required",
-          "executed_macs", "layer_energy_j", "layer_latency_s")
+          "executed_macs", "layer_energy_j", "layer_latency_s", "cell_writes_per_inference")
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
 
 
