@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..hardware import adc
+from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
 from .mapping import ceil_div, map_layers, slice_activity
+from .psum import psum_bits_lost
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -57,6 +60,7 @@ class Metrics:
     layer_energy_j: np.ndarray | None = None  # (N, L)
     layer_latency_s: np.ndarray | None = None  # (N, L)
     layer_names: tuple[str, ...] = ()
+    psum_bits_lost: np.ndarray | None = None  # (N,) partial-sum bits the ADC drops (model/psum)
 
     @property
     def edap_j_s_mm2(self) -> np.ndarray:
@@ -90,13 +94,14 @@ class Metrics:
 
 def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
     """Chip area by component, mm^2, shape (N,) each. Independent of the workload."""
-    c = tech.c
+    c = design_constants(tech, d)  # node-scaled (hardware/scaling.py)
     rows, cols = d["rows_per_array"], d["cols_per_array"]
     tiles = d["router_groups"] * d["tiles_per_group"]
     arrays = tiles * d["arrays_per_tile"]
     feature_m = d["technology_node_nm"] * 1e-9
     adc_bits = d["adc_bits"]
-    adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * adc_bits
+    adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * adc.area_units(
+        adc_bits, d["adc_type"])
     digital = c["digital_lanes_per_tile"] * c["digital_lane_area_mm2"]
     if tech.matmul_policy != "digital":
         digital = 0.0
@@ -129,13 +134,15 @@ def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
     """Effective cycle: the clock period, stretched where the supply is too low for it.
 
     Logic delay follows the alpha-power law t ~ V / (V - Vt)^alpha, normalised to the
-    technology's nominal voltage.
+    technology's nominal voltage. The shortest cycle scales with the node's gate delay and
+    the ADC's conversion time (hardware/adc.py).
     """
-    c = tech.c
+    c = design_constants(tech, d)
     v = d["voltage_v"]
     vt, alpha, vnom = c["threshold_voltage_v"], c["alpha_power"], c["nominal_voltage_v"]
     slow = (v / vnom) * ((vnom - vt) / np.maximum(v - vt, 1e-3)) ** alpha
-    return np.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow)
+    return np.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow
+                      * adc.min_cycle_factor(d["adc_bits"], d["adc_type"]))
 
 
 CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
@@ -193,13 +200,14 @@ def evaluate(
         layer_energy_j=cat("layer_energy").reshape(n, n_layers) if per_layer else None,
         layer_latency_s=cat("layer_latency").reshape(n, n_layers) if per_layer else None,
         layer_names=tuple(layer.name for layer in workload.layers),
+        psum_bits_lost=psum_bits_lost(designs, workload, tech),
     )
 
 
 def _evaluate_block(
     designs: Designs, workload: Workload, tech: Technology, per_layer: bool
 ) -> dict:
-    c = tech.c
+    c = design_constants(tech, designs, column=True)  # node-scaled, per off-chip memory
     t = workload.table()
     n, n_layers = designs.n, len(workload)
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
@@ -279,8 +287,8 @@ def _evaluate_block(
         dram_bits = streamed_bits + spill_bits
         written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
         adc_bits = col["adc_bits"]
-        e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
-                 * (1 + c["adc_energy_bit_slope"] * adc_bits)
+        e_adc = (c["adc_energy_per_step_j"]
+                 * adc.energy_steps(adc_bits, col["adc_type"], c["adc_energy_bit_slope"])
                  * vscale ** c["adc_voltage_exponent"])
         e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
         e_row = (c["row_drive_energy_j"] * driver_sizing(designs, tech)[:, None]
