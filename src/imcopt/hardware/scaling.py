@@ -4,12 +4,15 @@ The technology tables give every constant at the reference node (32 nm, the publ
 study's). A design's `technology_node_nm` rescales them with four factors, each exactly 1 at
 32 nm, so a calibration done at 32 nm stays where it is:
 
-| factor | rule | source |
-| --- | --- | --- |
-| logic area | (F / 32 nm)^2 | constant-field scaling, Dennard et al., IEEE JSSC 1974; the same F^2 rule as MNSIM 2.0 (driver area x (node/65)^2) and NeuroSim's periphery |
-| logic energy | F / 32 nm at a fixed supply | switched capacitance C ~ F (Dennard 1974); the supply is its own knob (`voltage_v`) |
-| delay | F / 32 nm at a fixed supply | gate delay C V / I ~ F at fixed V (Dennard 1974) |
-| FinFET cell inflation | 1 down to 22 nm; 326/280, 420/280, 551/280 at 14, 10, 7 nm | NeuroSim V1.4 6T SRAM cell 280 F^2 at 22 nm and above, 326 F^2 at 14, 420 at 10, 551 at 7 (fin pitch and contacted gate pitch stop following F) |
+* logic area: (F / 32 nm)^2. Constant-field scaling (Dennard et al., IEEE JSSC 1974); the
+  same F^2 rule as MNSIM 2.0 (driver area x (node/65)^2) and NeuroSim's periphery.
+* logic energy at a fixed supply: F / 32 nm. Switched capacitance C ~ F (Dennard 1974); the
+  supply is its own knob (`voltage_v`).
+* delay at a fixed supply: F / 32 nm. Gate delay C V / I ~ F at fixed V (Dennard 1974).
+* FinFET cell inflation: 1 down to 22 nm; 326/280, 420/280, 551/280 at 14, 10, 7 nm. NeuroSim
+  V1.4's 6T SRAM cell is 280 F^2 at 22 nm and above, 326 F^2 at 14, 420 at 10, 551 at 7 (fin
+  pitch and contacted gate pitch stop following F); a 1T1R RRAM cell, whose footprint is its
+  access transistor's, takes the same inflation.
 
 Cross-check (tests/test_scaling.py): NeuroSim's per-node SAR ADC power (b = 16.7, 8.90, 4.38,
 2.57, 0.885 uW at 45, 32, 22, 14, 7 nm) falls faster than F because it also lowers the supply

@@ -131,6 +131,34 @@ class ConstrainedEvaluator(Evaluator):
         ok = self.area(genomes) <= self.area_limit_mm2
         return ok & (d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"])
 
+    # ---- software choice for fixed hardware --------------------------------------------------
+    def polish_precision(self, genomes: np.ndarray) -> np.ndarray:
+        """The genomes with each network's precision replaced by the one that minimises that
+        network's EDAP on the same hardware among those feasible there (kept where none is).
+        A network's metrics depend only on the hardware and its own precision, so the choice
+        is per network: (designs x networks x precision pairs) evaluations, no search."""
+        space = self.space
+        x = space.check_genomes(genomes).copy()
+        if not isinstance(space, JointSpace) or not len(x):
+            return x
+        for w, name in enumerate(self.workload_names):
+            cols = [space.names.index(f"{k}.{name}") for k in ("weight_bits", "activation_bits")
+                    if f"{k}.{name}" in space.names]
+            if not cols:
+                continue
+            cards = space.cardinalities[cols]
+            combos = np.stack(np.meshgrid(*[np.arange(c) for c in cards], indexing="ij"),
+                              -1).reshape(-1, len(cols))
+            trial = np.repeat(x, len(combos), axis=0)
+            trial[:, cols] = np.tile(combos, (len(x), 1))
+            e = self.evaluate(trial)
+            edap = np.where(e.capacity_ok[:, w] & e.area_ok, e.edap[:, w], np.inf)
+            edap = edap.reshape(len(x), len(combos))
+            pick = edap.argmin(axis=1)
+            found = np.isfinite(edap[np.arange(len(x)), pick])
+            x[np.ix_(np.flatnonzero(found), cols)] = combos[pick[found]]
+        return x
+
     # ---- report -----------------------------------------------------------------------------
     def report_columns(self, genomes: np.ndarray) -> dict[str, np.ndarray]:
         """Per design: each network's precision, accuracy and partial-sum bits lost."""
