@@ -100,7 +100,7 @@ def main() -> None:
     r = np.array(all_ratios)
     print("median EDAP ratio per network (precision / fixed-8): "
           + ", ".join(f"{n} {v:.3f}" for n, v in zip(names, np.median(r, axis=0), strict=True)))
-    print(f"max-aggregation fitness ratio (precision / fixed-8): "
+    print("max-aggregation fitness ratio (precision / fixed-8): "
           + ", ".join(f"{v:.3f}" for v in agg_ratios))
 
 
