@@ -135,7 +135,7 @@ def test_psum_bits_lost_counts_the_partial_sum_width():
 
 
 def test_codes_outside_the_tables_are_refused():
-    with pytest.raises(DesignError, match="adc_type.*1, 2"):
+    with pytest.raises(DesignError, match=r"adc_type.*1, 2"):
         Parameter("adc_type", (1, 3))
     with pytest.raises(DesignError, match="offchip_memory"):
         Parameter("offchip_memory", (5,))

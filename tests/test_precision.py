@@ -62,7 +62,7 @@ def test_at_precision_changes_only_bits():
 def test_accuracy_table_reads_and_names_bad_rows(tmp_path):
     acc = AccuracyTable.read(TABLE)
     assert acc("resnet18", 8, 8) == 69.7 and acc("mobilenet_v3", 4, 4) == 53.0
-    with pytest.raises(PrecisionError, match="no accuracy for network 'resnet18'.*weight_bits=5"):
+    with pytest.raises(PrecisionError, match=r"no accuracy for network 'resnet18'.*weight_bits=5"):
         acc("resnet18", 5, 8)
     bad = tmp_path / "bad.csv"
     bad.write_text("network,weight_bits,accuracy\nresnet18,8,70\n")
@@ -73,7 +73,7 @@ def test_accuracy_table_reads_and_names_bad_rows(tmp_path):
     assert AccuracyTable.read(y)("a", 8, 8) == 1.0
     txt = tmp_path / "x.txt"
     txt.write_text("")
-    with pytest.raises(PrecisionError, match="must be .csv"):
+    with pytest.raises(PrecisionError, match=r"must be .csv"):
         AccuracyTable.read(txt)
 
 
@@ -147,7 +147,7 @@ def test_polish_picks_each_networks_cheapest_allowed_precision():
 
 
 def test_cost_aggregations():
-    e = np.array([[1.0, 2.0]]); lat = np.array([[3.0, 1.0]]); a = np.array([4.0])
+    e, lat, a = np.array([[1.0, 2.0]]), np.array([[3.0, 1.0]]), np.array([4.0])
     assert aggregate(e, lat, a, "el_cost", cost=np.array([10.0]))[0] == 2 * 3 * 10
     assert aggregate(e, lat, a, "edap_cost", cost=np.array([10.0]))[0] == 2 * 3 * 4 * 10
     with pytest.raises(ObjectiveError, match="die cost"):
@@ -162,12 +162,12 @@ def test_cost_aggregations():
 
 def test_config_precision_section_is_validated(tmp_path):
     base = {"workloads": ["resnet18", "alexnet"], "objective": {"optima": None}}
-    with pytest.raises(ConfigError, match="precision.min_accuracy: 'vgg16' is not one of"):
+    with pytest.raises(ConfigError, match=r"precision.min_accuracy: 'vgg16' is not one of"):
         load_config({**base, "precision": {"accuracy": str(TABLE),
                                            "min_accuracy": {"vgg16": 70}}})
     with pytest.raises(ConfigError, match="weight_bits=5"):
         load_config({**base, "precision": {"accuracy": str(TABLE), "weight_bits": [5, 8]}})
-    with pytest.raises(ConfigError, match="precision.accuracy"):
+    with pytest.raises(ConfigError, match=r"precision.accuracy"):
         load_config({**base, "precision": {}})
     with pytest.raises(ConfigError, match="cannot load callback"):
         load_config({**base, "precision": {"accuracy": "no_such_module:f"}})
