@@ -12,8 +12,9 @@ Defect density D0 = 0.1 /cm^2 and clustering alpha = 3 for every node: a mature 
 (TSMC reported D0 ~ 0.09 /cm^2 for N7 and N5 in 2020) [M]; the dies-per-wafer formula is the
 standard one with edge loss (e.g. Hennessy & Patterson, Computer Architecture, ch. 1).
 
-Cost per mm^2 relative to 32 nm at a 100 mm^2 die: 7 nm ~3.9, 45 nm ~0.80; the published
-study's (undocumented) node factors were 3.871 and 0.606 (ORIGINAL_STUDY 1.4).
+Cost per mm^2 relative to 32 nm (any one die size): 7 nm 3.54, 10 nm 2.27, 14 nm 1.69,
+22 nm 1.30, 45 nm 0.83, 65 nm 0.73; the published study's undocumented factors, inferred from
+its data, were 3.871, 2.243, 1.498, 1.283, 1.000 (32 nm), 0.606 (ORIGINAL_STUDY 1.4).
 """
 
 from __future__ import annotations

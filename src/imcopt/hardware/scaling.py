@@ -4,15 +4,17 @@ The technology tables give every constant at the reference node (32 nm, the publ
 study's). A design's `technology_node_nm` rescales them with four factors, each exactly 1 at
 32 nm, so a calibration done at 32 nm stays where it is:
 
-* logic area: (F / 32 nm)^2. Constant-field scaling (Dennard et al., IEEE JSSC 1974); the
-  same F^2 rule as MNSIM 2.0 (driver area x (node/65)^2) and NeuroSim's periphery.
+* logic area: (F / 32 nm)^2 x the FinFET inflation below. Constant-field scaling (Dennard et
+  al., IEEE JSSC 1974); the same F^2 rule as MNSIM 2.0 (driver area x (node/65)^2) and
+  NeuroSim's periphery. With the inflation, 7 nm logic is ~10x denser than 32 nm (published
+  densities: ~6-9x), not the 21x of F^2 alone.
 * logic energy at a fixed supply: F / 32 nm. Switched capacitance C ~ F (Dennard 1974); the
   supply is its own knob (`voltage_v`).
 * delay at a fixed supply: F / 32 nm. Gate delay C V / I ~ F at fixed V (Dennard 1974).
 * FinFET cell inflation: 1 down to 22 nm; 326/280, 420/280, 551/280 at 14, 10, 7 nm. NeuroSim
   V1.4's 6T SRAM cell is 280 F^2 at 22 nm and above, 326 F^2 at 14, 420 at 10, 551 at 7 (fin
-  pitch and contacted gate pitch stop following F); a 1T1R RRAM cell, whose footprint is its
-  access transistor's, takes the same inflation.
+  pitch and contacted gate pitch stop following F); standard cells and a 1T1R RRAM cell,
+  whose footprint is its access transistor's, take the same inflation.
 
 Cross-check (tests/test_scaling.py): NeuroSim's per-node SAR ADC power (b = 16.7, 8.90, 4.38,
 2.57, 0.885 uW at 45, 32, 22, 14, 7 nm) falls faster than F because it also lowers the supply
@@ -24,7 +26,8 @@ Which constant takes which factor is `CONSTANT_SCALING` (technology-specific ove
 like logic. Wires: capacitance per mm stays ~0.2 pF/mm across nodes (ITRS interconnect
 tables), so energy per bit per mm is node-independent and wires gain only through the
 shorter distances of a smaller chip. Off-chip DRAM does not depend on the chip's node.
-Leakage power per mm^2 is held constant (a power-gated low-power process) [M].
+Leakage power per mm^2 is held constant (a power-gated low-power process) [M]. The chip's
+I/O periphery (`chip_periphery_area_mm2`: pads, ESD) does not shrink with the node.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ CONSTANT_SCALING: dict[str, str] = {
     "tile_buffer_area_per_array_mm2": "logic_area",
     "router_area_mm2": "logic_area",
     "digital_lane_area_mm2": "logic_area",
-    "chip_periphery_area_mm2": "logic_area",
+    # chip I/O pads and ESD are set by the bond pitch, not the node
+    "chip_periphery_area_mm2": "none",
     # SRAM macro: its bit cell, F^2 times the FinFET inflation (F^2 itself is `logic_area`)
     "glb_area_per_bit_mm2": "sram_macro",
     # the cell array's F^2 count: cell_area_f2 x F^2 (the F^2 is in the model), inflated
@@ -117,14 +121,14 @@ def finfet_cell_factor(node_nm: np.ndarray | float) -> np.ndarray:
 
 def factors(node_nm: np.ndarray | float) -> dict[str, np.ndarray]:
     """Every scaling factor for `node_nm` (same shape), by factor name."""
-    area = logic_area_factor(node_nm)
     cell = finfet_cell_factor(node_nm)
+    area = logic_area_factor(node_nm) * cell
     return {
         "logic_area": area,
         "logic_energy": logic_energy_factor(node_nm),
         "delay": delay_factor(node_nm),
         "cell_area": cell,
-        "sram_macro": area * cell,
+        "sram_macro": area,
         "none": np.ones_like(area),
     }
 
