@@ -116,6 +116,8 @@ def test_minimum_accuracy_makes_designs_infeasible_with_reason():
     assert "resnet18: accuracy 67.7 < minimum 69" in e4.reason[0]
     assert "accuracy" not in e8.reason[0]
     assert e8.capacity_violation[0, 0] <= 0 or "arrays" in e8.reason[0]
+    screened = ev.screen(np.vstack([w4, w8]))
+    assert not screened[0]  # the accuracy floor is screened before any model run
     cols = ev.report_columns(np.vstack([w4, w8]))
     assert cols["accuracy.resnet18"].tolist() == [67.7, 69.7]
     assert cols["weight_bits.alexnet"].tolist() == [8, 4]

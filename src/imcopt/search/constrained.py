@@ -123,13 +123,20 @@ class ConstrainedEvaluator(Evaluator):
         return ev.edap[:, w], ev.capacity_ok[:, w] & ev.area_ok
 
     def screen(self, genomes: np.ndarray, subset=None) -> np.ndarray:
-        """As `Evaluator.screen`, but with searched precision the weight capacity depends on
-        the bits, so only area and bits per cell are screened (the model judges the rest)."""
-        if not isinstance(self.space, JointSpace):
-            return super().screen(genomes, subset)
+        """As `Evaluator.screen`, plus the minimum accuracies (a table look-up). With searched
+        precision the weight capacity depends on the bits, so it is left to the model."""
         d = self.space.decode(genomes)
-        ok = self.area(genomes) <= self.area_limit_mm2
-        return ok & (d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"])
+        if isinstance(self.space, JointSpace):
+            ok = self.area(genomes) <= self.area_limit_mm2
+            ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
+        else:
+            ok = super().screen(genomes, subset)
+        acc = self.accuracies(d)
+        for w in range(len(self.workloads)) if subset is None else subset:
+            floor = self.min_accuracy.get(self.workload_names[w])
+            if floor is not None:
+                ok &= acc[:, w] >= floor
+        return ok
 
     # ---- software choice for fixed hardware --------------------------------------------------
     def polish_precision(self, genomes: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from .precision import JointSpace, load_accuracy
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
 
 PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
-POLISH_TOP = 50  # per-network precision: the best designs whose precision is chosen per network
+POLISH_TOP = 50  # per-network precision: the best distinct chips whose precision is then chosen
 
 
 @dataclass
@@ -95,7 +95,9 @@ def run_search(config: SearchConfig | dict | str | Path,
     if isinstance(ev.space, JointSpace):  # each network's cheapest precision on the best chips
         calls = ev.n_calls
         seen = ev.evaluated()
-        top = seen.genomes[obj.rank(seen)[:POLISH_TOP]]
+        ranked = seen.genomes[obj.rank(seen)]
+        _, first = np.unique(ranked[:, : ev.space.n_hardware], axis=0, return_index=True)
+        top = ranked[np.sort(first)[:POLISH_TOP]]  # the best distinct chips
         cand = np.unique(np.concatenate([res.best, ev.polish_precision(
             np.concatenate([res.best, top]))]), axis=0)
         res.best = cand[obj.rank(ev.evaluate(cand))][: cfg.top_k]
