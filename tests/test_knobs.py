@@ -181,3 +181,31 @@ def test_new_knobs_extend_a_space_and_round_trip(name):
     g = space.sample(50, 0)
     assert np.array_equal(space.encode(space.decode(g).values), g)
     assert set(space.decode(g)[name]) <= set(map(float, values))
+
+
+def test_node_cost_example_runs_and_plots(tmp_path):
+    """examples/sram_node_cost.yaml at a small budget, then tools/plot_node_cost.py."""
+    import importlib.util
+    from pathlib import Path
+
+    from imcopt.search.config import PhaseConfig, load_config
+    from imcopt.search.runner import run_search, write_results
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = load_config(root / "examples" / "sram_node_cost.yaml")
+    cfg.algorithm.name = "ga"
+    cfg.algorithm.phases = [PhaseConfig(pop_size=20, n_gen=3)]
+    write_results(run_search(cfg), tmp_path)
+    spec = importlib.util.spec_from_file_location("plot_node_cost",
+                                                  root / "tools" / "plot_node_cost.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    df = tool.load(tmp_path)
+    assert set(df["technology_node_nm"]) <= set(map(float, NODES)) and len(df) > 0
+    front = df[df["pareto"]]
+    # no front point is dominated by any design
+    for _, p in front.iterrows():
+        assert not np.any((df["cost_usd"] < p["cost_usd"])
+                          & (df["edap_max_j_s_mm2"] < p["edap_max_j_s_mm2"]))
+    tool.plot(df, tmp_path / "fig.png")
+    assert (tmp_path / "fig.png").stat().st_size > 1000
