@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-LEVELS = ("device", "circuit", "architecture", "system", "software")  # software: per network
+LEVELS = ("device", "circuit", "architecture", "system")
 
 
 class DesignError(ValueError):

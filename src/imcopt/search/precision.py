@@ -108,6 +108,10 @@ class JointSpace(DesignSpace):
         return tuple(dict.fromkeys(p.network for p in self.parameters
                                    if isinstance(p, SoftwareParameter)))
 
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        """The hardware levels, then `software`: every network's precision."""
+        return {**self.hardware.levels(), "software": self.names[self.n_hardware:]}
+
     def decode(self, genomes: np.ndarray) -> JointDesigns:
         x = self.check_genomes(genomes)
         d = self.hardware.decode(x[:, : self.n_hardware])
