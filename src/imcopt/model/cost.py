@@ -87,6 +87,8 @@ class Metrics:
             "tops_per_w": float(self.tops_per_w[i]),
             "tops_per_mm2": float(self.tops_per_mm2[i]),
             "utilization": float(self.utilization[i]),
+            **({} if self.psum_bits_lost is None
+               else {"psum_bits_lost": float(self.psum_bits_lost[i])}),
             "feasible": bool(self.feasible[i]),
             "reason": str(self.reason[i]),
         }
