@@ -161,3 +161,15 @@ def test_cli_search_exhaustive_on_device_cpu_matches_numpy(tmp_path):
     assert [r["key"] for r in a] == [r["key"] for r in b] and len(a) == 10
     for ra, rb in zip(a, b, strict=True):
         assert rb["fitness"] == pytest.approx(ra["fitness"], rel=RTOL)
+
+
+@pytest.mark.parametrize("tech", ["rram", "sram"])
+def test_torch_agrees_with_numpy_on_the_node_adc_and_memory_knobs(tech):
+    space = get_space(tech).restrict(technology_node_nm=(7, 14, 22, 32, 45, 65),
+                                     adc_bits=(3, 5, 8), adc_type=(1, 2),
+                                     offchip_memory=(1, 2, 3, 4))
+    designs = space.decode(space.sample(2000, 5))
+    technology = load_technology(tech)
+    for w in ("resnet18", "vision_transformer"):
+        assert_same(evaluate(designs, get(w), technology),
+                    evaluate(designs, get(w), technology, device="cpu"))

@@ -60,12 +60,60 @@ def render(text: str) -> str:
     return head + constants_section() + tail.lstrip("\n")
 
 
+KNOBS_START, KNOBS_END = "<!-- knobs -->", "<!-- /knobs -->"
+
+
+def knobs_section() -> str:
+    """Node scaling, off-chip memory and fabrication-cost tables, from the code."""
+    import numpy as np
+
+    from imcopt.hardware import fabrication, memory, scaling
+
+    nodes = np.array(scaling.NODES_NM, dtype=float)
+    f = scaling.factors(nodes)
+    price = fabrication.wafer_price_usd(nodes)
+    ref = fabrication.wafer_price_usd(scaling.REFERENCE_NODE_NM)
+    lines = [KNOBS_START, "### Node factors (generated from hardware/scaling.py and "
+             "hardware/fabrication.py)", "",
+             "| node (nm) | logic area | logic energy | delay | cell F^2 inflation | "
+             "wafer price (USD) | cost per mm^2 vs 32 nm |", "| --- | --- | --- | --- | --- | "
+             "--- | --- |"]
+    for i, n in enumerate(nodes):
+        lines.append(f"| {n:g} | {f['logic_area'][i]:.4g} | {f['logic_energy'][i]:.4g} | "
+                     f"{f['delay'][i]:.4g} | {f['cell_area'][i]:.4g} | {price[i]:,.0f} | "
+                     f"{price[i] / ref:.3g} |")
+    lines += ["", "Which constant takes which factor (others do not scale):", ""]
+    for fac in scaling.FACTORS:
+        names = [k for k, v in scaling.CONSTANT_SCALING.items() if v == fac]
+        if names:
+            lines.append(f"- `{fac}`: " + ", ".join(f"`{k}`" for k in names))
+    for tech, over in scaling.TECHNOLOGY_OVERRIDES.items():
+        lines.append(f"- {tech} overrides: "
+                     + ", ".join(f"`{k}` takes `{v}`" for k, v in over.items()))
+    lines += ["", "### Off-chip memory types (generated from hardware/memory.py)", "",
+              "| code | type | energy (pJ/bit) | bandwidth (GB/s) | source |",
+              "| --- | --- | --- | --- | --- |"]
+    for code, m in memory.OFFCHIP_MEMORIES.items():
+        lines.append(f"| {code} | {m.name} | {m.energy_per_bit_j * 1e12:g} | "
+                     f"{m.bandwidth_bits_per_s / 8e9:g} | {m.source} |")
+    lines.append(KNOBS_END)
+    return "\n".join(lines) + "\n"
+
+
+def render_knobs(text: str) -> str:
+    if KNOBS_START not in text:
+        return text
+    head, rest = text.split(KNOBS_START, 1)
+    tail = rest.split(KNOBS_END, 1)[1] if KNOBS_END in rest else ""
+    return head + knobs_section() + tail.lstrip("\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     text = DOC.read_text()
-    new = render(text)
+    new = render_knobs(render(text))
     if args.check:
         if new != text:
             print(f"{DOC} is out of date: run python tools/gen_model_doc.py", file=sys.stderr)

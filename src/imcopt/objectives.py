@@ -16,6 +16,8 @@ with an in-memory cache keyed by genome so a design seen before costs nothing) a
 | `worst_regret` | max_w EDAP_w / EDAP_w* (each workload's own optimum, must be given) |
 | `weighted` | sum_w weight_w * EDAP_w (weights normalised to sum 1), or of EDAP_w / EDAP_w* |
 |  | when optima are given |
+| `el_cost` | max_w E_w * max_w L_w * C (C: die cost, USD; the study's cost experiment) |
+| `edap_cost` | max_w E_w * max_w L_w * A * C (the study's "ela_cost") |
 
 `Objective.fitness` gives +inf to every infeasible design: infeasible is never good.
 """
@@ -27,13 +29,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .hardware.fabrication import die_cost_usd
 from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .model.xp import namespace
 from .workloads.layer import Workload
 
-AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted")
+AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted", "el_cost",
+                "edap_cost")
 DEFAULT_AREA_LIMIT_MM2 = 800.0
 
 
@@ -49,8 +53,10 @@ def aggregate(
     *,
     weights: Sequence[float] | None = None,
     optima: Sequence[float] | None = None,
+    cost: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One score per design from (N, W) energies/latencies and (N,) areas; lower is better."""
+    """One score per design from (N, W) energies/latencies and (N,) areas (and die costs in
+    USD for the cost aggregations); lower is better."""
     e, lat = np.atleast_2d(energy_j), np.atleast_2d(latency_s)
     a = np.asarray(area, dtype=np.float64).reshape(-1)
     edap = e * lat * a[:, None]
@@ -75,6 +81,11 @@ def aggregate(
             raise ObjectiveError("weights must be >= 0 and not all 0")
         norm = edap if optima is None else edap / _per_workload(optima, e.shape[1], "optima")
         return norm @ (w / w.sum())
+    if how in ("el_cost", "edap_cost"):
+        if cost is None:
+            raise ObjectiveError(f"aggregation {how!r} needs each design's die cost (cost=...)")
+        return e.max(axis=1) * lat.max(axis=1) * np.asarray(cost).reshape(-1) * (
+            a if how == "edap_cost" else 1.0)
     raise ObjectiveError(f"aggregation {how!r} is not one of {', '.join(AGGREGATIONS)}")
 
 
@@ -99,6 +110,7 @@ class Evaluation:
     capacity_violation: np.ndarray  # (N, W) <= 0 when the weights fit
     area_limit_mm2: float
     reason: np.ndarray  # (N,) str, "" when feasible on every workload
+    cost_usd: np.ndarray  # (N,) fabrication cost of one good die (hardware/fabrication.py)
 
     def __len__(self) -> int:
         return self.genomes.shape[0]
@@ -129,7 +141,7 @@ class Evaluation:
         return Evaluation(self.genomes[index], self.energy_j[index], self.latency_s[index],
                           self.area_mm2[index], self.capacity_ok[index],
                           self.capacity_violation[index], self.area_limit_mm2,
-                          self.reason[index])
+                          self.reason[index], self.cost_usd[index])
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,8 @@ class Objective:
     def raw(self, ev: Evaluation) -> np.ndarray:
         """The aggregate from the model's numbers, feasible or not (finite where the model is)."""
         return aggregate(self._cols(ev.energy_j), self._cols(ev.latency_s), ev.area_mm2,
-                         self.aggregation, weights=self.weights, optima=self.optima)
+                         self.aggregation, weights=self.weights, optima=self.optima,
+                         cost=ev.cost_usd)
 
     def feasible(self, ev: Evaluation) -> np.ndarray:
         return ev.feasible_on(self.subset)
@@ -211,8 +224,7 @@ class Evaluator:
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
-        ms = [evaluate(d, w, self.technology, per_layer=False, device=self.device)
-              for w in self.workloads]
+        ms = self._metrics(d)
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
         ok = np.column_stack([m.feasible for m in ms])
         short = np.column_stack([m.weight_arrays_required / arrays - 1.0 for m in ms])
@@ -229,7 +241,14 @@ class Evaluator:
         self.n_evals += len(d)
         return Evaluation(np.asarray(genomes, dtype=np.int64), np.column_stack(
             [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
-            short, self.area_limit_mm2, reason.astype(str))
+            short, self.area_limit_mm2, reason.astype(str),
+            die_cost_usd(area, d["technology_node_nm"]))
+
+    def _metrics(self, d: Designs) -> list:
+        """The cost model's `Metrics` of designs `d` on every workload (a subclass may run
+        each workload differently, e.g. at a per-design precision)."""
+        return [evaluate(d, w, self.technology, per_layer=False, device=self.device)
+                for w in self.workloads]
 
     def evaluate(self, genomes: np.ndarray) -> Evaluation:
         """Metrics of N genomes (N x n_var) on every workload; cached designs are reused."""

@@ -30,6 +30,7 @@ class ParameterInfo:
     level: str
     description: str
     integer: bool = True
+    choices: tuple[int, ...] | None = None  # codes: the only values allowed
 
 
 #: Every parameter the cost model understands, in design-key order first.
@@ -49,8 +50,14 @@ PARAMETERS: dict[str, ParameterInfo] = {
                       "crossbar arrays (macros) per tile"),
         ParameterInfo("glb_depth_words", "words", "architecture",
                       "global-buffer depth in 2048-bit words (4096 words = 1 MiB)"),
-        ParameterInfo("technology_node_nm", "nm", "device", "CMOS technology node"),
+        ParameterInfo("technology_node_nm", "nm", "device",
+                      "CMOS technology node (hardware/scaling.py)"),
         ParameterInfo("adc_bits", "bit", "circuit", "ADC resolution"),
+        ParameterInfo("adc_type", "code", "circuit", "ADC architecture: 1 = SAR, 2 = flash",
+                      choices=(1, 2)),
+        ParameterInfo("offchip_memory", "code", "system",
+                      "off-chip DRAM: 1 = LPDDR4, 2 = DDR4, 3 = GDDR5, 4 = HBM2",
+                      choices=(1, 2, 3, 4)),
     )
 }
 #: The nine fields of the reference key
@@ -63,7 +70,8 @@ KEY_FIELDS = (
 DEFAULT_VALUES: dict[str, float] = {
     "voltage_v": 0.7, "bits_per_cell": 1, "clock_period_s": 4e-9, "rows_per_array": 128,
     "cols_per_array": 128, "router_groups": 8, "tiles_per_group": 16, "arrays_per_tile": 32,
-    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 5,
+    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 5, "adc_type": 1,
+    "offchip_memory": 1,
 }
 
 
@@ -98,6 +106,9 @@ class Parameter:
                 raise DesignError(f"parameter {self.name!r}: value {v!r} must be finite and > 0")
             if info.integer and float(v) != int(v):
                 raise DesignError(f"parameter {self.name!r}: value {v!r} must be an integer")
+            if info.choices is not None and v not in info.choices:
+                raise DesignError(f"parameter {self.name!r}: value {v!r} is not one of "
+                                  f"{', '.join(map(str, info.choices))} ({info.description})")
             clean.append(int(v) if info.integer else float(v))
         if len(set(clean)) != len(clean):
             raise DesignError(f"parameter {self.name!r}: duplicate values in {clean}")

@@ -14,15 +14,19 @@ replicas of a layer's weights so that several output positions run at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..hardware import adc
+from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
 from .mapping import ceil_div, map_layers, slice_activity
-from .xp import array_namespace, namespace, to_numpy
+from .psum import psum_bits_lost
+from .xp import array_namespace, is_torch, namespace, to_numpy
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -62,6 +66,7 @@ class Metrics:
     # operands under policy in_array), and inferences until it reaches cell_endurance_cycles
     cell_writes_per_inference: np.ndarray | None = None  # (N,)
     lifetime_inferences: np.ndarray | None = None  # (N,), inf when nothing is written
+    psum_bits_lost: np.ndarray | None = None  # (N,) partial-sum bits the ADC drops (model/psum)
 
     @property
     def edap_j_s_mm2(self) -> np.ndarray:
@@ -88,6 +93,8 @@ class Metrics:
             "tops_per_w": float(self.tops_per_w[i]),
             "tops_per_mm2": float(self.tops_per_mm2[i]),
             "utilization": float(self.utilization[i]),
+            **({} if self.psum_bits_lost is None
+               else {"psum_bits_lost": float(self.psum_bits_lost[i])}),
             "feasible": bool(self.feasible[i]),
             "reason": str(self.reason[i]),
         }
@@ -95,14 +102,15 @@ class Metrics:
 
 def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
     """Chip area by component, mm^2, shape (N,) each. Independent of the workload."""
-    c = tech.c
+    c = _design_constants(tech, d)  # node-scaled (hardware/scaling.py)
     xp = array_namespace(d["rows_per_array"])
     rows, cols = d["rows_per_array"], d["cols_per_array"]
     tiles = d["router_groups"] * d["tiles_per_group"]
     arrays = tiles * d["arrays_per_tile"]
     feature_m = d["technology_node_nm"] * 1e-9
     adc_bits = d["adc_bits"]
-    adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * adc_bits
+    adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * _on_host(
+        adc.area_units, adc_bits, d["adc_type"])
     digital = c["digital_lanes_per_tile"] * c["digital_lane_area_mm2"]
     if tech.matmul_policy != "digital":
         digital = 0.0
@@ -136,14 +144,36 @@ def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
     """Effective cycle: the clock period, stretched where the supply is too low for it.
 
     Logic delay follows the alpha-power law t ~ V / (V - Vt)^alpha, normalised to the
-    technology's nominal voltage.
+    technology's nominal voltage. The shortest cycle scales with the node's gate delay and
+    the ADC's conversion time (hardware/adc.py).
     """
-    c = tech.c
+    c = _design_constants(tech, d)
     v = d["voltage_v"]
     xp = array_namespace(v)
     vt, alpha, vnom = c["threshold_voltage_v"], c["alpha_power"], c["nominal_voltage_v"]
     slow = (v / vnom) * ((vnom - vt) / xp.maximum(v - vt, 1e-3)) ** alpha
-    return xp.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow)
+    return xp.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow
+                      * _on_host(adc.min_cycle_factor, d["adc_bits"], d["adc_type"]))
+
+
+def _design_constants(tech: Technology, d: Designs, column: bool = False) -> dict:
+    """`hardware.constants.design_constants` (numpy code) for designs on any array backend:
+    per-design constants are computed on the host and moved to the designs' device."""
+    xp = array_namespace(d["rows_per_array"])
+    if xp is np:
+        return design_constants(tech, d, column)
+    host = Designs({k: to_numpy(v) for k, v in d.values.items()}, d.n)
+    return {k: xp.asarray(v) if isinstance(v, np.ndarray) else v
+            for k, v in design_constants(tech, host, column).items()}
+
+
+def _on_host(rule: Callable[..., np.ndarray], *args: object) -> object:
+    """A per-design hardware rule (numpy code, e.g. hardware/adc.py) applied to arrays of
+    any backend; the result comes back in the arguments' namespace."""
+    xp = array_namespace(*args)
+    if xp is np:
+        return rule(*args)
+    return xp.asarray(rule(*(to_numpy(a) if is_torch(a) else a for a in args)))
 
 
 CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
@@ -212,13 +242,14 @@ def evaluate(
         layer_names=tuple(layer.name for layer in workload.layers),
         cell_writes_per_inference=cat("cell_writes"),
         lifetime_inferences=_lifetime(cat("cell_writes"), tech.c["cell_endurance_cycles"]),
+        psum_bits_lost=psum_bits_lost(designs, workload, tech),
     )
 
 
 def _evaluate_block(
     designs: Designs, workload: Workload, tech: Technology, per_layer: bool
 ) -> dict:
-    c = tech.c
+    c = _design_constants(tech, designs, column=True)  # node-scaled, per off-chip memory
     t = workload.table()
     n, n_layers = designs.n, len(workload)
     xp = array_namespace(designs["rows_per_array"])
@@ -307,8 +338,9 @@ def _evaluate_block(
         written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
         written_cells = xp.where(rewritten, mp.weight_cells * mp.copies, written_cells)
         adc_bits = col["adc_bits"]
-        e_adc = (c["adc_energy_per_step_j"] * (adc_bits + 1)
-                 * (1 + c["adc_energy_bit_slope"] * adc_bits)
+        e_adc = (c["adc_energy_per_step_j"]
+                 * _on_host(adc.energy_steps, adc_bits, col["adc_type"],
+                            c["adc_energy_bit_slope"])
                  * vscale ** c["adc_voltage_exponent"])
         e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
         e_row = (c["row_drive_energy_j"] * driver_sizing(designs, tech)[:, None]

@@ -59,12 +59,38 @@ class AlgorithmConfig(_Strict):
 
 
 class ObjectiveConfig(_Strict):
-    aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted"] = "max"
+    aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted",
+                         "el_cost", "edap_cost"] = "max"
     weights: dict[str, float] | None = None
     # each workload's own optimum, for the losses a designer reads: "separate" searches each
     # workload alone first (same algorithm and budget); None skips it
     optima: dict[str, float] | Literal["separate"] | None = "separate"
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
+    # a design whose ADC drops more partial-sum bits than this on a network is infeasible
+    # there (model/psum.py); None: reported only
+    max_psum_bits_lost: int | None = Field(None, ge=0)
+
+
+class PrecisionConfig(_Strict):
+    """Per-network weight and activation precision, searched with the hardware. Accuracy
+    comes from the user: a table (.csv/.yaml: network, weight_bits, activation_bits, accuracy;
+    a relative path is read from the config's folder) or a callback 'module:function' /
+    'file.py:function'. Without this section every network runs at 8 bits."""
+
+    weight_bits: list[int] = Field(default_factory=lambda: [4, 6, 8], min_length=1)
+    activation_bits: list[int] = Field(default_factory=lambda: [8], min_length=1)
+    accuracy: str
+    min_accuracy: dict[str, float] = Field(default_factory=dict)
+    networks: list[str] | None = None  # default: every workload
+
+    @field_validator("weight_bits", "activation_bits")
+    @classmethod
+    def _bits(cls, v: list[int]) -> list[int]:
+        if any(b < 1 or b > 16 for b in v):
+            raise ValueError(f"bits must be 1..16, got {v}")
+        if len(set(v)) != len(v):
+            raise ValueError("a value is listed twice")
+        return v
 
 
 class SearchConfig(_Strict):
@@ -79,6 +105,7 @@ class SearchConfig(_Strict):
     exhaustive_below: int = Field(2000, ge=0)  # sequential: enumerate levels this small
     top_k: int = Field(10, ge=1)
     seed: int = 1
+    precision: PrecisionConfig | None = None
 
     @field_validator("technology")
     @classmethod
@@ -107,8 +134,34 @@ def load_config(source: str | Path | dict) -> SearchConfig:
     """A validated `SearchConfig` from a YAML file or a dict; `ConfigError` (one line) if not."""
     data = read_mapping(source, ConfigError, "config")
     try:
-        return validate_model(data, SearchConfig, ConfigError, "config")
+        cfg = validate_model(data, SearchConfig, ConfigError, "config")
     except ConfigError:
         raise
     except ValueError as exc:  # e.g. DesignError from a space name
         raise ConfigError(f"space.name: {exc}") from None
+    if cfg.precision is not None:
+        if isinstance(source, (str, Path)) and not Path(cfg.precision.accuracy).is_absolute():
+            base = Path(source).resolve().parent
+            if (base / cfg.precision.accuracy.split(":")[0]).exists():
+                cfg.precision.accuracy = str(base / cfg.precision.accuracy)
+        check_precision(cfg)
+    return cfg
+
+
+def check_precision(cfg: SearchConfig) -> None:
+    """The precision section against the workloads and its accuracy source (ConfigError)."""
+    from .precision import PrecisionError, check_accuracy, load_accuracy
+
+    p = cfg.precision
+    for field, names in (("networks", p.networks or []), ("min_accuracy", p.min_accuracy)):
+        for n in names:
+            if n not in cfg.workloads:
+                raise ConfigError(f"precision.{field}: {n!r} is not one of the workloads "
+                                  f"({', '.join(cfg.workloads)})")
+    try:
+        fn = load_accuracy(p.accuracy)
+        searched = p.networks or cfg.workloads
+        check_accuracy(fn, searched, p.weight_bits, p.activation_bits)
+        check_accuracy(fn, [n for n in p.min_accuracy if n not in searched], [8], [8])
+    except PrecisionError as exc:
+        raise ConfigError(str(exc)) from None

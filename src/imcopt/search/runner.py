@@ -18,13 +18,17 @@ import numpy as np
 import pandas as pd
 
 from ..hardware import get_space, load_technology
+from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
 from ..workloads import get
 from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
 from .config import SearchConfig, load_config
+from .constrained import ConstrainedEvaluator
+from .precision import JointSpace, load_accuracy
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
 
 PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
+POLISH_TOP = 50  # per-network precision: the best distinct chips whose precision is then chosen
 
 
 @dataclass
@@ -68,8 +72,7 @@ def run_search(config: SearchConfig | dict | str | Path,
     space = get_space(cfg.space.name)
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
-    ev = Evaluator(space, load_technology(cfg.technology), [get(w) for w in cfg.workloads],
-                   cfg.objective.area_limit_mm2, device=device)
+    ev = constrained_evaluator(cfg, space, device)
     trace = Trace(on_record=on_progress)
     spec = algorithm_spec(cfg)
     optima = None
@@ -94,9 +97,36 @@ def run_search(config: SearchConfig | dict | str | Path,
                                                                      strict=True)}
             kwargs["start"] = space.encode({**mid, **cfg.start})[0]
     res = STRATEGY_FUNCTIONS[cfg.strategy](ev, obj, spec, cfg.seed, trace, **kwargs)
+    if isinstance(ev.space, JointSpace):  # each network's cheapest precision on the best chips
+        calls = ev.n_calls
+        seen = ev.evaluated()
+        ranked = seen.genomes[obj.rank(seen)]
+        _, first = np.unique(ranked[:, : ev.space.n_hardware], axis=0, return_index=True)
+        top = ranked[np.sort(first)[:POLISH_TOP]]  # the best distinct chips
+        cand = np.unique(np.concatenate([res.best, ev.polish_precision(
+            np.concatenate([res.best, top]))]), axis=0)
+        res.best = cand[obj.rank(ev.evaluate(cand))][: cfg.top_k]
+        res.notes["precision_polish_calls"] = ev.n_calls - calls
     if optima is None and res.optima is not None:
         optima = res.optima
     return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0)
+
+
+def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "numpy"
+                          ) -> ConstrainedEvaluator:
+    """The evaluator a config asks for: the space joined with per-network precision when
+    `precision` is set, with its accuracy and partial-sum constraints."""
+    p = cfg.precision
+    accuracy, minimum = None, {}
+    if p is not None:
+        space = JointSpace.build(space, p.networks or cfg.workloads, p.weight_bits,
+                                 p.activation_bits)
+        accuracy, minimum = load_accuracy(p.accuracy), dict(p.min_accuracy)
+    return ConstrainedEvaluator(space, load_technology(cfg.technology),
+                                [get(w) for w in cfg.workloads], cfg.objective.area_limit_mm2,
+                                accuracy=accuracy, min_accuracy=minimum,
+                                max_psum_bits_lost=cfg.objective.max_psum_bits_lost,
+                                device=device)
 
 
 def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
@@ -107,6 +137,7 @@ def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
     for n in ev.space.names:
         df[n] = d[n] if d is not None else []
     df["area_mm2"] = e.area_mm2
+    df["cost_usd"] = e.cost_usd
     df["feasible"] = e.feasible
     df["fitness"] = obj.fitness(e)
     df["reason"] = e.reason
@@ -117,6 +148,9 @@ def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
         df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
         if optima is not None:
             df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
+    if hasattr(ev, "report_columns"):
+        for col, values in ev.report_columns(e.genomes).items():
+            df[col] = values
     return df
 
 
@@ -130,6 +164,7 @@ def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
     e = ev.evaluate(genomes)
     ev.n_calls = calls  # a look-up, not a search evaluation
     fit = obj.fitness(e)
+    extra = ev.report_columns(e.genomes) if hasattr(ev, "report_columns") else {}
     out = []
     for i in range(len(e)):
         per = {}
@@ -139,16 +174,23 @@ def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
                 "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
                 "loss_vs_best_seen": _loss(e.edap[i, w], best_seen[w]),
                 "loss_vs_optimum": None if optima is None else _loss(e.edap[i, w], optima[w]),
+                **{k.split(".")[0]: _plain(v[i]) for k, v in extra.items()
+                   if k.split(".", 1)[1] == name},
             }
         out.append({
             "rank": i + 1, "key": ev.space.keys(e.genomes[i:i + 1])[0],
             "parameters": ev.space.decode(e.genomes[i:i + 1]).row(0),
             "genome": e.genomes[i].tolist(), "feasible": bool(e.feasible[i]),
             "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
+            "cost_usd": float(e.cost_usd[i]),
             "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
             "aggregation": obj.aggregation, "workloads": per,
         })
     return out
+
+
+def _plain(value: object) -> float | int:
+    return int(value) if isinstance(value, (np.integer, int)) else float(value)
 
 
 def _loss(value: float, ref: float) -> float | None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..hardware.space import LEVELS
 from ..objectives import Evaluator, Objective
 from .algorithms import (
     STUDY_PHASES,
@@ -130,8 +129,8 @@ def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, tr
     base = (_feasible_middle(ev, obj, seed) if start is None
             else np.asarray(start, dtype=np.int64))
     chain = []
-    for i, level in enumerate(LEVELS):
-        free = [space.names.index(n) for n in space.levels()[level]]
+    for i, (level, names) in enumerate(space.levels().items()):  # LEVELS (+ software)
+        free = [space.names.index(n) for n in names]
         if not free:
             continue
         problem = DesignProblem(ev, obj, free=free, base=base)

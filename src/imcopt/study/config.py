@@ -69,7 +69,8 @@ class StudyConfig(_Strict):
     methods: list[Literal["separate", "largest", "ga", "ga_sampling", "four_phase",
                           "exhaustive"]] = Field(default_factory=lambda: list(METHODS),
                                                  min_length=1)
-    aggregations: list[Literal["max", "mean", "geomean", "product"]] = Field(
+    aggregations: list[Literal["max", "mean", "geomean", "product", "el_cost",
+                               "edap_cost"]] = Field(
         default_factory=lambda: ["max"], min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [1], min_length=1)
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)

@@ -1,0 +1,274 @@
+"""Per-network precision searched jointly with the shared hardware.
+
+The genome is one hardware part (the design space's parameters) followed by one software
+part per network: `weight_bits.<network>` and `activation_bits.<network>`. `JointSpace`
+decodes both; `ConstrainedEvaluator` (search/constrained.py) runs each network at its own
+precision.
+
+Accuracy is not simulated. The user gives it per (network, weight bits, activation bits),
+as a table (CSV or YAML rows: network, weight_bits, activation_bits, accuracy) or a Python
+callback `f(network, weight_bits, activation_bits) -> accuracy`, and a minimum per network.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..hardware.space import DesignError, Designs, DesignSpace, Parameter, ParameterInfo
+from ..workloads.layer import Workload
+
+SOFTWARE_KNOBS = ("weight_bits", "activation_bits")
+DEFAULT_BITS = 8
+
+AccuracyFn = Callable[[str, int, int], float]
+
+
+class PrecisionError(ValueError):
+    """A precision set-up or accuracy table is invalid; the message names the field."""
+
+
+# ---- the genome ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SoftwareParameter(Parameter):
+    """A per-network knob, named `<knob>.<network>` (not one of the hardware PARAMETERS)."""
+
+    def __post_init__(self) -> None:
+        knob, _, net = self.name.partition(".")
+        if knob not in SOFTWARE_KNOBS or not net:
+            raise DesignError(f"software parameter {self.name!r} must be "
+                              f"<{'|'.join(SOFTWARE_KNOBS)}>.<network>")
+        values = tuple(self.values)
+        if not values:
+            raise DesignError(f"parameter {self.name!r}: the value list is empty")
+        for v in values:
+            if isinstance(v, bool) or float(v) != int(v) or not 1 <= int(v) <= 32:
+                raise DesignError(f"parameter {self.name!r}: value {v!r} must be an integer "
+                                  "number of bits, 1..32")
+        clean = tuple(int(v) for v in values)
+        if len(set(clean)) != len(clean):
+            raise DesignError(f"parameter {self.name!r}: duplicate values in {list(clean)}")
+        object.__setattr__(self, "values", clean)
+
+    @property
+    def info(self) -> ParameterInfo:
+        knob, _, net = self.name.partition(".")
+        return ParameterInfo(self.name, "bit", "software", f"{knob.replace('_', ' ')} of {net}")
+
+    @property
+    def network(self) -> str:
+        return self.name.partition(".")[2]
+
+
+class JointDesigns(Designs):
+    """Decoded hardware designs plus their per-network precision columns."""
+
+    def precision(self, network: str) -> tuple[np.ndarray, np.ndarray]:
+        """(weight bits, activation bits) of `network` per design (8 where not searched)."""
+        def get(knob: str) -> np.ndarray:
+            return self.values.get(f"{knob}.{network}", np.full(self.n, float(DEFAULT_BITS)))
+        return get("weight_bits"), get("activation_bits")
+
+    def row(self, i: int) -> dict[str, float]:
+        hw = Designs({k: v for k, v in self.values.items() if "." not in k}, self.n).row(i)
+        return {**hw, **{k: int(v[i]) for k, v in self.values.items() if "." in k}}
+
+
+@dataclass(frozen=True)
+class JointSpace(DesignSpace):
+    """`hardware`'s parameters followed by weight and activation bits per network."""
+
+    hardware: DesignSpace | None = field(default=None, compare=False)
+
+    @classmethod
+    def build(cls, hardware: DesignSpace, networks: Sequence[str],
+              weight_bits: Sequence[int], activation_bits: Sequence[int]) -> JointSpace:
+        if not networks:
+            raise PrecisionError("precision.networks: at least one network is needed")
+        soft = tuple(SoftwareParameter(f"{knob}.{net}", tuple(vals))
+                     for net in networks
+                     for knob, vals in (("weight_bits", weight_bits),
+                                        ("activation_bits", activation_bits)))
+        return cls(hardware.technology, hardware.parameters + soft, hardware.name + "+precision",
+                   dict(hardware.fixed), hardware)
+
+    @property
+    def n_hardware(self) -> int:
+        return self.hardware.n_var if self.hardware is not None else self.n_var
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.network for p in self.parameters
+                                   if isinstance(p, SoftwareParameter)))
+
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        """The hardware levels, then `software`: every network's precision."""
+        return {**self.hardware.levels(), "software": self.names[self.n_hardware:]}
+
+    def decode(self, genomes: np.ndarray) -> JointDesigns:
+        x = self.check_genomes(genomes)
+        d = self.hardware.decode(x[:, : self.n_hardware])
+        soft = {p.name: np.asarray(p.values, dtype=np.float64)[x[:, j]]
+                for j, p in enumerate(self.parameters) if j >= self.n_hardware}
+        return JointDesigns({**d.values, **soft}, d.n)
+
+    def keys(self, genomes: np.ndarray) -> list[str]:
+        """Hardware key, then `|<network>=w<bits>a<bits>` per network."""
+        d = self.decode(genomes)
+        hw = self.hardware.keys(np.asarray(genomes)[..., : self.n_hardware])
+        tails = []
+        for net in self.networks:
+            wb, ab = d.precision(net)
+            tails.append([f"|{net}=w{int(w)}a{int(a)}" for w, a in zip(wb, ab, strict=True)])
+        return [k + "".join(t[i] for t in tails) for i, k in enumerate(hw)]
+
+    def genomes_from_keys(self, keys: Iterable[str]) -> np.ndarray:
+        rows = []
+        for key in keys:
+            head, *parts = key.split("|")
+            values: dict[str, float] = dict(self.hardware.decode(
+                self.hardware.genomes_from_keys([head])).row(0))
+            for part in parts:
+                net, _, code = part.partition("=")
+                try:
+                    w, a = code.lstrip("w").split("a")
+                    values[f"weight_bits.{net}"], values[f"activation_bits.{net}"] = (
+                        int(w), int(a))
+                except ValueError:
+                    raise DesignError(f"design key {key!r}: {part!r} is not "
+                                      "<network>=w<bits>a<bits>") from None
+            rows.append(values)
+        return np.concatenate([self.encode(r) for r in rows]) if rows else np.empty(
+            (0, self.n_var), dtype=np.int64)
+
+    def restrict(self, **values: Sequence[float]) -> JointSpace:
+        soft = {k: v for k, v in values.items() if "." in k}
+        hw = self.hardware.restrict(**{k: v for k, v in values.items() if "." not in k})
+        params = tuple(SoftwareParameter(p.name, tuple(soft.get(p.name, p.values)))
+                       for p in self.parameters[self.n_hardware:])
+        return JointSpace(hw.technology, hw.parameters + params, self.name + "*",
+                          dict(hw.fixed), hw)
+
+
+# ---- workloads at a precision ----------------------------------------------------------------
+def at_precision(workload: Workload, weight_bits: int, activation_bits: int) -> Workload:
+    """The workload with every layer's weights at `weight_bits` and its inputs and outputs at
+    `activation_bits` (an activation x activation matmul takes activation bits for both)."""
+    if weight_bits == DEFAULT_BITS and activation_bits == DEFAULT_BITS and all(
+            (la.weight_bits, la.input_bits, la.output_bits) == (8, 8, 8) for la in workload):
+        return workload
+    layers = tuple(la.replace(weight_bits=weight_bits if la.has_weights else activation_bits,
+                              input_bits=activation_bits, output_bits=activation_bits)
+                   for la in workload)
+    return Workload(workload.name, layers, workload.description, workload.source)
+
+
+# ---- accuracy ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AccuracyTable:
+    """Accuracy per (network, weight bits, activation bits), from a user's table."""
+
+    values: Mapping[tuple[str, int, int], float]
+    source: str = ""
+
+    def __call__(self, network: str, weight_bits: int, activation_bits: int) -> float:
+        key = (network, int(weight_bits), int(activation_bits))
+        if key not in self.values:
+            raise PrecisionError(f"{self.source or 'accuracy table'}: no accuracy for network "
+                                 f"{network!r} at weight_bits={key[1]}, activation_bits={key[2]}")
+        return self.values[key]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, object]], source: str = "") -> AccuracyTable:
+        values: dict[tuple[str, int, int], float] = {}
+        for i, row in enumerate(rows, start=1):
+            try:
+                key = (str(row["network"]).strip(), int(row["weight_bits"]),
+                       int(row["activation_bits"]))
+                acc = float(row["accuracy"])
+            except KeyError as exc:
+                raise PrecisionError(f"{source}: row {i} has no column {exc.args[0]!r} "
+                                     "(need network, weight_bits, activation_bits, accuracy)"
+                                     ) from None
+            except (TypeError, ValueError):
+                raise PrecisionError(f"{source}: row {i}: bits must be integers and accuracy "
+                                     "a number") from None
+            if not np.isfinite(acc):
+                raise PrecisionError(f"{source}: row {i}: accuracy must be finite")
+            if key in values:
+                raise PrecisionError(f"{source}: row {i}: {key} appears twice")
+            values[key] = acc
+        if not values:
+            raise PrecisionError(f"{source}: the accuracy table is empty")
+        return cls(values, source)
+
+    @classmethod
+    def read(cls, path: str | Path) -> AccuracyTable:
+        """A CSV (header network,weight_bits,activation_bits,accuracy) or YAML (a list of such
+        mappings, or {rows: [...]}) file."""
+        p = Path(path)
+        if not p.is_file():
+            raise PrecisionError(f"precision.accuracy: file {str(p)!r} not found")
+        if p.suffix.lower() == ".csv":
+            with p.open(newline="") as f:
+                rows = [r for r in csv.DictReader(
+                    line for line in f if not line.lstrip().startswith("#"))]
+        elif p.suffix.lower() in (".yaml", ".yml"):
+            raw = yaml.safe_load(p.read_text())
+            rows = raw.get("rows") if isinstance(raw, dict) else raw
+            if not isinstance(rows, list):
+                raise PrecisionError(f"{p}: expected a list of rows (or a mapping with 'rows')")
+        else:
+            raise PrecisionError(f"precision.accuracy: {p.name!r} must be .csv, .yaml or .yml, "
+                                 "or a Python callback 'module:function'")
+        return cls.from_rows(rows, str(p))
+
+
+def load_accuracy(spec: str | AccuracyFn, base: Path | None = None) -> AccuracyFn:
+    """An accuracy function from a table file, `module:function` or `file.py:function`, or a
+    callable given directly."""
+    if callable(spec):
+        return spec
+    text = str(spec)
+    path = Path(text) if base is None or Path(text).is_absolute() else base / text
+    if ":" in text and not text.lower().endswith((".csv", ".yaml", ".yml")):
+        target, _, name = text.rpartition(":")
+        try:
+            if target.endswith(".py"):
+                file = Path(target) if base is None or Path(target).is_absolute() \
+                    else base / target
+                loaded = importlib.util.spec_from_file_location(file.stem, file)
+                if loaded is None or not file.is_file():
+                    raise FileNotFoundError(target)
+                module = importlib.util.module_from_spec(loaded)
+                loaded.loader.exec_module(module)  # type: ignore[union-attr]
+            else:
+                module = importlib.import_module(target)
+            fn = getattr(module, name)
+        except (ImportError, FileNotFoundError, AttributeError) as exc:
+            raise PrecisionError(f"precision.accuracy: cannot load callback {text!r} "
+                                 f"({exc.__class__.__name__}: {exc})") from None
+        if not callable(fn):
+            raise PrecisionError(f"precision.accuracy: {text!r} is not callable")
+        return fn
+    return AccuracyTable.read(path)
+
+
+def check_accuracy(fn: AccuracyFn, networks: Iterable[str], weight_bits: Iterable[int],
+                   activation_bits: Iterable[int]) -> None:
+    """Every (network, bits) combination the search can reach has a finite accuracy."""
+    for net in networks:
+        for w in weight_bits:
+            for a in activation_bits:
+                value = fn(net, int(w), int(a))
+                if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value):
+                    raise PrecisionError(f"precision.accuracy: accuracy of {net!r} at "
+                                         f"weight_bits={w}, activation_bits={a} is {value!r}, "
+                                         "not a finite number")
