@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +33,11 @@ from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .workloads.layer import Workload
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .cache import EvaluationCache
+    from .executors import Executor
 
 AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted")
 DEFAULT_AREA_LIMIT_MM2 = 800.0
@@ -179,6 +186,8 @@ class Evaluator:
 
     n_calls: genomes asked for (objective calls, duplicates and cache hits included);
     n_evals: distinct designs the cost model actually evaluated.
+    backend (default the analytical model), executor (default in-process) and cache_file (a
+    persistent `EvaluationCache`, used while `cache` is on): see docs/scale.md.
     """
 
     space: DesignSpace
@@ -186,6 +195,9 @@ class Evaluator:
     workloads: Sequence[Workload]
     area_limit_mm2: float = DEFAULT_AREA_LIMIT_MM2
     cache: bool = True
+    backend: Backend | None = None
+    executor: Executor | None = None
+    cache_file: EvaluationCache | str | Path | None = None
     n_calls: int = 0
     n_evals: int = 0
     _index: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -199,6 +211,10 @@ class Evaluator:
             raise ObjectiveError("workloads: at least one workload is needed")
         if not self.area_limit_mm2 > 0:
             raise ObjectiveError(f"area_limit_mm2 must be > 0, got {self.area_limit_mm2}")
+        if isinstance(self.cache_file, str | Path):
+            from .cache import EvaluationCache
+
+            self.cache_file = EvaluationCache(self.cache_file)
 
     @property
     def workload_names(self) -> list[str]:
@@ -207,7 +223,7 @@ class Evaluator:
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
-        ms = [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+        ms = self._metrics(d)
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
         ok = np.column_stack([m.feasible for m in ms])
         short = np.column_stack([m.weight_arrays_required / arrays - 1.0 for m in ms])
@@ -225,6 +241,17 @@ class Evaluator:
         return Evaluation(np.asarray(genomes, dtype=np.int64), np.column_stack(
             [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
             short, self.area_limit_mm2, reason.astype(str))
+
+    def _metrics(self, d: Designs) -> list:
+        """Per-workload metrics of decoded designs: through the backend, the executor and
+        the persistent cache when any is set."""
+        disk = self.cache_file if self.cache else None
+        if self.backend is None and self.executor is None and disk is None:
+            return [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+        from .backends import evaluate_workloads, make_backend
+
+        return evaluate_workloads(d, self.workloads, self.technology,
+                                  make_backend(self.backend), self.executor, disk)
 
     def evaluate(self, genomes: np.ndarray) -> Evaluation:
         """Metrics of N genomes (N x n_var) on every workload; cached designs are reused."""

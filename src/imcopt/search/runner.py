@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..backends import make_backend
+from ..executors import Executor, make_executor
 from ..hardware import get_space, load_technology
 from ..objectives import Evaluator, Objective
 from ..workloads import get
@@ -57,15 +60,30 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
 
 
 def run_search(config: SearchConfig | dict | str | Path,
-               on_progress: Callable[[dict], None] | None = None) -> SearchResult:
-    """Run the search a config describes (a `SearchConfig`, dict or YAML path)."""
+               on_progress: Callable[[dict], None] | None = None, *,
+               cache_file: str | Path | None = None,
+               executor: Executor | None = None) -> SearchResult:
+    """Run the search a config describes (a `SearchConfig`, dict or YAML path).
+
+    cache_file: a persistent evaluation cache (`imcopt search --out DIR` uses
+    DIR/evaluations.sqlite); executor: overrides the config's (and is not closed here).
+    """
     cfg = config if isinstance(config, SearchConfig) else load_config(config)
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(make_executor(cfg.executor))
+        return _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor)
+
+
+def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
+                cache_file: str | Path | None, executor: Executor) -> SearchResult:
     t0 = time.perf_counter()
     space = get_space(cfg.space.name)
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     ev = Evaluator(space, load_technology(cfg.technology), [get(w) for w in cfg.workloads],
-                   cfg.objective.area_limit_mm2)
+                   cfg.objective.area_limit_mm2, backend=make_backend(cfg.backend),
+                   executor=executor, cache_file=cache_file)
     trace = Trace(on_record=on_progress)
     spec = algorithm_spec(cfg)
     optima = None
