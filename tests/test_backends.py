@@ -142,8 +142,7 @@ def test_backend_config_errors_name_the_field() -> None:
     with pytest.raises(ValueError, match=r"backend\.name"):
         load_config({"backend": {"name": "spice"}})
     with pytest.raises(ValueError, match=r"backend\.table: file"):
-        Evaluator(_space(), load_technology("rram"), [get("resnet18")],
-                  backend=ReplayBackend("/nonexistent.csv")).evaluate(_space().sample(2, 1))
+        ReplayBackend("/nonexistent.csv")
 
 
 # ---- subprocess ------------------------------------------------------------------------
@@ -287,3 +286,71 @@ def test_backend_config_defaults() -> None:
     assert isinstance(make_backend(None), AnalyticalBackend)
     assert isinstance(make_backend(BackendConfig(name="subprocess", command=["x"])),
                       SubprocessBackend)
+
+
+# ---- CLI -------------------------------------------------------------------------------
+def test_cli_search_backend_cache_and_executor_options(tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from imcopt.cli import app
+
+    space = _space()
+    table = recorded_table(tmp_path / "rec.csv", space.all_genomes()[::2])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "workloads": ["resnet18", "alexnet"], "space": {"name": "rram", "values": SMALL},
+        "objective": {"optima": None}, "algorithm": {"name": "random", "n_evals": 20}}))
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(out), "--quiet",
+                                 "--backend", f"replay:{table}"])
+    assert r.exit_code == 0, r.output
+    designs = pd.read_csv(out / "designs.csv")
+    assert designs["reason"].fillna("").str.contains(NOT_RECORDED).any()
+    assert len(EvaluationCache(out / "evaluations.sqlite")) == 2 * len(designs)
+    r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / "n"), "--quiet",
+                                 "--no-cache"])
+    assert r.exit_code == 0 and not (tmp_path / "n" / "evaluations.sqlite").exists()
+    for args, msg in ((["--scheduler", "tcp://127.0.0.1:1", "--processes", "2"],
+                       "error: --scheduler and --processes"),
+                      (["--backend", "spice"], "error: --backend: 'spice' is not one of"),
+                      (["--backend", "replay:/nonexistent.csv"], "error: backend.table")):
+        r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / "x"),
+                                     "--quiet", *args])
+        assert r.exit_code == 2 and r.output.startswith(msg), r.output
+
+
+def test_cli_study_on_a_process_pool(tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from imcopt.cli import app
+
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "technologies": ["rram"], "workload_sets": {"two": ["resnet18", "alexnet"]},
+        "methods": ["exhaustive"], "space_values": {"rram": SMALL}}))
+    r = CliRunner().invoke(app, ["study", "run", str(cfg), "--out", str(tmp_path / "s"),
+                                 "--quiet", "--max-cells", "0"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["study", "resume", str(tmp_path / "s"), "--quiet",
+                                 "--processes", "2"])  # another executor, same study
+    assert r.exit_code == 0, r.output
+    assert "1/1 done" in r.output
+
+
+def test_exhaustive_on_replay_finds_the_best_recorded_design(tmp_path: Path) -> None:
+    space = _space()
+    recorded = space.all_genomes()[1::3]
+    table = recorded_table(tmp_path / "rec.csv", recorded)
+    res = run_search({"workloads": ["resnet18", "alexnet"],
+                      "space": {"name": "rram", "values": SMALL},
+                      "objective": {"optima": None, "area_limit_mm2": 400},
+                      "algorithm": {"name": "exhaustive"},
+                      "backend": {"name": "replay", "table": str(table)}})
+    ref = pd.read_csv(table)
+    ref["area_mm2"] = ref["area_cm2"] * 100
+    per = ref.groupby("design_key").agg(e=("energy_j", "max"), l=("latency_s", "max"),
+                                        a=("area_mm2", "first"))
+    per = per[per.a <= 400]
+    assert res.best()[0]["key"] == (per.e * per.l * per.a).idxmin()

@@ -79,13 +79,13 @@ def test_dask_killed_worker_tasks_are_retried(dask2) -> None:
     space, tech, wls = _setup()
     g = space.sample(64, 13)
     want = Evaluator(space, tech, wls).evaluate(g)
-    slow = Evaluator(space, tech, wls, backend=Delayed(AnalyticalBackend(), 0.3),
+    slow = Evaluator(space, tech, wls, backend=Delayed(AnalyticalBackend(), 0.04),
                      executor=dask2)
     pids = dask2.client.run(os.getpid)  # {worker address: pid}
     got: list = []
     run = threading.Thread(target=lambda: got.append(slow.evaluate(g)))
-    run.start()  # 16 tasks of 0.3 s on 2 workers: ~2.4 s
-    time.sleep(0.8)
+    run.start()  # 16 tasks of 4 designs x 0.04 s on 2 workers: ~1.3 s
+    time.sleep(0.5)
     assert run.is_alive()  # mid-batch: both workers are busy
     os.kill(sorted(pids.values())[0], signal.SIGKILL)  # its nanny starts a new one
     run.join(120)

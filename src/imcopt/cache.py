@@ -26,7 +26,7 @@ from .backends.base import WorkloadMetrics
 
 FILE = "evaluations.sqlite"
 _COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
-_BATCH = 900  # keys per SELECT ... IN (...)
+_BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contexts (
     id INTEGER PRIMARY KEY, backend TEXT NOT NULL, model_version TEXT NOT NULL,
@@ -87,23 +87,23 @@ class EvaluationCache:
             ) -> tuple[np.ndarray, WorkloadMetrics]:
         """(found: (N,) bool, metrics of the found designs in key order)."""
         db = self._db()
-        rows: dict[str, tuple] = {}
+        got: list[tuple] = []
         for i in range(0, len(keys), _BATCH):
             part = list(keys[i:i + _BATCH])
-            marks = ",".join("?" * len(part))
-            for r in db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
-                                f"WHERE context = ? AND design_key IN ({marks})",
-                                [context, *part]):
-                rows[r[0]] = r[1:]
-        found = np.fromiter((k in rows for k in keys), bool, len(keys))
-        got = [rows[k] for k in keys if k in rows]
-        self.hits += len(got)
-        self.misses += len(keys) - len(got)
-        cols = list(zip(*got, strict=True)) if got else [()] * len(_COLUMNS)
-        num = [np.array(c, dtype=float) for c in cols[:3]]  # NULL (a stored NaN) -> nan
-        metrics = WorkloadMetrics(workload, *num, np.array(cols[3], dtype=bool),
-                                  np.array(cols[4], dtype=float),
-                                  np.array(cols[5], dtype=object))
+            got += db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
+                              f"WHERE context = ? AND design_key IN ({','.join('?' * len(part))})",
+                              [context, *part]).fetchall()
+        cols = list(zip(*got, strict=True)) if got else [()] * (1 + len(_COLUMNS))
+        where = dict(zip(cols[0], range(len(got)), strict=True))
+        pos = np.fromiter((where.get(k, -1) for k in keys), np.int64, len(keys))
+        found = pos >= 0
+        take = pos[found]
+        self.hits += len(take)
+        self.misses += len(keys) - len(take)
+        num = [np.array(c, dtype=float)[take] for c in cols[1:4]]  # NULL (a stored NaN): nan
+        metrics = WorkloadMetrics(workload, *num, np.array(cols[4], dtype=bool)[take],
+                                  np.array(cols[5], dtype=float)[take],
+                                  np.array(cols[6], dtype=object)[take])
         return found, metrics
 
     def put(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:

@@ -242,16 +242,24 @@ class Evaluator:
             [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
             short, self.area_limit_mm2, reason.astype(str))
 
-    def _metrics(self, d: Designs) -> list:
+    def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
         """Per-workload metrics of decoded designs: through the backend, the executor and
         the persistent cache when any is set."""
+        wls = self.workloads if workloads is None else workloads
         disk = self.cache_file if self.cache else None
         if self.backend is None and self.executor is None and disk is None:
-            return [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+            return [evaluate(d, w, self.technology, per_layer=False) for w in wls]
         from .backends import evaluate_workloads, make_backend
 
-        return evaluate_workloads(d, self.workloads, self.technology,
-                                  make_backend(self.backend), self.executor, disk)
+        return evaluate_workloads(d, wls, self.technology, make_backend(self.backend),
+                                  self.executor, disk)
+
+    @property
+    def _analytical(self) -> bool:
+        """Whether the backend is the analytical model (then `screen` may use it)."""
+        from .backends import AnalyticalBackend
+
+        return self.backend is None or isinstance(self.backend, AnalyticalBackend)
 
     def evaluate(self, genomes: np.ndarray) -> Evaluation:
         """Metrics of N genomes (N x n_var) on every workload; cached designs are reused."""
@@ -304,8 +312,12 @@ class Evaluator:
     def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
         """(N,) bool: within the area limit and (resident weights) the weights of every
         workload in `subset` fit. The arrays a workload needs depend only on rows, columns
-        and bits per cell, so they are computed once per distinct combination."""
+        and bits per cell, so they are computed once per distinct combination.
+        With another backend than the analytical model every design passes (only the
+        backend may judge it)."""
         d = self.space.decode(genomes)
+        if not self._analytical:
+            return np.ones(len(d), dtype=bool)
         ok = sum(area_mm2(d, self.technology).values()) <= self.area_limit_mm2
         ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
         if self.technology.weight_residency != "resident":
@@ -323,8 +335,12 @@ class Evaluator:
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
         d = self.space.decode(genomes)
-        m = evaluate(d, self.workloads[w], self.technology, per_layer=False)
-        return m.edap_j_s_mm2, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
+        if self._analytical:
+            m = evaluate(d, self.workloads[w], self.technology, per_layer=False)
+        else:
+            m = self._metrics(d, [self.workloads[w]])[0]
+        edap = m.energy_j * m.latency_s * m.area_mm2
+        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
         wl = self.workloads[w]

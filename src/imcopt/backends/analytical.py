@@ -31,8 +31,9 @@ class AnalyticalBackend:
 
 @dataclass(frozen=True)
 class Delayed:
-    """`inner` plus `delay_s` seconds of sleep per `evaluate` call (a stand-in for a slow
-    simulator in executor tests and benchmarks); same name and version as `inner`."""
+    """`inner` plus `delay_s` seconds of sleep per design (a stand-in for a slow simulator
+    run once per design and workload, in executor tests and benchmarks); same name and
+    version as `inner`."""
 
     inner: Backend
     delay_s: float
@@ -46,5 +47,5 @@ class Delayed:
 
     def evaluate(self, designs: Designs, workload: Workload,
                  technology: Technology) -> WorkloadMetrics:
-        time.sleep(self.delay_s)
+        time.sleep(self.delay_s * len(designs))
         return self.inner.evaluate(designs, workload, technology)

@@ -60,6 +60,10 @@ class ReplayBackend:
     table: str
     name: str = "replay"
 
+    def __post_init__(self) -> None:
+        if not Path(self.table).is_file():
+            raise ReplayError(f"backend.table: file {self.table!r} does not exist")
+
     def version(self, technology: Technology) -> str:
         p = Path(self.table)
         return f"table-{digest([p.name, p.stat().st_size, p.stat().st_mtime_ns])}"
