@@ -334,7 +334,7 @@ def test_cli_study_on_a_process_pool(tmp_path: Path) -> None:
                                  "--quiet", "--max-cells", "0"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["study", "resume", str(tmp_path / "s"), "--quiet",
-                                 "--processes", "2"])  # another executor, same study
+                                 "--processes", "1"])  # another executor, same study
     assert r.exit_code == 0, r.output
     assert "1/1 done" in r.output
 
@@ -354,3 +354,21 @@ def test_exhaustive_on_replay_finds_the_best_recorded_design(tmp_path: Path) -> 
                                         a=("area_mm2", "first"))
     per = per[per.a <= 400]
     assert res.best()[0]["key"] == (per.e * per.l * per.a).idxmin()
+
+
+def test_study_on_replay_reports_only_recorded_designs(tmp_path: Path) -> None:
+    import json
+
+    from imcopt.study import Study
+
+    space = _space()
+    recorded = space.all_genomes()[::2]
+    table = recorded_table(tmp_path / "rec.csv", recorded)
+    study = Study({"technologies": ["rram"], "workload_sets": {"two": ["resnet18", "alexnet"]},
+                   "methods": ["exhaustive", "ga"], "space_values": {"rram": SMALL},
+                   "budget": {"ga": {"pop_size": 8, "n_gen": 3}},
+                   "backend": {"name": "replay", "table": str(table)}}, tmp_path / "s").run()
+    rec = set(space.keys(recorded))
+    for cell in study.cells:
+        best = json.loads((tmp_path / "s" / "runs" / cell.id / "best.json").read_text())
+        assert best["best"] and {b["key"] for b in best["best"]} <= rec

@@ -247,9 +247,11 @@ class Evaluator:
         the persistent cache when any is set."""
         wls = self.workloads if workloads is None else workloads
         disk = self.cache_file if self.cache else None
-        if self.backend is None and self.executor is None and disk is None:
-            return [evaluate(d, w, self.technology, per_layer=False) for w in wls]
         from .backends import evaluate_workloads, make_backend
+        from .executors import InProcess
+
+        if disk is None and self._analytical and isinstance(self.executor, InProcess | None):
+            return [evaluate(d, w, self.technology, per_layer=False) for w in wls]
 
         return evaluate_workloads(d, wls, self.technology, make_backend(self.backend),
                                   self.executor, disk)
