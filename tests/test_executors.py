@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from imcopt.backends import AnalyticalBackend, Delayed
-from imcopt.executors import InProcess, ProcessPool, executor_options, make_executor
+from imcopt.executors import (
+    DaskExecutor,
+    InProcess,
+    ProcessPool,
+    executor_options,
+    make_executor,
+)
 from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import Evaluator
 from imcopt.search import load_config
@@ -114,3 +120,38 @@ def test_study_through_dask_equals_in_process(dask2, tmp_path: Path) -> None:
     assert dask.tasks > 50  # the model ran on the Dask workers
     assert _outputs(tmp_path / "local") == _outputs(tmp_path / "dask")
     assert (tmp_path / "dask" / "evaluations.sqlite").is_file()
+
+
+def test_scheduler_address_from_the_api_and_the_cli(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from imcopt.cli import app
+
+    space, tech, wls = _setup()
+    g = space.sample(200, 17)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1", dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        with make_executor({"kind": "dask", "scheduler": address}) as ex:
+            _same(Evaluator(space, tech, wls).evaluate(g),
+                  Evaluator(space, tech, wls, executor=ex).evaluate(g))
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(yaml.safe_dump({
+            "workloads": ["resnet18", "alexnet"], "objective": {"optima": None},
+            "space": {"name": "rram", "values": TINY["space_values"]["rram"]},
+            "algorithm": {"name": "ga", "phases": [{"pop_size": 8, "n_gen": 2}]}}))
+        runs = {}
+        for name, extra in (("local", []), ("dask", ["--scheduler", address])):
+            r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / name),
+                                         "--quiet", *extra])
+            assert r.exit_code == 0, r.output
+            runs[name] = (tmp_path / name / "designs.csv").read_text()
+        assert runs["local"] == runs["dask"]
+    with pytest.raises(ValueError, match=f"--scheduler {address}: cannot connect"):
+        DaskExecutor(address, connect_timeout_s=1)  # the cluster is gone

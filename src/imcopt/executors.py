@@ -81,7 +81,7 @@ class DaskExecutor(_Closing):
     `workers` single-threaded worker processes on the loopback interface."""
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 processes: bool = True) -> None:
+                 processes: bool = True, connect_timeout_s: float = 20.0) -> None:
         if (scheduler is None) == (workers is None):
             raise ValueError("executor: give either scheduler (tcp://HOST:PORT) or workers "
                              "(a local Dask cluster), not both")
@@ -95,7 +95,7 @@ class DaskExecutor(_Closing):
         self.cluster = None
         if scheduler is not None:
             try:
-                self.client = Client(scheduler, timeout="20s")
+                self.client = Client(scheduler, timeout=f"{connect_timeout_s}s")
             except OSError as exc:
                 raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
