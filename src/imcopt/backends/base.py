@@ -51,15 +51,6 @@ class WorkloadMetrics:
         return WorkloadMetrics(self.workload, *(getattr(self, f.name)[index]
                                                 for f in fields(self)[1:]))
 
-    @classmethod
-    def concat(cls, workload: str, parts: list[WorkloadMetrics]) -> WorkloadMetrics:
-        cols = [np.concatenate([getattr(p, f.name) for p in parts]) if parts else np.empty(0)
-                for f in fields(cls)[1:]]
-        out = cls(workload, *cols)
-        out.feasible = out.feasible.astype(bool)
-        out.reason = out.reason.astype(object)
-        return out
-
 
 @runtime_checkable
 class Backend(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,10 @@ from ..hardware import KEY_FIELDS, PARAMETERS, Designs, Technology
 from ..hardware.space import _fmt
 from ..workloads.layer import Workload
 from .base import Backend, WorkloadMetrics, workload_id
+
+if TYPE_CHECKING:
+    from ..cache import EvaluationCache
+    from ..executors import Executor
 
 CHUNKS_PER_WORKER = 4
 _EXTRA = [n for n in PARAMETERS if n not in (*KEY_FIELDS, "technology_node_nm")]
@@ -44,10 +49,9 @@ def _run(backend: Backend, technology: Technology, task: tuple[Workload, Designs
 
 
 def evaluate_workloads(designs: Designs, workloads: Sequence[Workload], technology: Technology,
-                       backend: Backend, executor: object | None = None,
-                       cache: object | None = None) -> list[WorkloadMetrics]:
+                       backend: Backend, executor: Executor | None = None,
+                       cache: EvaluationCache | None = None) -> list[WorkloadMetrics]:
     """Metrics of every design on every workload, in the given orders."""
-    from ..cache import EvaluationCache
     from ..executors import InProcess
 
     ex = executor if executor is not None else InProcess()
@@ -57,7 +61,7 @@ def evaluate_workloads(designs: Designs, workloads: Sequence[Workload], technolo
     todo: list[tuple[int, np.ndarray, int]] = []  # (workload, missing designs, context)
     for w, wl in enumerate(workloads):
         missing, ctx = np.arange(n), -1
-        if isinstance(cache, EvaluationCache):
+        if cache is not None:
             ctx = cache.context(backend.name, backend.version(technology), technology.name,
                                 workload_id(wl))
             found, hit = cache.get(ctx, keys, wl.name)
@@ -78,7 +82,7 @@ def evaluate_workloads(designs: Designs, workloads: Sequence[Workload], technolo
         if out[w] is None:
             out[w] = _blank(workloads[w].name, n)
         _fill(out[w], idx, res)
-    if isinstance(cache, EvaluationCache):
+    if cache is not None:
         for w, missing, ctx in todo:
             cache.put(ctx, [keys[i] for i in missing], out[w].take(missing))
     for w, wl in enumerate(workloads):

@@ -52,6 +52,7 @@ class Study:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
         self.out = Path(out)
         self.executor = executor  # None: the config's
+        self._executor: Executor | None = None  # the one in use while `run` runs
         self.cells = expand(self.config)
         self.completed: dict[str, dict] = {}
         self._stores: dict[tuple[str, str], Evaluator] = {}
@@ -143,7 +144,7 @@ class Study:
     def _scale(self) -> dict:
         """The executor and persistent cache of this study's model runs."""
         cache = self.out / CACHE_FILE if self.config.cache else None
-        return {"executor": getattr(self, "_executor", None), "cache_file": cache}
+        return {"executor": self._executor, "cache_file": cache}
 
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
