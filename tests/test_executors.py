@@ -134,7 +134,7 @@ def test_scheduler_address_from_the_api_and_the_cli(tmp_path: Path) -> None:
     space, tech, wls = _setup()
     g = space.sample(200, 17)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp", host="127.0.0.1", dashboard_address=None,
+                                  protocol="tcp", host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                   silence_logs=logging.ERROR) as cluster:
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")

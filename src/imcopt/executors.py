@@ -101,7 +101,7 @@ class DaskExecutor(_Closing):
         else:
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                         processes=processes, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
 
     @property
