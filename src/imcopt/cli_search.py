@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .cli import DeviceOpt, _console, _table, app
+from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 
 @app.command("search")
@@ -22,11 +23,20 @@ def search_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     device: DeviceOpt = "numpy",
+    scheduler: Scheduler = None,
+    dask_workers: DaskWorkers = None,
+    processes: Processes = None,
+    backend: BackendOpt = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy)."""
+    from .cache import FILE
     from .search import load_config, run_search, write_results
 
     cfg = load_config(config if config is not None else {})
+    extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
+    if extra:
+        cfg = load_config({**cfg.model_dump(mode="json"), **extra})
     console = _console()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=quiet) as progress:
@@ -37,7 +47,7 @@ def search_cmd(
                 f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
                 f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
 
-        result = run_search(cfg, on_progress=show, device=device)
+        result = run_search(cfg, on_progress=show, device=device, cache_file=out / FILE)
     paths = write_results(result, out)
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names

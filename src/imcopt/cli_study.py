@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .cli import _console, app
+from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
                         "methods x aggregations x seeds), stored and resumable.",
@@ -62,11 +63,21 @@ def study_run(
     out: Annotated[Path, typer.Option("--out", help="Study folder.")] = Path("study_out"),
     max_cells: MaxCells = None,
     quiet: Quiet = False,
+    scheduler: Scheduler = None,
+    dask_workers: DaskWorkers = None,
+    processes: Processes = None,
+    backend: BackendOpt = None,
+    no_cache: NoCache = False,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept)."""
-    from .study import Study
+    from .study import Study, load_study
 
-    _run(Study(config, out), max_cells, quiet)
+    extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
+    executor = extra.pop("executor", None)
+    cfg = load_study(config)
+    if extra:
+        cfg = load_study({**cfg.model_dump(mode="json"), **extra})
+    _run(Study(cfg, out, executor), max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -74,11 +85,17 @@ def study_resume(
     out: Annotated[Path, typer.Argument(help="Study folder of an interrupted study.")],
     max_cells: MaxCells = None,
     quiet: Quiet = False,
+    scheduler: Scheduler = None,
+    dask_workers: DaskWorkers = None,
+    processes: Processes = None,
 ) -> None:
-    """Continue a study: run the cells not finished yet, with the same seeds."""
+    """Continue a study: run the cells not finished yet, with the same seeds (on any
+    executor)."""
+    from .executors import executor_options
     from .study import Study
 
-    _run(Study.open(out), max_cells, quiet)
+    _run(Study.open(out, executor_options(scheduler, dask_workers, processes)), max_cells,
+         quiet)
 
 
 @app.command("report")

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +37,11 @@ from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .model.xp import namespace
 from .workloads.layer import Workload
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .cache import EvaluationCache
+    from .executors import Executor
 
 AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted", "el_cost",
                 "edap_cost")
@@ -194,6 +201,8 @@ class Evaluator:
     n_calls: genomes asked for (objective calls, duplicates and cache hits included);
     n_evals: distinct designs the cost model actually evaluated.
     device: the model's arrays: numpy (default), cpu or cuda (PyTorch; see `model.xp`).
+    backend (default the analytical model), executor (default in-process) and cache_file (a
+    persistent `EvaluationCache`, used while `cache` is on): see docs/scale.md.
     """
 
     space: DesignSpace
@@ -202,6 +211,9 @@ class Evaluator:
     area_limit_mm2: float = DEFAULT_AREA_LIMIT_MM2
     cache: bool = True
     device: str = "numpy"
+    backend: Backend | None = None
+    executor: Executor | None = None
+    cache_file: EvaluationCache | str | Path | None = None
     n_calls: int = 0
     n_evals: int = 0
     _index: dict[bytes, int] = field(default_factory=dict, repr=False)
@@ -216,6 +228,10 @@ class Evaluator:
         if not self.area_limit_mm2 > 0:
             raise ObjectiveError(f"area_limit_mm2 must be > 0, got {self.area_limit_mm2}")
         namespace(self.device)  # fails early: unknown device, no torch, no GPU
+        if isinstance(self.cache_file, str | Path):
+            from .cache import EvaluationCache
+
+            self.cache_file = EvaluationCache(self.cache_file)
 
     @property
     def workload_names(self) -> list[str]:
@@ -244,11 +260,27 @@ class Evaluator:
             short, self.area_limit_mm2, reason.astype(str),
             die_cost_usd(area, d["technology_node_nm"]))
 
-    def _metrics(self, d: Designs) -> list:
-        """The cost model's `Metrics` of designs `d` on every workload (a subclass may run
-        each workload differently, e.g. at a per-design precision)."""
-        return [evaluate(d, w, self.technology, per_layer=False, device=self.device)
-                for w in self.workloads]
+    def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
+        """Per-workload metrics of decoded designs: through the backend, the executor and
+        the persistent cache when any is set."""
+        wls = self.workloads if workloads is None else workloads
+        disk = self.cache_file if self.cache else None
+        from .backends import evaluate_workloads, make_backend
+        from .executors import InProcess
+
+        if disk is None and self._analytical and isinstance(self.executor, InProcess | None):
+            return [evaluate(d, w, self.technology, per_layer=False, device=self.device)
+                    for w in wls]
+
+        return evaluate_workloads(d, wls, self.technology, make_backend(self.backend),
+                                  self.executor, disk)
+
+    @property
+    def _analytical(self) -> bool:
+        """Whether the backend is the analytical model (then `screen` may use it)."""
+        from .backends import AnalyticalBackend
+
+        return self.backend is None or isinstance(self.backend, AnalyticalBackend)
 
     def evaluate(self, genomes: np.ndarray) -> Evaluation:
         """Metrics of N genomes (N x n_var) on every workload; cached designs are reused."""
@@ -301,8 +333,12 @@ class Evaluator:
     def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
         """(N,) bool: within the area limit and (resident weights) the weights of every
         workload in `subset` fit. The arrays a workload needs depend only on rows, columns
-        and bits per cell, so they are computed once per distinct combination."""
+        and bits per cell, so they are computed once per distinct combination.
+        With another backend than the analytical model every design passes (only the
+        backend may judge it)."""
         d = self.space.decode(genomes)
+        if not self._analytical:
+            return np.ones(len(d), dtype=bool)
         ok = sum(area_mm2(d, self.technology).values()) <= self.area_limit_mm2
         ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
         if self.technology.weight_residency != "resident":
@@ -320,8 +356,13 @@ class Evaluator:
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
         d = self.space.decode(genomes)
-        m = evaluate(d, self.workloads[w], self.technology, per_layer=False, device=self.device)
-        return m.edap_j_s_mm2, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
+        if self._analytical:
+            m = evaluate(d, self.workloads[w], self.technology, per_layer=False,
+                         device=self.device)
+        else:
+            m = self._metrics(d, [self.workloads[w]])[0]
+        edap = m.energy_j * m.latency_s * m.area_mm2
+        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
         wl = self.workloads[w]

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..backends import BackendConfig
 from ..config import read_mapping, validate_model
+from ..executors import ExecutorConfig
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
@@ -106,6 +108,9 @@ class SearchConfig(_Strict):
     top_k: int = Field(10, ge=1)
     seed: int = 1
     precision: PrecisionConfig | None = None
+    backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    cache: bool = True  # `imcopt search --out DIR`: keep evaluations in DIR/evaluations.sqlite
 
     @field_validator("technology")
     @classmethod

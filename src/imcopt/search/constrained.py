@@ -9,7 +9,7 @@ search, ranking and output treats it like any other infeasible design.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,11 +71,24 @@ class ConstrainedEvaluator(Evaluator):
                  for idx, wl in groups]
         return _scatter(parts, d.n)
 
-    def _metrics(self, d: Designs) -> list:
-        self._last_metrics = [self._metrics_on(d, w) for w in range(len(self.workloads))]
-        return self._last_metrics
+    def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
+        if not isinstance(self.space, JointSpace) or workloads is not None:
+            # one precision per network: the backend, executor and cache of `Evaluator`
+            return super()._metrics(d, workloads)
+        return [self._metrics_on(d, w) for w in range(len(self.workloads))]
 
     # ---- constraints ----------------------------------------------------------------------
+    def _psum_bits_lost(self, d: Designs, w: int) -> np.ndarray:
+        """(N,) partial-sum bits the ADC drops on workload `w` at each design's precision;
+        computed here, not taken from the metrics, so that it holds for every backend and
+        for results read back from a persistent cache."""
+        if not isinstance(self.space, JointSpace):
+            return psum_bits_lost(d, self.workloads[w], self.technology)
+        out = np.zeros(d.n)
+        for idx, wl in self._groups(d, w):  # _groups: one per distinct precision
+            out[idx] = psum_bits_lost(d.take(idx), wl, self.technology)
+        return out
+
     def accuracies(self, d: Designs) -> np.ndarray:
         """(N, W) accuracy per design and network (NaN without an accuracy source)."""
         out = np.full((d.n, len(self.workloads)), np.nan)
@@ -93,7 +106,7 @@ class ConstrainedEvaluator(Evaluator):
         if not len(ev):
             return ev
         d = self.space.decode(genomes)
-        lost = np.column_stack([m.psum_bits_lost for m in self._last_metrics])
+        lost = np.column_stack([self._psum_bits_lost(d, w) for w in range(len(self.workloads))])
         acc = self.accuracies(d)
         excess = np.zeros_like(lost)
         reasons = [[] for _ in range(len(ev))]
@@ -179,12 +192,9 @@ class ConstrainedEvaluator(Evaluator):
         out: dict[str, np.ndarray] = {}
         for w, name in enumerate(self.workload_names):
             wb, ab = self.precision(d, w)
-            lost = np.zeros(d.n)
-            for idx, wl in self._groups(d, w):
-                lost[idx] = psum_bits_lost(d.take(idx), wl, self.technology)
             out[f"weight_bits.{name}"] = wb.astype(int)
             out[f"activation_bits.{name}"] = ab.astype(int)
-            out[f"psum_bits_lost.{name}"] = lost
+            out[f"psum_bits_lost.{name}"] = self._psum_bits_lost(d, w)
             if self.accuracy is not None:
                 out[f"accuracy.{name}"] = acc[:, w]
         return out

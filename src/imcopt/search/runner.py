@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..backends import make_backend
+from ..executors import Executor, make_executor
 from ..hardware import get_space, load_technology
 from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
@@ -61,18 +64,33 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
 
 
 def run_search(config: SearchConfig | dict | str | Path,
-               on_progress: Callable[[dict], None] | None = None,
-               device: str = "numpy") -> SearchResult:
+               on_progress: Callable[[dict], None] | None = None, *,
+               device: str = "numpy",
+               cache_file: str | Path | None = None,
+               executor: Executor | None = None) -> SearchResult:
     """Run the search a config describes (a `SearchConfig`, dict or YAML path).
 
     device: where the cost model runs: numpy (default), cpu or cuda (PyTorch); the results
-    are the same to 1e-6 relative."""
+    are the same to 1e-6 relative. cache_file: a persistent evaluation cache (`imcopt search
+    --out DIR` uses DIR/evaluations.sqlite); executor: overrides the config's (and is not
+    closed here).
+    """
     cfg = config if isinstance(config, SearchConfig) else load_config(config)
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(make_executor(cfg.executor))
+        return _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
+                           device)
+
+
+def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
+                cache_file: str | Path | None, executor: Executor, device: str
+                ) -> SearchResult:
     t0 = time.perf_counter()
     space = get_space(cfg.space.name)
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
-    ev = constrained_evaluator(cfg, space, device)
+    ev = constrained_evaluator(cfg, space, device, executor=executor, cache_file=cache_file)
     trace = Trace(on_record=on_progress)
     spec = algorithm_spec(cfg)
     optima = None
@@ -112,8 +130,9 @@ def run_search(config: SearchConfig | dict | str | Path,
     return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0)
 
 
-def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "numpy"
-                          ) -> ConstrainedEvaluator:
+def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "numpy", *,
+                          executor: Executor | None = None,
+                          cache_file: str | Path | None = None) -> ConstrainedEvaluator:
     """The evaluator a config asks for: the space joined with per-network precision when
     `precision` is set, with its accuracy and partial-sum constraints."""
     p = cfg.precision
@@ -126,7 +145,8 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
                                 [get(w) for w in cfg.workloads], cfg.objective.area_limit_mm2,
                                 accuracy=accuracy, min_accuracy=minimum,
                                 max_psum_bits_lost=cfg.objective.max_psum_bits_lost,
-                                device=device)
+                                device=device, backend=make_backend(cfg.backend),
+                                executor=executor, cache_file=cache_file)
 
 
 def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None

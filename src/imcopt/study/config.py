@@ -15,7 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..backends import BackendConfig
 from ..config import read_mapping, validate_model
+from ..executors import ExecutorConfig
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..search.config import PhaseConfig, SamplingConfig, SearchConfig, load_config
@@ -79,6 +81,10 @@ class StudyConfig(_Strict):
     space_values: dict[str, dict[str, list[float]]] = Field(default_factory=dict)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     top_k: int = Field(10, ge=1)
+    backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
+    # how evaluations run; not part of the study's identity (resume may use another)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    cache: bool = True  # keep evaluations in DIR/evaluations.sqlite
 
     @field_validator("technologies")
     @classmethod
@@ -168,6 +174,7 @@ def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
                       "chunk": b.exhaustive_chunk},
         "strategy": strategy, "top_k": cfg.top_k,
         "seed": 1 if cell.seed is None else cell.seed,
+        "backend": cfg.backend.model_dump(),
     })
 
 

@@ -5,6 +5,7 @@ Folder layout (DIR):
   study.json          cells and which are finished; rewritten atomically after every cell
   runs/<cell-id>/     `imcopt search` outputs of one cell (designs.csv, convergence.csv,
                       best.json, run.json)
+  evaluations.sqlite  the persistent evaluation cache (unless `cache: false`)
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from ..backends import make_backend
+from ..cache import FILE as CACHE_FILE
+from ..executors import Executor, ExecutorConfig, make_executor
 from ..hardware import get_space, load_technology
 from ..objectives import Evaluator, Objective
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
@@ -42,9 +47,12 @@ def _atomic_write(path: Path, text: str) -> None:
 class Study:
     """A study in folder `out`. `Study(config, out).run()`; `Study.open(out).run()` resumes."""
 
-    def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path) -> None:
+    def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
+                 executor: Executor | ExecutorConfig | dict | None = None) -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
         self.out = Path(out)
+        self.executor = executor  # None: the config's
+        self._executor: Executor | None = None  # the one in use while `run` runs
         self.cells = expand(self.config)
         self.completed: dict[str, dict] = {}
         self._stores: dict[tuple[str, str], Evaluator] = {}
@@ -52,14 +60,15 @@ class Study:
         state = self.out / STATE
         if state.exists():
             doc = json.loads(state.read_text())
-            if doc.get("config") != self.config.model_dump(mode="json"):
+            if _stored_identity(doc) != _identity(self.config):
                 raise StudyError(f"--out {self.out}: holds a different study; use another "
                                  "folder, or `imcopt study resume` to continue that one")
             self.completed = doc.get("completed", {})
 
     @classmethod
-    def open(cls, out: str | Path) -> Study:
-        """The study stored in `out` (to resume it)."""
+    def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None
+             ) -> Study:
+        """The study stored in `out` (to resume it), optionally on another executor."""
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
@@ -67,7 +76,7 @@ class Study:
             cfg = json.loads(state.read_text())["config"]
         except (ValueError, KeyError):
             raise StudyError(f"{state}: unreadable study state") from None
-        return cls(load_study(cfg), out)
+        return cls(load_study(cfg), out, executor)
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -98,6 +107,17 @@ class Study:
             _atomic_write(cfg_file, yaml.safe_dump(self.config.model_dump(mode="json"),
                                                    sort_keys=False))
         self._save()
+        with ExitStack() as stack:
+            self._executor = self.executor
+            if self.executor is None or isinstance(self.executor, ExecutorConfig | dict):
+                self._executor = stack.enter_context(make_executor(  # made here, closed here
+                    self.executor or self.config.executor))
+            for store in self._stores.values():
+                store.executor = self._executor
+            self._run(emit, max_cells)
+        return self
+
+    def _run(self, emit: Event, max_cells: int | None) -> None:
         total = len(self.cells)
         for n, cell in enumerate(self.pending):
             if max_cells is not None and n >= max_cells:
@@ -112,15 +132,19 @@ class Study:
             self.completed[cell.id] = summary
             self._save()
             emit({"event": "done", "done": len(self.completed), "summary": summary, **base})
-        return self
 
     def _store(self, cell: Cell) -> Evaluator:
         if cell.group not in self._stores:
             self._stores = {}  # groups run one after another: keep one store in memory
             self._scans = {k: v for k, v in self._scans.items() if k == cell.group}
             sc = search_config(self.config, cell)
-            self._stores[cell.group] = _evaluator(sc, Evaluator)
+            self._stores[cell.group] = _evaluator(sc, Evaluator, **self._scale())
         return self._stores[cell.group]
+
+    def _scale(self) -> dict:
+        """The executor and persistent cache of this study's model runs."""
+        cache = self.out / CACHE_FILE if self.config.cache else None
+        return {"executor": self._executor, "cache_file": cache}
 
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
@@ -153,7 +177,7 @@ class Study:
                     trace: Trace) -> StrategyResult:
         """The optimum by enumeration: one scan per group serves every aggregation."""
         if cell.group not in self._scans:
-            plain = _evaluator(sc, Evaluator)
+            plain = _evaluator(sc, Evaluator, **self._scale())
             self._scans[cell.group] = scan(plain, self.config.aggregations,
                                            keep=max(100, sc.top_k),
                                            chunk=self.config.budget.exhaustive_chunk)
@@ -175,9 +199,22 @@ class Study:
                    "pass the joint screen (area, and every workload's weights fit)"})
 
 
-def _evaluator(sc: SearchConfig, cls: type) -> Evaluator:
+def _evaluator(sc: SearchConfig, cls: type, **scale: object) -> Evaluator:
     space = get_space(sc.space.name)
     if sc.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in sc.space.values.items()})
     return cls(space, load_technology(sc.technology), [get(w) for w in sc.workloads],
-               sc.objective.area_limit_mm2)
+               sc.objective.area_limit_mm2, backend=make_backend(sc.backend), **scale)
+
+
+def _identity(cfg: StudyConfig) -> dict:
+    """What makes two study configs the same study (executor and cache do not)."""
+    return cfg.model_dump(mode="json", exclude={"executor", "cache"})
+
+
+def _stored_identity(doc: dict) -> dict | None:
+    """`_identity` of a stored study's config (defaults of newer settings filled in)."""
+    try:
+        return _identity(load_study(doc.get("config") or {}))
+    except StudyError:
+        return None

@@ -85,7 +85,8 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
     if not set(aggregations) <= {"max", "mean"} or len(sub) == n_w:
         sub = []
     cheap = (Evaluator(space, evaluator.technology, [evaluator.workloads[w] for w in sub],
-                       evaluator.area_limit_mm2, cache=False) if sub else None)
+                       evaluator.area_limit_mm2, cache=False, backend=evaluator.backend,
+                       executor=evaluator.executor) if sub else None)
     saved, evaluator.cache = evaluator.cache, False
     n_eval = 0
     try:

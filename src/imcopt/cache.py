@@ -1,0 +1,129 @@
+"""`EvaluationCache`: a persistent store of evaluated (design, workload) metrics, one SQLite
+file per study or search output folder (`evaluations.sqlite`).
+
+Key: backend, model version (`Backend.version`: for the analytical model the package version
+plus a hash of the technology's constants), technology, workload (name + hash of its layers)
+and the design key (`A_...` reference key, plus parameters outside it). Values: energy_j,
+latency_s, area_mm2, feasible, weight_arrays_required, reason (failures included, so a failed
+simulator run is not retried; delete the file to retry).
+
+Safety: WAL journal, every `put` is one transaction (`INSERT OR IGNORE`: results are
+deterministic, the first writer wins), a busy timeout for concurrent writers in other
+processes; a process killed with SIGKILL leaves whole batches or nothing. Each process opens
+its own connection (the object pickles without it).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .backends.base import WorkloadMetrics
+
+FILE = "evaluations.sqlite"
+_COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
+_BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS contexts (
+    id INTEGER PRIMARY KEY, backend TEXT NOT NULL, model_version TEXT NOT NULL,
+    technology TEXT NOT NULL, workload TEXT NOT NULL,
+    UNIQUE (backend, model_version, technology, workload));
+CREATE TABLE IF NOT EXISTS evaluations (
+    context INTEGER NOT NULL REFERENCES contexts(id), design_key TEXT NOT NULL,
+    energy_j REAL, latency_s REAL, area_mm2 REAL, feasible INTEGER NOT NULL,
+    weight_arrays_required REAL, reason TEXT NOT NULL,
+    PRIMARY KEY (context, design_key)) WITHOUT ROWID;
+"""
+
+
+class EvaluationCache:
+    """Persistent (design, workload) results in one SQLite file (see module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.hits = 0
+        self.misses = 0
+        self._conn: sqlite3.Connection | None = None
+        self._pid = -1
+        self._contexts: dict[tuple[str, str, str, str], int] = {}
+
+    def __getstate__(self) -> dict:
+        return {"path": self.path, "hits": 0, "misses": 0, "_conn": None, "_pid": -1,
+                "_contexts": {}}
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+            self._conn, self._pid, self._contexts = conn, os.getpid(), {}
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def context(self, backend: str, model_version: str, technology: str, workload: str) -> int:
+        """The id of one (backend, model version, technology, workload) context."""
+        key = (backend, model_version, technology, workload)
+        if key not in self._contexts:
+            db = self._db()
+            db.execute("INSERT OR IGNORE INTO contexts (backend, model_version, technology, "
+                       "workload) VALUES (?, ?, ?, ?)", key)
+            self._contexts[key] = db.execute(
+                "SELECT id FROM contexts WHERE backend = ? AND model_version = ? AND "
+                "technology = ? AND workload = ?", key).fetchone()[0]
+        return self._contexts[key]
+
+    def get(self, context: int, keys: Sequence[str], workload: str = ""
+            ) -> tuple[np.ndarray, WorkloadMetrics]:
+        """(found: (N,) bool, metrics of the found designs in key order)."""
+        db = self._db()
+        got: list[tuple] = []
+        for i in range(0, len(keys), _BATCH):
+            part = list(keys[i:i + _BATCH])
+            got += db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
+                              f"WHERE context = ? AND design_key IN ({','.join('?' * len(part))})",
+                              [context, *part]).fetchall()
+        cols = list(zip(*got, strict=True)) if got else [()] * (1 + len(_COLUMNS))
+        where = dict(zip(cols[0], range(len(got)), strict=True))
+        pos = np.fromiter((where.get(k, -1) for k in keys), np.int64, len(keys))
+        found = pos >= 0
+        take = pos[found]
+        self.hits += len(take)
+        self.misses += len(keys) - len(take)
+        num = [np.array(c, dtype=float)[take] for c in cols[1:4]]  # NULL (a stored NaN): nan
+        metrics = WorkloadMetrics(workload, *num, np.array(cols[4], dtype=bool)[take],
+                                  np.array(cols[5], dtype=float)[take],
+                                  np.array(cols[6], dtype=object)[take])
+        return found, metrics
+
+    def put(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
+        """Store results (one transaction; keys already stored are left as they are)."""
+        if not len(keys):
+            return
+        rows = zip(keys, metrics.energy_j.tolist(), metrics.latency_s.tolist(),
+                   metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
+                   metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
+                   strict=True)
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(f"INSERT OR IGNORE INTO evaluations (context, design_key, "
+                           f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
+                           rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def __len__(self) -> int:
+        return self._db().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
