@@ -59,9 +59,7 @@ class ConstrainedEvaluator(Evaluator):
                 for g, p in enumerate(pairs)]
 
     def _metrics_on(self, d: Designs, w: int) -> Metrics:
-        if not isinstance(self.space, JointSpace):
-            return evaluate(d, self.workloads[w], self.technology, per_layer=False,
-                            device=self.device)
+        """Workload `w` of a `JointSpace`, each design at its own precision (analytical)."""
         groups = self._groups(d, w)
         if len(groups) == 1:
             return evaluate(d, groups[0][1], self.technology, per_layer=False,
@@ -72,10 +70,11 @@ class ConstrainedEvaluator(Evaluator):
         return _scatter(parts, d.n)
 
     def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
-        if not isinstance(self.space, JointSpace) or workloads is not None:
+        if not isinstance(self.space, JointSpace):
             # one precision per network: the backend, executor and cache of `Evaluator`
             return super()._metrics(d, workloads)
-        return [self._metrics_on(d, w) for w in range(len(self.workloads))]
+        return [self._metrics_on(d, self.workloads.index(wl))
+                for wl in (self.workloads if workloads is None else workloads)]
 
     # ---- constraints ----------------------------------------------------------------------
     def _psum_bits_lost(self, d: Designs, w: int) -> np.ndarray:
