@@ -22,11 +22,21 @@ def search_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
-    """Search the design space for one design serving every workload (or per strategy)."""
+    """Search the design space for one design serving every workload (or per strategy).
+
+    Every evaluated batch is checkpointed in --out; re-running the same command after a crash
+    or Ctrl-C resumes to the identical result.
+    """
     from .search import load_config, run_search, write_results
+    from .search.checkpoint import SearchInterrupted, checkpoint_path, read_journal
 
     cfg = load_config(config if config is not None else {})
     console = _console()
+    journal = checkpoint_path(out, cfg.model_dump_json())
+    if journal.exists():
+        held = sum(len(batch) for batch in read_journal(journal))
+        console.print(f"resuming from the checkpoint in {out}/: {held} designs already "
+                      "evaluated are replayed, not recomputed")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}", total=None)
@@ -36,8 +46,16 @@ def search_cmd(
                 f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
                 f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
 
-        result = run_search(cfg, on_progress=show)
+        try:
+            result = run_search(cfg, on_progress=show, checkpoint=journal)
+        except SearchInterrupted as stop:
+            again = " ".join(["imcopt search", *([str(config)] if config else []),
+                              f"--out {out}"])
+            typer.echo(f"interrupted: {stop.n_designs} designs evaluated and kept in {journal};"
+                       f" resume with: {again}", err=True)
+            raise typer.Exit(130) from None
     paths = write_results(result, out)
+    journal.unlink(missing_ok=True)  # the outputs are complete: the checkpoint is not needed
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names
     rows = [[b["rank"], b["key"], b["fitness"] if b["fitness"] is not None else "infeasible",

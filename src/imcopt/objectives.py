@@ -17,7 +17,9 @@ with an in-memory cache keyed by genome so a design seen before costs nothing) a
 | `weighted` | sum_w weight_w * EDAP_w (weights normalised to sum 1), or of EDAP_w / EDAP_w* |
 |  | when optima are given |
 
-`Objective.fitness` gives +inf to every infeasible design: infeasible is never good.
+`Objective.fitness` gives +inf to every infeasible design: infeasible is never good. A design
+the model fails on (an exception, a NaN or negative metric) is infeasible with a reason
+`failed: ...` (`imcopt.failures`), so it is stored and counted, never ranked.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .failures import evaluate_guarded, failed_mask
 from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
@@ -124,6 +127,11 @@ class Evaluation:
     def feasible(self) -> np.ndarray:
         return self.feasible_on(None)
 
+    @property
+    def failed(self) -> np.ndarray:
+        """(N,) bool: the model failed on the design (error, non-finite or negative metric)."""
+        return failed_mask(self.reason)
+
     def take(self, index: np.ndarray | slice) -> Evaluation:
         return Evaluation(self.genomes[index], self.energy_j[index], self.latency_s[index],
                           self.area_mm2[index], self.capacity_ok[index],
@@ -207,13 +215,14 @@ class Evaluator:
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
-        ms = [evaluate(d, w, self.technology, per_layer=False) for w in self.workloads]
+        ms = [evaluate_guarded(d, w, self.technology) for w in self.workloads]  # never raises
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
         ok = np.column_stack([m.feasible for m in ms])
         short = np.column_stack([m.weight_arrays_required / arrays - 1.0 for m in ms])
         if self.technology.weight_residency != "resident":
             short = np.full_like(short, -1.0)
         short = np.where(ok, np.minimum(short, 0.0), np.maximum(short, 1e-6))
+        short = np.where(np.isfinite(short), short, 1.0)  # failed designs: violated
         reason = np.full(len(d), "", dtype=object)
         area = ms[0].area_mm2
         for i in np.flatnonzero(area > self.area_limit_mm2):
@@ -296,7 +305,7 @@ class Evaluator:
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
         d = self.space.decode(genomes)
-        m = evaluate(d, self.workloads[w], self.technology, per_layer=False)
+        m = evaluate_guarded(d, self.workloads[w], self.technology)
         return m.edap_j_s_mm2, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..storage import write_text
 from .space import DesignError
 
 TECH_DIR = Path(__file__).parent / "technologies"
@@ -170,4 +171,4 @@ def load_technology(name_or_path: str | Path) -> Technology:
 
 
 def save_technology(tech: Technology, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=100))
+    write_text(path, yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=100))

@@ -9,9 +9,11 @@ or 8 for the bits). Any other column is ignored, so the reference file itself lo
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..storage import write_text
 from .layer import Layer, Workload, WorkloadError
 
 #: reference `layer_kind` -> our kind
@@ -116,13 +118,13 @@ def load_layer_table(
 
 def write_layer_table(workloads: Iterable[Workload], path: str | Path) -> None:
     """Write workloads as a layer table that `load_layer_table` reads back identically."""
-    path = Path(path)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(TABLE_COLUMNS)
-        for workload in workloads:
-            for index, layer in enumerate(workload.layers):
-                writer.writerow(
-                    [workload.name, index, layer.name, KIND_TO_TABLE[layer.kind]]
-                    + [getattr(layer, attr) for attr, _ in _INT_COLUMNS.values()]
-                )
+    fh = io.StringIO(newline="")
+    writer = csv.writer(fh)
+    writer.writerow(TABLE_COLUMNS)
+    for workload in workloads:
+        for index, layer in enumerate(workload.layers):
+            writer.writerow(
+                [workload.name, index, layer.name, KIND_TO_TABLE[layer.kind]]
+                + [getattr(layer, attr) for attr, _ in _INT_COLUMNS.values()]
+            )
+    write_text(path, fh.getvalue())
