@@ -20,7 +20,7 @@ study_app = typer.Typer(help="Studies: grids of searches (technologies x workloa
 app.add_typer(study_app, name="study")
 
 MaxCells = Annotated[int | None, typer.Option(
-    "--max-cells", help="Stop after this many cells (continue later with `study resume`).")]
+    "--max-cells", min=1, help="Stop after this many cells (continue later with `study resume`).")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
 
 

@@ -162,6 +162,9 @@ def validate(
     `imcopt.hardware.technology.ASSUMPTIONS`); "physical" shows how far imcopt's own
     default assumptions move the numbers.
     """
+    if node_nm is not None and not (np.isfinite(node_nm) and node_nm > 0):
+        raise ValueError(f"node_nm (--node-nm) = {node_nm}: must be a finite number > 0 "
+                         "(e.g. 32)")
     ref = read_reference(reference)
     tables = load_layer_table(layers) if layers is not None else {}
     techs = {t: load_technology(t) for t in sorted(ref["technology"].unique())}

@@ -95,8 +95,12 @@ def load_layer_table(
         raise WorkloadError(f"layer table {str(path)!r} does not exist")
     wanted = set(networks) if networks is not None else None
     rows: dict[str, list[tuple[int, int, Layer]]] = {}
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise WorkloadError(f"{path}: not a text (UTF-8) file") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         if reader.fieldnames is None:
             raise WorkloadError(f"{path}: the file is empty (no header line)")
         missing = {"network", "C", "M"} - set(reader.fieldnames)
@@ -107,6 +111,8 @@ def load_layer_table(
                 continue
             network, index, layer = _parse_row(row, f"{path}:{line}")
             rows.setdefault(network, []).append((index, line, layer))
+    except csv.Error as exc:
+        raise WorkloadError(f"{path}:{reader.line_num}: not a valid CSV line ({exc})") from None
     if not rows:
         raise WorkloadError(f"{path}: no layer rows found")
     out: dict[str, Workload] = {}
