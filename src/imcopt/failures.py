@@ -39,7 +39,7 @@ def mark_bad_metrics(m: Metrics) -> Metrics:
         v = np.asarray(getattr(m, name), dtype=np.float64)
         bad = ~np.isfinite(v) | (v <= 0)
         for i in np.flatnonzero(bad).tolist():
-            reason[i] = "; ".join(filter(None, [reason[i], f"{FAILED}{name} is {v[i]!r}"]))
+            reason[i] = "; ".join(filter(None, [reason[i], f"{FAILED}{name} is {v[i]:g}"]))
         bad_any |= bad
     if not bad_any.any():
         return m
