@@ -65,6 +65,11 @@ class _Group(TyperGroup):
             if ctx.params.get("debug"):
                 raise
             _usage_error(exc)
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except USER_ERRORS as exc:
             if ctx.params.get("debug"):
                 raise

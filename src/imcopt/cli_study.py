@@ -46,7 +46,13 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
             else:
                 progress.update(overall, completed=e["done"])
 
-        study.run(on_event=show, max_cells=max_cells)
+        try:
+            study.run(on_event=show, max_cells=max_cells)
+        except KeyboardInterrupt:  # finished cells are saved; the current one is run again
+            progress.stop()
+            typer.echo(f"interrupted: {len(study.completed)}/{len(study.cells)} cells done and "
+                       f"kept; resume with: imcopt study resume {study.out}", err=True)
+            raise typer.Exit(130) from None
         progress.update(current, visible=False)
     left = len(study.pending)
     ran = len(study.completed) - done0

@@ -40,7 +40,7 @@ class SearchInterrupted(Exception):  # noqa: N818 - a request, not a failure
     """The search stopped on request (SIGINT) after journaling its current batch."""
 
     def __init__(self, n_designs: int, journal: Path | None) -> None:
-        super().__init__(f"interrupted after {n_designs} designs were evaluated")
+        super().__init__(f"interrupted; {n_designs} evaluated designs are checkpointed")
         self.n_designs, self.journal = n_designs, journal
 
 
@@ -84,6 +84,7 @@ class JournalEvaluator(Evaluator):
     journal: Journal | None = None
     stop_requested: bool = False
     n_replayed: int = 0
+    n_journaled: int = 0  # designs in the journal (replayed or appended)
     _replay: list[Evaluation] = field(default_factory=list, repr=False)
 
     def open_journal(self, path: str | Path) -> int:
@@ -99,12 +100,14 @@ class JournalEvaluator(Evaluator):
             out = self._replay.pop(0)  # the killed run computed this very batch
             self.n_evals += len(out)
             self.n_replayed += len(out)
+            self.n_journaled += len(out)
         else:
             self._replay = []  # the run went elsewhere (should not happen): stop replaying
             out = super()._compute(genomes)
             self.journal.append(dump_evaluation(out))
+            self.n_journaled += len(out)
         if self.stop_requested:
-            raise SearchInterrupted(self.n_evals, None if self.journal is None
+            raise SearchInterrupted(self.n_journaled, None if self.journal is None
                                     else self.journal.path)
         return out
 
