@@ -328,15 +328,16 @@ def test_cli_study_on_a_process_pool(tmp_path: Path) -> None:
 
     cfg = tmp_path / "s.yaml"
     cfg.write_text(yaml.safe_dump({
-        "technologies": ["rram"], "workload_sets": {"two": ["resnet18", "alexnet"]},
+        "technologies": ["rram"],
+        "workload_sets": {"two": ["resnet18", "alexnet"], "one": ["alexnet"]},
         "methods": ["exhaustive"], "space_values": {"rram": SMALL}}))
     r = CliRunner().invoke(app, ["study", "run", str(cfg), "--out", str(tmp_path / "s"),
-                                 "--quiet", "--max-cells", "0"])
+                                 "--quiet", "--max-cells", "1"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["study", "resume", str(tmp_path / "s"), "--quiet",
                                  "--processes", "1"])  # another executor, same study
     assert r.exit_code == 0, r.output
-    assert "1/1 done" in r.output
+    assert "2/2 done" in r.output
 
 
 def test_exhaustive_on_replay_finds_the_best_recorded_design(tmp_path: Path) -> None:

@@ -174,3 +174,14 @@ def test_config_names_a_layer_table_workload(tmp_path):
                       "objective": {"area_limit_mm2": 300, "optima": None}})
     assert res.evaluator.workload_names == ["alexnet", "resnet18"]
     assert np.isfinite(res.best()[0]["fitness"])
+
+
+def test_a_config_may_extend_a_space_beyond_its_value_lists():
+    from imcopt.search import load_config
+    from imcopt.search.config import ConfigError
+
+    cfg = load_config({"space": {"name": "rram", "values": {
+        "rows_per_array": [100, 128], "technology_node_nm": [22, 32]}}})
+    assert cfg.space.values["rows_per_array"] == [100, 128]
+    with pytest.raises(ConfigError, match="space.values.rows_per_array.*finite and > 0"):
+        load_config({"space": {"name": "rram", "values": {"rows_per_array": [-4]}}})

@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -32,14 +32,44 @@ from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, na
 DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
                    "sram": "A_0.55_1_1e-09_256_128_1_32_8_4096"}
 USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
+try:  # typer >= 0.16 carries its own copy of click
+    from typer._click import exceptions as _click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as _click_exc
+_UsageError = _click_exc.UsageError
+_NoArgsIsHelp = getattr(_click_exc, "NoArgsIsHelpError", ())
+
+
+def _usage_error(exc: Exception) -> NoReturn:
+    if isinstance(exc, _NoArgsIsHelp):
+        raise exc
+    where = getattr(getattr(exc, "ctx", None), "command_path", None) or "imcopt"
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    typer.echo(f"error: {message} (see: {where} --help)", err=True)
+    raise typer.Exit(2) from None
 
 
 class _Group(TyperGroup):
     """Turns errors from bad input into one line on stderr and exit code 2."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except _UsageError as exc:
+            _usage_error(exc)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except _UsageError as exc:  # bad option or argument: one line too, not a box
+            if ctx.params.get("debug"):
+                raise
+            _usage_error(exc)
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except USER_ERRORS as exc:
             if ctx.params.get("debug"):
                 raise

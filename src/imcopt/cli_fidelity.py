@@ -14,6 +14,7 @@ import typer
 
 from .cli import _clean, _console, _echo_json, _table, app
 from .hardware import ASSUMPTIONS, load_technology, save_technology
+from .storage import write_csv
 
 RefOpt = Annotated[Path, typer.Option(
     "--reference", help="Results in the CiMLoop reference CSV format (.csv or .csv.gz).")]
@@ -104,8 +105,8 @@ def calibrate_cmd(
     console = _console()
     for name, res in results.items():
         save_technology(res.technology, out / f"{name}.yaml")
-        res.fit_summary.to_csv(out / f"{name}_fit_summary.csv", index=False)
-        res.held_out_summary.to_csv(out / f"{name}_held_out_summary.csv", index=False)
+        write_csv(out / f"{name}_fit_summary.csv", res.fit_summary)
+        write_csv(out / f"{name}_held_out_summary.csv", res.held_out_summary)
         console.print(summary_table(f"{name}: fitted designs", res.fit_summary))
         console.print(summary_table(f"{name}: held-out designs", res.held_out_summary))
     where = "the built-in tables and " if write else ""

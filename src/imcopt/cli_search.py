@@ -29,15 +29,25 @@ def search_cmd(
     backend: BackendOpt = None,
     no_cache: NoCache = False,
 ) -> None:
-    """Search the design space for one design serving every workload (or per strategy)."""
+    """Search the design space for one design serving every workload (or per strategy).
+
+    Every evaluated batch is checkpointed in --out; re-running the same command after a crash
+    or Ctrl-C resumes to the identical result.
+    """
     from .cache import FILE
     from .search import load_config, run_search, write_results
+    from .search.checkpoint import SearchInterrupted, checkpoint_path, read_journal
 
     cfg = load_config(config if config is not None else {})
     extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
     if extra:
         cfg = load_config({**cfg.model_dump(mode="json"), **extra})
     console = _console()
+    journal = checkpoint_path(out, cfg.model_dump_json())
+    if journal.exists():
+        held = sum(len(batch) for batch in read_journal(journal))
+        console.print(f"resuming from the checkpoint in {out}/: {held} designs already "
+                      "evaluated are replayed, not recomputed")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}", total=None)
@@ -47,8 +57,17 @@ def search_cmd(
                 f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
                 f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
 
-        result = run_search(cfg, on_progress=show, device=device, cache_file=out / FILE)
+        try:
+            result = run_search(cfg, on_progress=show, checkpoint=journal, device=device,
+                                cache_file=out / FILE)
+        except SearchInterrupted as stop:
+            again = " ".join(["imcopt search", *([str(config)] if config else []),
+                              f"--out {out}"])
+            typer.echo(f"interrupted: {stop.n_designs} designs evaluated and kept in {journal};"
+                       f" resume with: {again}", err=True)
+            raise typer.Exit(130) from None
     paths = write_results(result, out)
+    journal.unlink(missing_ok=True)  # the outputs are complete: the checkpoint is not needed
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names
     rows = [[b["rank"], b["key"], b["fitness"] if b["fitness"] is not None else "infeasible",

@@ -21,7 +21,7 @@ study_app = typer.Typer(help="Studies: grids of searches (technologies x workloa
 app.add_typer(study_app, name="study")
 
 MaxCells = Annotated[int | None, typer.Option(
-    "--max-cells", help="Stop after this many cells (continue later with `study resume`).")]
+    "--max-cells", min=1, help="Stop after this many cells (continue later with `study resume`).")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
 
 
@@ -47,7 +47,13 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
             else:
                 progress.update(overall, completed=e["done"])
 
-        study.run(on_event=show, max_cells=max_cells)
+        try:
+            study.run(on_event=show, max_cells=max_cells)
+        except KeyboardInterrupt:  # finished cells are saved; the current one is run again
+            progress.stop()
+            typer.echo(f"interrupted: {len(study.completed)}/{len(study.cells)} cells done and "
+                       f"kept; resume with: imcopt study resume {study.out}", err=True)
+            raise typer.Exit(130) from None
         progress.update(current, visible=False)
     left = len(study.pending)
     ran = len(study.completed) - done0

@@ -6,6 +6,8 @@ raises `Error("<field.path>: <message>")` naming the first wrong field.
 
 from __future__ import annotations
 
+import difflib
+import typing
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,9 +28,32 @@ def read_mapping(source: str | Path | dict, error: type[Exception], what: str) -
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a text (UTF-8) file") from None
     if not isinstance(data, dict):
         raise error(f"{path}: the top level must be a mapping of settings")
     return data
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The setting names allowed at `loc` (a path of field names and indices) in `model`."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        found = [a for a in _types(field.annotation)
+                 if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not found:
+            return []
+        model = found[0]
+    return list(model.model_fields)
+
+
+def _types(annotation: object) -> list[object]:
+    args = typing.get_args(annotation)
+    return [t for a in args for t in _types(a)] if args else [annotation]
 
 
 def validate_model(data: dict, model: type[M], error: type[Exception], root: str) -> M:
@@ -40,5 +65,8 @@ def validate_model(data: dict, model: type[M], error: type[Exception], root: str
         loc = ".".join(str(p) for p in err["loc"]) or root
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown setting"
-        raise error(f"{loc}: {msg}") from None
+            allowed = _allowed_keys(model, err["loc"][:-1])
+            close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+            msg = ("unknown setting" + (f" (did you mean {close[0]}?)" if close else "")
+                   + (f"; allowed: {', '.join(allowed)}" if allowed else ""))
+        raise error(f"{loc}: {msg}" if err["loc"] else msg) from None

@@ -19,7 +19,9 @@ with an in-memory cache keyed by genome so a design seen before costs nothing) a
 | `el_cost` | max_w E_w * max_w L_w * C (C: die cost, USD; the study's cost experiment) |
 | `edap_cost` | max_w E_w * max_w L_w * A * C (the study's "ela_cost") |
 
-`Objective.fitness` gives +inf to every infeasible design: infeasible is never good.
+`Objective.fitness` gives +inf to every infeasible design: infeasible is never good. A design
+the model fails on (an exception, a NaN or negative metric) is infeasible with a reason
+`failed: ...` (`imcopt.failures`), so it is stored and counted, never ranked.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .failures import evaluate_guarded, failed_mask, mark_bad_metrics
 from .hardware.fabrication import die_cost_usd
 from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
@@ -144,6 +147,11 @@ class Evaluation:
     def feasible(self) -> np.ndarray:
         return self.feasible_on(None)
 
+    @property
+    def failed(self) -> np.ndarray:
+        """(N,) bool: the model failed on the design (error, non-finite or negative metric)."""
+        return failed_mask(self.reason)
+
     def take(self, index: np.ndarray | slice) -> Evaluation:
         return Evaluation(self.genomes[index], self.energy_j[index], self.latency_s[index],
                           self.area_mm2[index], self.capacity_ok[index],
@@ -247,6 +255,7 @@ class Evaluator:
         if self.technology.weight_residency != "resident":
             short = np.full_like(short, -1.0)
         short = np.where(ok, np.minimum(short, 0.0), np.maximum(short, 1e-6))
+        short = np.where(np.isfinite(short), short, 1.0)  # failed designs: violated
         reason = np.full(len(d), "", dtype=object)
         area = ms[0].area_mm2
         for i in np.flatnonzero(area > self.area_limit_mm2):
@@ -269,11 +278,10 @@ class Evaluator:
         from .executors import InProcess
 
         if disk is None and self._analytical and isinstance(self.executor, InProcess | None):
-            return [evaluate(d, w, self.technology, per_layer=False, device=self.device)
-                    for w in wls]
+            return [evaluate_guarded(d, w, self.technology, device=self.device) for w in wls]
 
-        return evaluate_workloads(d, wls, self.technology, make_backend(self.backend),
-                                  self.executor, disk)
+        return [mark_bad_metrics(m) for m in evaluate_workloads(
+            d, wls, self.technology, make_backend(self.backend), self.executor, disk)]
 
     @property
     def _analytical(self) -> bool:
@@ -357,8 +365,7 @@ class Evaluator:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""
         d = self.space.decode(genomes)
         if self._analytical:
-            m = evaluate(d, self.workloads[w], self.technology, per_layer=False,
-                         device=self.device)
+            m = evaluate_guarded(d, self.workloads[w], self.technology, device=self.device)
         else:
             m = self._metrics(d, [self.workloads[w]])[0]
         edap = m.energy_j * m.latency_s * m.area_mm2

@@ -8,6 +8,7 @@ how many of the reference's 10 best-EDAP designs are among the model's 10 best.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from scipy.stats import spearmanr
 
 from .hardware import Technology, designs_from_keys, load_technology
 from .model import evaluate
+from .storage import write_bytes, write_csv, write_figure
 from .workloads import Workload, WorkloadError, get, load_layer_table, names
 
 METRICS = ("energy_j", "latency_s", "area_mm2", "edap_j_s_mm2")
@@ -160,6 +162,9 @@ def validate(
     `imcopt.hardware.technology.ASSUMPTIONS`); "physical" shows how far imcopt's own
     default assumptions move the numbers.
     """
+    if node_nm is not None and not (np.isfinite(node_nm) and node_nm > 0):
+        raise ValueError(f"node_nm (--node-nm) = {node_nm}: must be a finite number > 0 "
+                         "(e.g. 32)")
     ref = read_reference(reference)
     tables = load_layer_table(layers) if layers is not None else {}
     techs = {t: load_technology(t) for t in sorted(ref["technology"].unique())}
@@ -187,8 +192,8 @@ def write_outputs(result: Validation, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "summary.csv", out / "rows.csv.gz"]
-    result.summary.to_csv(written[0], index=False)
-    result.rows.to_csv(written[1], index=False)
+    write_csv(written[0], result.summary)
+    write_bytes(written[1], gzip.compress(result.rows.to_csv(index=False).encode(), mtime=0))
     for tech, g in result.rows.groupby("technology"):
         for metric in METRICS:
             fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -205,7 +210,7 @@ def write_outputs(result: Validation, out_dir: str | Path) -> list[Path]:
             ax.legend(fontsize=7, markerscale=2)
             fig.tight_layout()
             path = out / f"scatter_{tech}_{metric}.png"
-            fig.savefig(path, dpi=110)
+            write_figure(path, fig, dpi=110)
             plt.close(fig)
             written.append(path)
     return written

@@ -60,6 +60,8 @@ PARAMETERS: dict[str, ParameterInfo] = {
                       choices=(1, 2, 3, 4)),
     )
 }
+#: upper bounds beyond which a value is not a design (and the model's integer maths overflows)
+MAX_VALUES = {"bits_per_cell": 32}
 #: The nine fields of the reference key
 #: `A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>_<macros>_<glb>`.
 KEY_FIELDS = (
@@ -311,6 +313,9 @@ class Designs:
                 raise DesignError(f"{name}: every value must be finite and > 0")
             if info.integer and np.any(a != np.round(a)):
                 raise DesignError(f"{name}: every value must be an integer")
+            if name in MAX_VALUES and np.any(a > MAX_VALUES[name]):
+                raise DesignError(f"{name}: every value must be <= {MAX_VALUES[name]} "
+                                  f"(got {a.max():g})")
             full[name] = np.broadcast_to(a, (n,)).copy()
         return cls(full, n)
 

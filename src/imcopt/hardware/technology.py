@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..storage import write_text
 from .space import DesignError
 
 TECH_DIR = Path(__file__).parent / "technologies"
@@ -142,8 +143,11 @@ def load_technology(name_or_path: str | Path) -> Technology:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise DesignError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(raw, dict) or "constants" not in raw:
-        raise DesignError(f"{path}: expected a mapping with a 'constants' table")
+    except UnicodeDecodeError:
+        raise DesignError(f"{path}: not a text (UTF-8) file") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("constants"), dict):
+        raise DesignError(f"{path}: expected a mapping with a 'constants' table (name: "
+                          "{value: ..., unit: ...})")
     constants = {}
     for key, entry in raw["constants"].items():
         if not isinstance(entry, dict) or "value" not in entry:
@@ -170,4 +174,4 @@ def load_technology(name_or_path: str | Path) -> Technology:
 
 
 def save_technology(tech: Technology, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=100))
+    write_text(path, yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=100))

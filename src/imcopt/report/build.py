@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..storage import write_csv, write_text
 from . import figures, tables
 from .data import METHOD_LABELS, ReportError, StudyData, load
 
@@ -62,6 +63,13 @@ def _headline_html(h: pd.DataFrame) -> str:
                                        "paper_up_to_pct": "paper (abstract)"}), left=5)
 
 
+def _failures_html(n: int) -> str:
+    cls = "bad" if n else "note"
+    return (f"<p class={cls}>{n} evaluated designs failed (the model raised an error, or gave "
+            "a non-finite or non-positive energy, latency or area): they are kept in each "
+            "run's designs.csv with failed = True and their reason, and never ranked.</p>")
+
+
 def build_report(root: str | Path) -> Path:
     """Write root/report/ (index.html, *.png, *.csv); returns the index path."""
     data: StudyData = load(root)
@@ -75,11 +83,11 @@ def build_report(root: str | Path) -> Path:
     for name, df in (("normalised_best.csv", norm), ("headline.csv", head),
                      ("method_summary.csv", summary), ("joint_vs_largest.csv", jl),
                      ("best_designs.csv", best)):
-        df.to_csv(out / name, index=False)
+        write_csv(out / name, df)
     refs = pd.DataFrame([{"technology": g[0], "workload_set": g[1], "workload": w,
                           "best_edap_j_s_mm2": v} for g, r in data.references.items()
                          for w, v in r.items()])
-    refs.to_csv(out / "references.csv", index=False)
+    write_csv(out / "references.csv", refs)
 
     cfg = data.config
     n_cells = len(data.cells)
@@ -90,6 +98,7 @@ def build_report(root: str | Path) -> Path:
              f"seeds {', '.join(map(str, cfg['seeds']))}; area limit {cfg['area_limit_mm2']:g} "
              "mm2). Built from the stored results only. Tables are also CSV files next to "
              "this page.</p>",
+             _failures_html(tables.n_failed(data.cells)),
              "<h2>Headline: EDAP of the four-phase GA vs each baseline</h2>",
              "<p class=note>EDAP = the study's aggregated objective (max: worst energy x worst "
              "latency x area; mean: mean energy x mean latency x area), median over seeds of "
@@ -138,7 +147,7 @@ def build_report(root: str | Path) -> Path:
         parts.append(_img(figures.convergence(data, g, aggs, out / f"convergence_{tag}.png"),
                           f"convergence {tag}"))
         gd = tables.generalized_designs(data, g)
-        gd.loc[gd.pareto].to_csv(out / f"pareto_{tag}.csv", index=False)
+        write_csv(out / f"pareto_{tag}.csv", gd.loc[gd.pareto])
         parts.append("<h3>Energy-latency-area of the generalized designs</h3>")
         parts.append(_img(figures.pareto(gd, f"{g[0]} {g[1]}: feasible designs of the joint "
                                          "searches", out / f"pareto_{tag}.png"), f"pareto {tag}"))
@@ -158,5 +167,5 @@ def build_report(root: str | Path) -> Path:
             "content='width=device-width,initial-scale=1'><title>imcopt report</title>"
             f"<style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
     index = out / "index.html"
-    index.write_text(page)
+    write_text(index, page)
     return index

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..storage import read_csv, read_json, verify_manifest
 
 JOINT_METHODS = ("ga", "ga_sampling", "four_phase")
 METHOD_LABELS = {"separate": "separate", "largest": "largest network", "ga": "plain GA",
@@ -38,7 +39,7 @@ class StudyData:
 
     def designs(self, cell_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         path = self.root / "runs" / cell_id / "designs.csv"
-        return pd.read_csv(path, usecols=columns)
+        return read_csv(path, usecols=columns)
 
 
 def load(root: str | Path) -> StudyData:
@@ -46,7 +47,9 @@ def load(root: str | Path) -> StudyData:
     state = root / "study.json"
     if not state.exists():
         raise ReportError(f"{root}: no study.json here (run `imcopt study run` first)")
-    doc = json.loads(state.read_text())
+    doc = read_json(state)
+    if not isinstance(doc, dict) or "cells" not in doc or "config" not in doc:
+        raise ReportError(f"{state}: not a study state (corrupt, or not written by imcopt)")
     done = doc.get("completed", {})
     rows = [{**{k: v for k, v in c.items() if k != "done"}, **done[c["id"]]}
             for c in doc["cells"] if c["id"] in done]
@@ -56,8 +59,9 @@ def load(root: str | Path) -> StudyData:
     data = StudyData(root, doc["config"], cells)
     for cid in cells.id:
         run = root / "runs" / cid
-        data.best[cid] = json.loads((run / "best.json").read_text())
-        data.convergence[cid] = pd.read_csv(run / "convergence.csv")
+        verify_manifest(run)  # a file cut short or changed since the run: named, not used
+        data.best[cid] = read_json(run / "best.json")
+        data.convergence[cid] = read_csv(run / "convergence.csv")
     limit = float(doc["config"]["area_limit_mm2"])
     for g in data.groups():
         names = data.workloads(g)

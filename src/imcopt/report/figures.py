@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..storage import write_figure
 from .data import JOINT_METHODS, METHOD_LABELS, StudyData
 
 COLORS = {"separate": "#7f7f7f", "largest": "#8c564b", "ga": "#1f77b4",
@@ -32,7 +33,7 @@ def _log_y(ax: plt.Axes, values: object, x_too: bool = False) -> None:
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    write_figure(path, fig, dpi=90)
     plt.close(fig)
     return path
 

@@ -63,8 +63,16 @@ def method_summary(data: StudyData) -> pd.DataFrame:
                      "seeds": len(f), "feasible_seeds": len(ok),
                      "median": float(np.median(f)) if len(f) else np.inf,
                      "best": float(f.min()) if len(f) else np.inf,
-                     "worst": float(f.max()) if len(f) else np.inf})
+                     "worst": float(f.max()) if len(f) else np.inf,
+                     "failed_designs": n_failed(sub)})
     return pd.DataFrame(rows)
+
+
+def n_failed(cells: pd.DataFrame) -> int:
+    """Designs the model failed on (error, non-finite or negative metric) in these cells."""
+    if "n_failed" not in cells:  # studies from before failures were counted
+        return 0
+    return int(pd.to_numeric(cells.n_failed, errors="coerce").fillna(0).sum())
 
 
 def headline(data: StudyData) -> pd.DataFrame:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..backends import BackendConfig
 from ..config import read_mapping, validate_model
 from ..executors import ExecutorConfig
-from ..hardware import get_space, technology_names
+from ..hardware import PARAMETERS, DesignError, Parameter, get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
 from ..workloads import get as get_workload
@@ -22,7 +23,7 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SpaceConfig(_Strict):
@@ -127,12 +128,64 @@ class SearchConfig(_Strict):
             if w not in known:
                 try:  # a layer-table file, "file.csv" or "file.csv:network"
                     get_workload(w)
-                except WorkloadError:
-                    raise ValueError(f"unknown workload {w!r}; allowed: {', '.join(known)}, "
-                                     "or a layer-table .csv (file.csv:network)") from None
+                except WorkloadError as exc:
+                    if w.endswith(".csv") or ".csv:" in w:  # a file: its own error says why
+                        raise ValueError(" ".join(str(exc).split())) from None
+                    close = difflib.get_close_matches(w, known, n=2)
+                    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                    raise ValueError(f"unknown workload {w!r}{hint}; allowed: "
+                                     f"{', '.join(known)}, or a layer-table .csv "
+                                     "(file.csv:network)") from None
         if len(set(v)) != len(v):
             raise ValueError("a workload is listed twice")
         return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchConfig:
+        """Space values, start, weights and optima agree with the space and the workloads."""
+        space = get_space(self.space.name)
+        # a parameter may restrict the space's values or extend them (any parameter the model
+        # knows, e.g. technology_node_nm); `Parameter` checks each value
+        for p, vals in self.space.values.items():
+            if p not in PARAMETERS:
+                close = difflib.get_close_matches(p, list(PARAMETERS), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(f"space.values.{p}: unknown parameter{hint}; allowed: "
+                                 f"{', '.join(PARAMETERS)}")
+            if not vals:
+                raise ValueError(f"space.values.{p}: the value list is empty")
+            try:
+                Parameter(p, tuple(vals))
+            except DesignError as exc:
+                raise ValueError(f"space.values.{p}: {exc}") from None
+        if self.start:
+            try:
+                restricted = space.restrict(**{k: tuple(v) for k, v in self.space.values.items()})
+                mid = {n: p.values[0] for n, p in zip(restricted.names, restricted.parameters,
+                                                      strict=True)}
+                unknown = [k for k in self.start if k not in restricted.names]
+                if unknown:
+                    raise DesignError(f"unknown parameter {unknown[0]!r}; allowed: "
+                                      f"{', '.join(restricted.names)}")
+                restricted.encode({**mid, **self.start})
+            except DesignError as exc:
+                raise ValueError(f"start: {exc}") from None
+        o = self.objective
+        for what, given in (("weights", o.weights),
+                            ("optima", o.optima if isinstance(o.optima, dict) else None)):
+            if given is None:
+                continue
+            extra = [w for w in given if w not in self.workloads]
+            if extra:
+                raise ValueError(f"objective.{what}: {extra[0]!r} is not one of the workloads "
+                                 f"({', '.join(self.workloads)})")
+            if any(v < 0 or (what == "optima" and v <= 0) for v in given.values()):
+                raise ValueError(f"objective.{what}: every value must be "
+                                 f"{'> 0' if what == 'optima' else '>= 0'}")
+        if o.weights is not None and o.aggregation != "weighted":
+            raise ValueError("objective.weights: only used by aggregation 'weighted' (it is "
+                             f"{o.aggregation!r})")
+        return self
 
 
 def load_config(source: str | Path | dict) -> SearchConfig:

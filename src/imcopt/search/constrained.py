@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..failures import evaluate_guarded
 from ..hardware.space import Designs
-from ..model.cost import Metrics, evaluate
+from ..model.cost import Metrics
 from ..model.psum import psum_bits_lost
 from ..objectives import Evaluation, Evaluator
 from ..workloads.layer import Workload
@@ -62,10 +63,8 @@ class ConstrainedEvaluator(Evaluator):
         """Workload `w` of a `JointSpace`, each design at its own precision (analytical)."""
         groups = self._groups(d, w)
         if len(groups) == 1:
-            return evaluate(d, groups[0][1], self.technology, per_layer=False,
-                            device=self.device)
-        parts = [(idx, evaluate(d.take(idx), wl, self.technology, per_layer=False,
-                            device=self.device))
+            return evaluate_guarded(d, groups[0][1], self.technology, device=self.device)
+        parts = [(idx, evaluate_guarded(d.take(idx), wl, self.technology, device=self.device))
                  for idx, wl in groups]
         return _scatter(parts, d.n)
 

@@ -1,14 +1,15 @@
 """`run_search(config)`: config -> search -> `SearchResult`; `write_results` -> output folder.
 
 Output folder: designs.csv (every evaluated design: parameters, per-workload metrics,
-feasibility, reason), convergence.csv (per generation), best.json (best designs with each
-workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
-(resolved config, seed, imcopt version, wall time, evaluation counts).
+feasibility, reason, failed), convergence.csv (per generation), best.json (best designs with
+each workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
+(resolved config, seed, imcopt version, wall time, evaluation and failure counts), and
+checksums.json (SHA-256 of each, written last). Every file is written atomically
+(`imcopt.storage`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -23,8 +24,10 @@ from ..executors import Executor, make_executor
 from ..hardware import get_space, load_technology
 from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
+from ..storage import write_csv, write_json, write_manifest
 from ..workloads import get
 from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
+from .checkpoint import JournalEvaluator, stop_on_sigint
 from .config import SearchConfig, load_config
 from .constrained import ConstrainedEvaluator
 from .precision import JointSpace, load_accuracy
@@ -65,11 +68,15 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
 
 def run_search(config: SearchConfig | dict | str | Path,
                on_progress: Callable[[dict], None] | None = None, *,
+               checkpoint: str | Path | None = None,
                device: str = "numpy",
                cache_file: str | Path | None = None,
                executor: Executor | None = None) -> SearchResult:
     """Run the search a config describes (a `SearchConfig`, dict or YAML path).
 
+    checkpoint: a journal file (`checkpoint.checkpoint_path`); every evaluated batch is
+    appended to it, and a re-run with the same config replays it to the identical result.
+    A SIGINT then stops after the current batch (`checkpoint.SearchInterrupted`).
     device: where the cost model runs: numpy (default), cpu or cuda (PyTorch); the results
     are the same to 1e-6 relative. cache_file: a persistent evaluation cache (`imcopt search
     --out DIR` uses DIR/evaluations.sqlite); executor: overrides the config's (and is not
@@ -80,17 +87,27 @@ def run_search(config: SearchConfig | dict | str | Path,
         if executor is None:
             executor = stack.enter_context(make_executor(cfg.executor))
         return _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
-                           device)
+                           device, checkpoint)
 
 
 def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
-                cache_file: str | Path | None, executor: Executor, device: str
-                ) -> SearchResult:
+                cache_file: str | Path | None, executor: Executor, device: str,
+                checkpoint: str | Path | None) -> SearchResult:
     t0 = time.perf_counter()
     space = get_space(cfg.space.name)
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     ev = constrained_evaluator(cfg, space, device, executor=executor, cache_file=cache_file)
+    if checkpoint is None:
+        return _run(cfg, ev, on_progress, t0)
+    ev.open_journal(checkpoint)
+    with stop_on_sigint(ev):
+        return _run(cfg, ev, on_progress, t0)
+
+
+def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] | None,
+         t0: float) -> SearchResult:
+    space = ev.space
     trace = Trace(on_record=on_progress)
     spec = algorithm_spec(cfg)
     optima = None
@@ -130,9 +147,16 @@ def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
     return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0)
 
 
+@dataclass
+class SearchEvaluator(JournalEvaluator, ConstrainedEvaluator):
+    """The evaluator of `run_search`: per-network precision and constraints
+    (`ConstrainedEvaluator`), with its model runs journaled for resume (`JournalEvaluator`,
+    active once `open_journal` is called)."""
+
+
 def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "numpy", *,
                           executor: Executor | None = None,
-                          cache_file: str | Path | None = None) -> ConstrainedEvaluator:
+                          cache_file: str | Path | None = None) -> SearchEvaluator:
     """The evaluator a config asks for: the space joined with per-network precision when
     `precision` is set, with its accuracy and partial-sum constraints."""
     p = cfg.precision
@@ -141,7 +165,7 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
         space = JointSpace.build(space, p.networks or cfg.workloads, p.weight_bits,
                                  p.activation_bits)
         accuracy, minimum = load_accuracy(p.accuracy), dict(p.min_accuracy)
-    return ConstrainedEvaluator(space, load_technology(cfg.technology),
+    return SearchEvaluator(space, load_technology(cfg.technology),
                                 [get(w) for w in cfg.workloads], cfg.objective.area_limit_mm2,
                                 accuracy=accuracy, min_accuracy=minimum,
                                 max_psum_bits_lost=cfg.objective.max_psum_bits_lost,
@@ -161,6 +185,7 @@ def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
     df["feasible"] = e.feasible
     df["fitness"] = obj.fitness(e)
     df["reason"] = e.reason
+    df["failed"] = e.failed
     for w, name in enumerate(ev.workload_names):
         df[f"energy_j.{name}"] = e.energy_j[:, w]
         df[f"latency_s.{name}"] = e.latency_s[:, w]
@@ -225,8 +250,8 @@ def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f for k, f in (("designs", "designs.csv"), ("convergence",
              "convergence.csv"), ("best", "best.json"), ("run", "run.json"))}
-    result.designs().to_csv(paths["designs"], index=False)
-    pd.DataFrame(result.trace.rows).to_csv(paths["convergence"], index=False)
+    write_csv(paths["designs"], result.designs())
+    write_csv(paths["convergence"], pd.DataFrame(result.trace.rows))
     best = result.best()
     s = result.strategy
     doc: dict = {"best": [b for b in best if b["feasible"]],
@@ -240,17 +265,19 @@ def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
     if result.optima is not None:
         doc["optima_edap_j_s_mm2"] = dict(zip(result.evaluator.workload_names,
                                               map(float, result.optima), strict=True))
-    paths["best"].write_text(json.dumps(doc, indent=2))
+    write_json(paths["best"], doc)
     if s.pareto is not None:
         paths["pareto"] = out / "pareto.csv"
         front = best_records(result.evaluator, result.objective, s.pareto, result.optima)
-        pd.DataFrame([{"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
-                       **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
-                          for m in ("energy_j", "latency_s")}} for r in front]
-                     ).to_csv(paths["pareto"], index=False)
+        write_csv(paths["pareto"], pd.DataFrame([
+            {"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
+             **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
+                for m in ("energy_j", "latency_s")}} for r in front]))
     run = {"imcopt_version": __version__, "seed": result.config.seed,
            "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
-           "n_evals": result.evaluator.n_evals, "strategy_notes": s.notes,
+           "n_evals": result.evaluator.n_evals,
+           "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
            "config": result.config.model_dump(mode="json")}
-    paths["run"].write_text(json.dumps(run, indent=2, default=str))
+    write_json(paths["run"], run, default=str)
+    paths["checksums"] = write_manifest(out, list(paths.values()))
     return paths

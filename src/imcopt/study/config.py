@@ -45,7 +45,7 @@ class StudyError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class BudgetConfig(_Strict):
@@ -195,8 +195,8 @@ def load_study(source: str | Path | dict) -> StudyConfig:
             except ValueError as exc:
                 field = str(exc).split(":", 1)
                 where = (f"workload_sets.{wset}" if field[0] == "workloads"
-                         else f"space_values.{tech}" if field[0].startswith("space")
-                         else field[0])
+                         else f"space_values.{tech}{field[0].removeprefix('space.values')}"
+                         if field[0].startswith("space") else field[0])
                 raise StudyError(f"{where}: {field[-1].strip()}") from None
     for tech, values in cfg.space_values.items():
         if tech not in cfg.technologies:

@@ -11,7 +11,6 @@ Folder layout (DIR):
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import warnings
@@ -30,18 +29,14 @@ from ..objectives import Evaluator, Objective
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
 from ..search.runner import algorithm_spec
 from ..search.strategies import STRATEGY_FUNCTIONS
+from ..storage import StorageError, read_json
+from ..storage import write_text as _atomic_write
 from ..workloads import get
 from .config import Cell, StudyConfig, StudyError, expand, load_study, search_config
 from .shared import ScanResult, SharedEvaluator, scan
 
 STATE = "study.json"
 Event = Callable[[dict], None]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 class Study:
@@ -59,7 +54,7 @@ class Study:
         self._scans: dict[tuple[str, str], ScanResult] = {}
         state = self.out / STATE
         if state.exists():
-            doc = json.loads(state.read_text())
+            doc = _read_state(state)
             if _stored_identity(doc) != _identity(self.config):
                 raise StudyError(f"--out {self.out}: holds a different study; use another "
                                  "folder, or `imcopt study resume` to continue that one")
@@ -72,10 +67,7 @@ class Study:
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
-        try:
-            cfg = json.loads(state.read_text())["config"]
-        except (ValueError, KeyError):
-            raise StudyError(f"{state}: unreadable study state") from None
+        cfg = _read_state(state)["config"]
         return cls(load_study(cfg), out, executor)
 
     # ---- state --------------------------------------------------------------------------
@@ -169,7 +161,7 @@ class Study:
         calls, evals = ev.n_calls, ev.n_evals
         fit = obj.fitness(ev.evaluate(res.best[:1])) if len(res.best) else np.array([np.inf])
         return {"wall_s": round(time.perf_counter() - t0, 3), "n_calls": calls,
-                "n_evals": evals,
+                "n_evals": evals, "n_failed": int(ev.evaluated().failed.sum()),
                 "best_fitness": float(fit[0]) if np.isfinite(fit[0]) else None,
                 "warnings": sorted({str(w.message) for w in caught})}
 
@@ -197,6 +189,19 @@ class Study:
             notes={"designs": s.n_designs, "evaluated_after_screen": s.n_evaluated,
                    "per_workload_best": "each workload's lowest EDAP among the designs that "
                    "pass the joint screen (area, and every workload's weights fit)"})
+
+
+def _read_state(state: Path) -> dict:
+    """study.json, or a StudyError naming the file when it is cut short or corrupt."""
+    try:
+        doc = read_json(state)
+    except StorageError as exc:
+        raise StudyError(f"{exc} (study state)") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict) or not isinstance(
+            doc.get("completed", {}), dict):
+        raise StudyError(f"{state}: not a study state (no config / completed cells); it is "
+                         "corrupt, or not written by imcopt")
+    return doc
 
 
 def _evaluator(sc: SearchConfig, cls: type, **scale: object) -> Evaluator:

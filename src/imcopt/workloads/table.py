@@ -9,9 +9,11 @@ or 8 for the bits). Any other column is ignored, so the reference file itself lo
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..storage import write_text
 from .layer import Layer, Workload, WorkloadError
 
 #: reference `layer_kind` -> our kind
@@ -93,8 +95,12 @@ def load_layer_table(
         raise WorkloadError(f"layer table {str(path)!r} does not exist")
     wanted = set(networks) if networks is not None else None
     rows: dict[str, list[tuple[int, int, Layer]]] = {}
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise WorkloadError(f"{path}: not a text (UTF-8) file") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         if reader.fieldnames is None:
             raise WorkloadError(f"{path}: the file is empty (no header line)")
         missing = {"network", "C", "M"} - set(reader.fieldnames)
@@ -105,6 +111,8 @@ def load_layer_table(
                 continue
             network, index, layer = _parse_row(row, f"{path}:{line}")
             rows.setdefault(network, []).append((index, line, layer))
+    except csv.Error as exc:
+        raise WorkloadError(f"{path}:{reader.line_num}: not a valid CSV line ({exc})") from None
     if not rows:
         raise WorkloadError(f"{path}: no layer rows found")
     out: dict[str, Workload] = {}
@@ -116,13 +124,13 @@ def load_layer_table(
 
 def write_layer_table(workloads: Iterable[Workload], path: str | Path) -> None:
     """Write workloads as a layer table that `load_layer_table` reads back identically."""
-    path = Path(path)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(TABLE_COLUMNS)
-        for workload in workloads:
-            for index, layer in enumerate(workload.layers):
-                writer.writerow(
-                    [workload.name, index, layer.name, KIND_TO_TABLE[layer.kind]]
-                    + [getattr(layer, attr) for attr, _ in _INT_COLUMNS.values()]
-                )
+    fh = io.StringIO(newline="")
+    writer = csv.writer(fh)
+    writer.writerow(TABLE_COLUMNS)
+    for workload in workloads:
+        for index, layer in enumerate(workload.layers):
+            writer.writerow(
+                [workload.name, index, layer.name, KIND_TO_TABLE[layer.kind]]
+                + [getattr(layer, attr) for attr, _ in _INT_COLUMNS.values()]
+            )
+    write_text(path, fh.getvalue())

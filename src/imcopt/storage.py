@@ -1,0 +1,166 @@
+"""Crash-safe files: every file a run writes goes through here.
+
+- `write_text` / `write_json` / `write_csv`: atomic (a temporary file in the same folder,
+  flushed and fsync'ed, then `os.replace`), so a reader sees the old file or the new one,
+  never half of one, whatever moment a run is killed at.
+- `write_manifest` / `verify_manifest`: a folder's `checksums.json` (SHA-256 of every output
+  file), written last; a file changed or cut short afterwards is reported by name.
+- `Journal`: an append-only file of checksummed binary records (the search checkpoint). A
+  record cut short by a kill is dropped on reading; a damaged record before the end is an
+  error naming the file.
+- `read_json` / `read_csv`: the stored file, or a one-line `StorageError` saying which file is
+  missing, cut short or corrupt (never a parser traceback).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+MANIFEST = "checksums.json"
+
+
+class StorageError(ValueError):
+    """A stored file is missing, truncated or corrupt; one line naming the file."""
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically (temporary file + fsync + os.replace)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_bytes(path, text.encode())
+
+
+def write_json(path: str | Path, doc: Any, **kwargs: Any) -> Path:
+    return write_text(path, json.dumps(doc, indent=kwargs.pop("indent", 2), **kwargs))
+
+
+def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+    return write_text(path, frame.to_csv(index=False))
+
+
+def write_figure(path: str | Path, fig: Any, **savefig: Any) -> Path:
+    """A matplotlib figure as PNG, atomically."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig)
+    return write_bytes(path, buf.getvalue())
+
+
+def sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_manifest(folder: str | Path, files: list[Path]) -> Path:
+    """`folder/checksums.json`: {file name: SHA-256} of `files` (write it last)."""
+    folder = Path(folder)
+    return write_json(folder / MANIFEST, {p.name: sha256(p) for p in sorted(files)})
+
+
+def verify_manifest(folder: str | Path) -> None:
+    """StorageError if a file listed in `folder/checksums.json` is missing or changed."""
+    folder = Path(folder)
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        return  # written by an older imcopt: nothing to check against
+    for name, digest in read_json(manifest).items():
+        path = folder / name
+        if not path.exists():
+            raise StorageError(f"{path}: missing (listed in {manifest}); re-run to rebuild it")
+        if sha256(path) != digest:
+            raise StorageError(f"{path}: checksum mismatch (the file is corrupt or was changed "
+                               f"after it was written); re-run to rebuild it")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise StorageError(f"{path}: missing")
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise StorageError(f"{path}: not valid JSON (cut short or corrupt); re-run to rebuild "
+                           "it") from None
+
+
+def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise StorageError(f"{path}: missing")
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        msg = " ".join(str(exc).split())[:120]
+        raise StorageError(f"{path}: unreadable CSV (cut short or corrupt: {msg}); re-run to "
+                           "rebuild it") from None
+
+
+_HEAD = struct.Struct("<4sQ32s")  # magic, payload length, SHA-256 of the payload
+_MAGIC = b"IMJ1"
+
+
+class Journal:
+    """Append-only records with checksums. `records()` reads the intact ones."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def records(self) -> list[bytes]:
+        """Every intact record. A last record cut short (killed mid-append) is dropped and cut
+        off the file; StorageError if a complete record fails its checksum."""
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        out, pos = [], 0
+        while pos < len(data):
+            head = data[pos:pos + _HEAD.size]
+            if len(head) == _HEAD.size:
+                magic, n, digest = _HEAD.unpack(head)
+                if magic != _MAGIC:
+                    raise StorageError(f"{self.path}: not an imcopt checkpoint journal, or "
+                                       f"corrupt at record {len(out) + 1}; delete it to start "
+                                       "over")
+                body = data[pos + _HEAD.size:pos + _HEAD.size + n]
+                if len(body) == n:
+                    if hashlib.sha256(body).digest() != digest:
+                        raise StorageError(f"{self.path}: record {len(out) + 1} fails its "
+                                           "checksum (corrupt checkpoint); delete the file to "
+                                           "start over")
+                    out.append(body)
+                    pos += _HEAD.size + n
+                    continue
+            with open(self.path, "r+b") as f:  # a torn last record: cut it off
+                f.truncate(pos)
+            break
+        return out
+
+    def append(self, payload: bytes) -> None:
+        """Append one record and fsync it (a kill leaves at most a torn last record)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "ab") as f:
+            f.write(_HEAD.pack(_MAGIC, len(payload), hashlib.sha256(payload).digest()) + payload)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
