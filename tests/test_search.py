@@ -183,5 +183,5 @@ def test_a_config_may_extend_a_space_beyond_its_value_lists():
     cfg = load_config({"space": {"name": "rram", "values": {
         "rows_per_array": [100, 128], "technology_node_nm": [22, 32]}}})
     assert cfg.space.values["rows_per_array"] == [100, 128]
-    with pytest.raises(ConfigError, match="space.values.rows_per_array.*finite and > 0"):
+    with pytest.raises(ConfigError, match=r"space\.values\.rows_per_array.*finite and > 0"):
         load_config({"space": {"name": "rram", "values": {"rows_per_array": [-4]}}})
