@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from design_helpers import with_changed
 from imcopt.hardware import (
     DesignError,
     Designs,
@@ -27,13 +28,6 @@ NODES = scaling.NODES_NM
 def random_designs(tech: str, seed: int, n: int = 32) -> Designs:
     space = get_space(tech)
     return space.decode(space.sample(n, seed))
-
-
-def with_changed(d: Designs, **values: float) -> Designs:
-    changed = {k: v.copy() for k, v in d.values.items()}
-    for k, v in values.items():
-        changed[k] = np.full(d.n, float(v))
-    return Designs(changed, d.n)
 
 
 # ---- technology node ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from design_helpers import with_changed
 from imcopt.hardware import Designs, designs_from_keys, get_space, load_technology
 from imcopt.model import ENERGY_COMPONENTS, evaluate
 from imcopt.workloads import Workload, get
@@ -17,13 +18,6 @@ SPACE_OF = {"rram": "rram", "sram": "sram"}
 def random_designs(tech: str, seed: int, n: int = 64) -> Designs:
     space = get_space(SPACE_OF[tech])
     return space.decode(space.sample(n, seed))
-
-
-def with_changed(d: Designs, **values: float) -> Designs:
-    changed = {k: v.copy() for k, v in d.values.items()}
-    for k, v in values.items():
-        changed[k] = np.full(d.n, float(v))
-    return Designs(changed, d.n)
 
 
 @settings(max_examples=25, deadline=None)

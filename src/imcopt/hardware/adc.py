@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .space import DesignError
+from .space import check_codes
 
 ADC_TYPES = {1: "sar", 2: "flash"}
 REFERENCE_ADC = (1, 5)  # SAR, 5 bits: the study's ADC, where every rule below is calibrated
@@ -36,13 +36,7 @@ ADC_CYCLE_FRACTION = 0.5
 
 
 def _types(adc_type: np.ndarray | float) -> np.ndarray:
-    t = np.asarray(adc_type, dtype=np.float64)
-    bad = ~np.isin(t, list(ADC_TYPES))
-    if np.any(bad):
-        allowed = ", ".join(f"{k} = {v}" for k, v in ADC_TYPES.items())
-        raise DesignError(f"adc_type = {t[bad].ravel()[0]:g} is not an ADC type; "
-                          f"allowed: {allowed}")
-    return t
+    return check_codes("adc_type", adc_type, ADC_TYPES)
 
 
 def energy_steps(bits: np.ndarray, adc_type: np.ndarray, bit_slope: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .space import DesignError
+from .space import check_codes
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,7 @@ def memory_names() -> dict[int, str]:
 
 
 def _codes(code: np.ndarray | float) -> np.ndarray:
-    c = np.asarray(code, dtype=np.float64)
-    bad = ~np.isin(c, list(OFFCHIP_MEMORIES))
-    if np.any(bad):
-        allowed = ", ".join(f"{k} = {m.name}" for k, m in OFFCHIP_MEMORIES.items())
-        raise DesignError(f"offchip_memory = {c[bad].ravel()[0]:g} is not a memory type; "
-                          f"allowed: {allowed}")
-    return c.astype(np.int64)
+    return check_codes("offchip_memory", code, memory_names()).astype(np.int64)
 
 
 def _relative(code: np.ndarray | float, attr: str) -> np.ndarray:

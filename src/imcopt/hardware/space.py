@@ -260,6 +260,18 @@ class DesignSpace:
         ]
 
 
+def check_codes(name: str, values: np.ndarray | float, labels: dict[int, str]) -> np.ndarray:
+    """`values` of a coded parameter (e.g. adc_type) as float64, or a DesignError naming the
+    first value that is not a code of `labels` and the allowed codes."""
+    v = np.asarray(values, dtype=np.float64)
+    bad = ~np.isin(v, list(labels))
+    if np.any(bad):
+        allowed = ", ".join(f"{k} = {label}" for k, label in labels.items())
+        raise DesignError(f"{name} = {v[bad].ravel()[0]:g} is not one of the codes; "
+                          f"allowed: {allowed}")
+    return v
+
+
 def mixed_radix(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
     """Numbers start..stop-1 as digit vectors of radices `cards` (last digit fastest)."""
     flat = np.arange(start, stop, dtype=np.int64)
