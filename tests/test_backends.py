@@ -163,6 +163,9 @@ def test_subprocess_backend_runs_the_simulator_and_records_failures() -> None:
     assert "failed (exit 3): tiny_simulator: mapping failed" in m.reason[1]
     assert "not the expected JSON" in m.reason[2]
     assert "timed out after 1.5 s" in m.reason[3]
+    from imcopt.failures import failed_mask
+
+    assert failed_mask(m.reason).tolist() == [False, True, True, True]  # counted as failures
     assert np.all(np.isinf(m.energy_j[1:]))
     sys.path.insert(0, str(SIM.parent))
     try:
@@ -373,3 +376,4 @@ def test_study_on_replay_reports_only_recorded_designs(tmp_path: Path) -> None:
     for cell in study.cells:
         best = json.loads((tmp_path / "s" / "runs" / cell.id / "best.json").read_text())
         assert best["best"] and {b["key"] for b in best["best"]} <= rec
+

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..failures import FAILED
 from ..hardware import Designs, Technology
 from ..workloads.layer import Layer, Workload
 from .base import WorkloadMetrics, digest
@@ -68,8 +69,8 @@ class SubprocessBackend:
             answers = []
             for layers in groups:
                 answer = self._run({**request, "layers": [_layer(x) for x in layers]})
-                if isinstance(answer, str):
-                    out.reason[i] = answer
+                if isinstance(answer, str):  # a failure: counted as such (imcopt.failures)
+                    out.reason[i] = FAILED + answer
                     break
                 answers.append(answer)
             else:
