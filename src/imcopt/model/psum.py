@@ -26,8 +26,13 @@ def psum_bits_lost(designs: Designs, workload: Workload, tech: Technology) -> np
     if not mapped.any():
         return np.zeros(designs.n)
     k = (t["C"] * t["R"] * t["S"])[mapped][None, :].astype(np.float64)
-    rows = designs["rows_per_array"][:, None]
     input_bits = np.minimum(t["input_bits"][mapped][None, :], tech.c["dac_bits"])
-    cell_bits = np.minimum(designs["bits_per_cell"][:, None], t["weight_bits"][mapped][None, :])
-    need = psum_bits_required(np.minimum(k, rows), input_bits, cell_bits)
-    return np.maximum(need - designs["adc_bits"][:, None], 0.0).max(axis=1)
+    # the sum's width depends on a design only through (rows, bits per cell): work on the
+    # few distinct pairs, then spread the result over the designs
+    rows, bits = designs["rows_per_array"], designs["bits_per_cell"]
+    code, inverse = np.unique(rows * 64.0 + bits, return_inverse=True)  # bits_per_cell < 64
+    pairs = np.column_stack([code // 64.0, code % 64.0])
+    cell_bits = np.minimum(pairs[:, 1:2], t["weight_bits"][mapped][None, :])
+    need = psum_bits_required(np.minimum(k, pairs[:, 0:1]), input_bits, cell_bits)
+    widest = need.max(axis=1)[inverse.reshape(-1)]  # adc_bits is one per design
+    return np.maximum(widest - designs["adc_bits"], 0.0)
