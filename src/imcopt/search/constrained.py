@@ -1,6 +1,7 @@
 """`ConstrainedEvaluator`: an `Evaluator` that runs each network at its own precision and
-weight replication cap (when the space is a `JointSpace`) and adds per-network constraints: a minimum accuracy (from the
-user's accuracy table or callback) and a most partial-sum bits the ADC may drop.
+weight replication cap (when the space is a `JointSpace`) and adds per-network constraints:
+a minimum accuracy (from the user's accuracy table or callback) and a most partial-sum bits
+the ADC may drop.
 
 A design that breaks a constraint on a network is infeasible on that network (its
 `capacity_ok` column is False, its violation positive, and `reason` says which rule), so every
