@@ -69,6 +69,7 @@ def digest(obj: object) -> str:
 
 
 def workload_id(workload: Workload) -> str:
-    """`name#hash-of-layers`: two workloads with one name but other layers never share
-    cached results."""
-    return f"{workload.name}#{digest([repr(layer) for layer in workload.layers])}"
+    """`name#hash-of-layers` (then `@copies<N>` with a replication cap): two workloads with
+    one name but other layers or caps never share cached results."""
+    cap = "" if workload.max_copies is None else f"@copies{workload.max_copies}"
+    return f"{workload.name}#{digest([repr(layer) for layer in workload.layers])}{cap}"

@@ -320,6 +320,7 @@ def _evaluate_block(
             rows=rows, cols=cols, arrays=arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
             K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
             replicate_whole_chip=cimloop, pack_groups=not cimloop,
+            max_copies=workload.max_copies,
         )
         slices_in = ceil_div(r["input_bits"], c["dac_bits"])
         macs = r["G"] * K * r["M"] * steps

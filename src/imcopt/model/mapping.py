@@ -52,6 +52,7 @@ def map_layers(
     resident: bool,
     replicate_whole_chip: bool,
     pack_groups: bool = True,
+    max_copies: int | None = None,
 ) -> tuple[Mapping, np.ndarray]:
     """Map every weight layer of a workload onto every design.
 
@@ -62,6 +63,8 @@ def map_layers(
       otherwise a resident design replicates only into the arrays the weights leave free.
     pack_groups: several small groups share an array block-diagonally; otherwise every
       group takes arrays of its own (as CiMLoop maps depthwise convolutions).
+    max_copies: the most copies of a layer's weights (a mapping choice of the network;
+      1 = no replication); None = as many as fit.
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
     xp = array_namespace(rows)
@@ -90,6 +93,8 @@ def map_layers(
         copies = xp.maximum(xp.floor(arrays / arrays_per_copy), 1.0)
         chunks = xp.maximum(ceil_div(arrays_per_copy, arrays), 1.0)
     copies = xp.minimum(copies, steps)
+    if max_copies is not None:
+        copies = xp.minimum(copies, float(max_copies))
     serial_steps = xp.ceil(steps / copies) * chunks
     return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
                    serial_steps), required

@@ -78,11 +78,15 @@ class PrecisionConfig(_Strict):
     """Per-network weight and activation precision, searched with the hardware. Accuracy
     comes from the user: a table (.csv/.yaml: network, weight_bits, activation_bits, accuracy;
     a relative path is read from the config's folder) or a callback 'module:function' /
-    'file.py:function'. Without this section every network runs at 8 bits."""
+    'file.py:function'; it may be left out only when each bit list holds one value.
+    replication: the caps on the copies of a layer's weights to search per network (1 = no
+    replication, 0 = unlimited); absent: not searched, unlimited. Without this section every
+    network runs at 8 bits, unlimited replication."""
 
     weight_bits: list[int] = Field(default_factory=lambda: [4, 6, 8], min_length=1)
     activation_bits: list[int] = Field(default_factory=lambda: [8], min_length=1)
-    accuracy: str
+    replication: list[int] | None = Field(None, min_length=1)
+    accuracy: str | None = None
     min_accuracy: dict[str, float] = Field(default_factory=dict)
     networks: list[str] | None = None  # default: every workload
 
@@ -92,6 +96,15 @@ class PrecisionConfig(_Strict):
         if any(b < 1 or b > 16 for b in v):
             raise ValueError(f"bits must be 1..16, got {v}")
         if len(set(v)) != len(v):
+            raise ValueError("a value is listed twice")
+        return v
+
+    @field_validator("replication")
+    @classmethod
+    def _copies(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and any(c < 0 for c in v):
+            raise ValueError(f"copies must be >= 1, or 0 for unlimited, got {v}")
+        if v is not None and len(set(v)) != len(v):
             raise ValueError("a value is listed twice")
         return v
 
@@ -198,7 +211,8 @@ def load_config(source: str | Path | dict) -> SearchConfig:
     except ValueError as exc:  # e.g. DesignError from a space name
         raise ConfigError(f"space.name: {exc}") from None
     if cfg.precision is not None:
-        if isinstance(source, (str, Path)) and not Path(cfg.precision.accuracy).is_absolute():
+        if (isinstance(source, (str, Path)) and cfg.precision.accuracy is not None
+                and not Path(cfg.precision.accuracy).is_absolute()):
             base = Path(source).resolve().parent
             if (base / cfg.precision.accuracy.split(":")[0]).exists():
                 cfg.precision.accuracy = str(base / cfg.precision.accuracy)
@@ -216,6 +230,13 @@ def check_precision(cfg: SearchConfig) -> None:
             if n not in cfg.workloads:
                 raise ConfigError(f"precision.{field}: {n!r} is not one of the workloads "
                                   f"({', '.join(cfg.workloads)})")
+    if p.accuracy is None:
+        if len(p.weight_bits) > 1 or len(p.activation_bits) > 1 or p.min_accuracy:
+            raise ConfigError("precision.accuracy: a table (.csv/.yaml) or callback "
+                              "'module:function' is needed to search several weight_bits or "
+                              "activation_bits or to set min_accuracy; without one give a "
+                              "single value for each")
+        return
     try:
         fn = load_accuracy(p.accuracy)
         searched = p.networks or cfg.workloads

@@ -1,6 +1,7 @@
-"""`ConstrainedEvaluator`: an `Evaluator` that runs each network at its own precision (when
-the space is a `JointSpace`) and adds per-network constraints: a minimum accuracy (from the
-user's accuracy table or callback) and a most partial-sum bits the ADC may drop.
+"""`ConstrainedEvaluator`: an `Evaluator` that runs each network at its own precision and
+weight replication cap (when the space is a `JointSpace`) and adds per-network constraints:
+a minimum accuracy (from the user's accuracy table or callback) and a most partial-sum bits
+the ADC may drop.
 
 A design that breaks a constraint on a network is infeasible on that network (its
 `capacity_ok` column is False, its violation positive, and `reason` says which rule), so every
@@ -20,7 +21,16 @@ from ..model.cost import Metrics
 from ..model.psum import psum_bits_lost
 from ..objectives import Evaluation, Evaluator
 from ..workloads.layer import Workload
-from .precision import DEFAULT_BITS, AccuracyFn, JointDesigns, JointSpace, at_precision
+from .precision import (
+    DEFAULT_BITS,
+    SOFTWARE_KNOBS,
+    UNLIMITED_COPIES,
+    AccuracyFn,
+    JointDesigns,
+    JointSpace,
+    at_precision,
+    at_replication,
+)
 
 
 @dataclass
@@ -46,18 +56,24 @@ class ConstrainedEvaluator(Evaluator):
             return d.precision(self.workloads[w].name)
         return np.full(d.n, float(DEFAULT_BITS)), np.full(d.n, float(DEFAULT_BITS))
 
-    def _variant(self, w: int, wb: int, ab: int) -> Workload:
-        key = (w, wb, ab)
+    def _variant(self, w: int, wb: int, ab: int, copies: int = UNLIMITED_COPIES) -> Workload:
+        key = (w, wb, ab, copies)
         if key not in self._variants:
-            self._variants[key] = at_precision(self.workloads[w], wb, ab)
+            self._variants[key] = at_replication(at_precision(self.workloads[w], wb, ab),
+                                                 copies)
         return self._variants[key]
 
     def _groups(self, d: Designs, w: int) -> list[tuple[np.ndarray, Workload]]:
-        """(design indices, workload at their precision), one per distinct precision."""
+        """(design indices, workload at their setting), one per distinct (weight bits,
+        activation bits, replication cap)."""
         wb, ab = self.precision(d, w)
-        pairs, inverse = np.unique(np.column_stack([wb, ab]), axis=0, return_inverse=True)
-        return [(np.flatnonzero(inverse.reshape(-1) == g), self._variant(w, int(p[0]), int(p[1])))
-                for g, p in enumerate(pairs)]
+        copies = (d.replication(self.workloads[w].name) if isinstance(d, JointDesigns)
+                  else np.full(d.n, float(UNLIMITED_COPIES)))
+        sets, inverse = np.unique(np.column_stack([wb, ab, copies]), axis=0,
+                                  return_inverse=True)
+        return [(np.flatnonzero(inverse.reshape(-1) == g),
+                 self._variant(w, int(p[0]), int(p[1]), int(p[2])))
+                for g, p in enumerate(sets)]
 
     def _metrics_on(self, d: Designs, w: int) -> Metrics:
         """Workload `w` of a `JointSpace`, each design at its own precision (analytical)."""
@@ -154,16 +170,17 @@ class ConstrainedEvaluator(Evaluator):
 
     # ---- software choice for fixed hardware --------------------------------------------------
     def polish_precision(self, genomes: np.ndarray) -> np.ndarray:
-        """The genomes with each network's precision replaced by the one that minimises that
-        network's EDAP on the same hardware among those feasible there (kept where none is).
-        A network's metrics depend only on the hardware and its own precision, so the choice
-        is per network: (designs x networks x precision pairs) evaluations, no search."""
+        """The genomes with each network's software setting (precision and, where searched,
+        replication cap) replaced by the one that minimises that network's EDAP on the same
+        hardware among those feasible there (kept where none is). A network's metrics depend
+        only on the hardware and its own setting, so the choice is per network: (designs x
+        networks x settings) evaluations, no search."""
         space = self.space
         x = space.check_genomes(genomes).copy()
         if not isinstance(space, JointSpace) or not len(x):
             return x
         for w, name in enumerate(self.workload_names):
-            cols = [space.names.index(f"{k}.{name}") for k in ("weight_bits", "activation_bits")
+            cols = [space.names.index(f"{k}.{name}") for k in SOFTWARE_KNOBS
                     if f"{k}.{name}" in space.names]
             if not cols:
                 continue
@@ -182,7 +199,8 @@ class ConstrainedEvaluator(Evaluator):
 
     # ---- report -----------------------------------------------------------------------------
     def report_columns(self, genomes: np.ndarray) -> dict[str, np.ndarray]:
-        """Per design: each network's precision, accuracy and partial-sum bits lost."""
+        """Per design: each network's precision (and replication cap where searched, 0 =
+        unlimited), accuracy and partial-sum bits lost."""
         if not len(genomes):
             return {}
         d = self.space.decode(genomes)
@@ -192,6 +210,8 @@ class ConstrainedEvaluator(Evaluator):
             wb, ab = self.precision(d, w)
             out[f"weight_bits.{name}"] = wb.astype(int)
             out[f"activation_bits.{name}"] = ab.astype(int)
+            if f"replication.{name}" in self.space.names:
+                out[f"replication.{name}"] = d.replication(name).astype(int)
             out[f"psum_bits_lost.{name}"] = self._psum_bits_lost(d, w)
             if self.accuracy is not None:
                 out[f"accuracy.{name}"] = acc[:, w]

@@ -1,9 +1,11 @@
-"""Per-network precision searched jointly with the shared hardware.
+"""Per-network precision and weight replication searched jointly with the shared hardware.
 
 The genome is one hardware part (the design space's parameters) followed by one software
-part per network: `weight_bits.<network>` and `activation_bits.<network>`. `JointSpace`
-decodes both; `ConstrainedEvaluator` (search/constrained.py) runs each network at its own
-precision.
+part per network: `weight_bits.<network>` and `activation_bits.<network>`, and, when asked
+for, `replication.<network>`: the most copies of a layer's weights the mapping may place
+(`Workload.max_copies`; 1 = no replication, 0 = unlimited, as many as fit). `JointSpace`
+decodes them; `ConstrainedEvaluator` (search/constrained.py) runs each network at its own
+setting.
 
 Accuracy is not simulated. The user gives it per (network, weight bits, activation bits),
 as a table (CSV or YAML rows: network, weight_bits, activation_bits, accuracy) or a Python
@@ -13,8 +15,10 @@ callback `f(network, weight_bits, activation_bits) -> accuracy`, and a minimum p
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +29,12 @@ import yaml
 from ..hardware.space import DesignError, Designs, DesignSpace, Parameter, ParameterInfo
 from ..workloads.layer import Workload
 
-SOFTWARE_KNOBS = ("weight_bits", "activation_bits")
+SOFTWARE_KNOBS = ("weight_bits", "activation_bits", "replication")
 DEFAULT_BITS = 8
+UNLIMITED_COPIES = 0  # a `replication` value: no cap on the copies (the model's default)
 
 AccuracyFn = Callable[[str, int, int], float]
+_SOFTWARE_CODE = re.compile(r"w(\d+)a(\d+)(?:r(\d+))?")  # a key's `w8a8` or `w8a8r4`
 
 
 class PrecisionError(ValueError):
@@ -48,10 +54,13 @@ class SoftwareParameter(Parameter):
         values = tuple(self.values)
         if not values:
             raise DesignError(f"parameter {self.name!r}: the value list is empty")
+        low, high, what = ((0, 2**20, "most copies (0 = unlimited), 0..2**20")
+                           if knob == "replication" else (1, 32, "number of bits, 1..32"))
         for v in values:
-            if isinstance(v, bool) or float(v) != int(v) or not 1 <= int(v) <= 32:
+            if (isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating)
+                    or float(v) != int(v) or not low <= int(v) <= high):
                 raise DesignError(f"parameter {self.name!r}: value {v!r} must be an integer "
-                                  "number of bits, 1..32")
+                                  f"{what}")
         clean = tuple(int(v) for v in values)
         if len(set(clean)) != len(clean):
             raise DesignError(f"parameter {self.name!r}: duplicate values in {list(clean)}")
@@ -60,6 +69,9 @@ class SoftwareParameter(Parameter):
     @property
     def info(self) -> ParameterInfo:
         knob, _, net = self.name.partition(".")
+        if knob == "replication":
+            return ParameterInfo(self.name, "copies", "software",
+                                 f"most weight copies per layer of {net} (0 = unlimited)")
         return ParameterInfo(self.name, "bit", "software", f"{knob.replace('_', ' ')} of {net}")
 
     @property
@@ -76,6 +88,12 @@ class JointDesigns(Designs):
             return self.values.get(f"{knob}.{network}", np.full(self.n, float(DEFAULT_BITS)))
         return get("weight_bits"), get("activation_bits")
 
+    def replication(self, network: str) -> np.ndarray:
+        """Most weight copies per layer of `network` per design (0 = unlimited, also where
+        not searched)."""
+        return self.values.get(f"replication.{network}",
+                               np.full(self.n, float(UNLIMITED_COPIES)))
+
     def row(self, i: int) -> dict[str, float]:
         hw = Designs({k: v for k, v in self.values.items() if "." not in k}, self.n).row(i)
         return {**hw, **{k: int(v[i]) for k, v in self.values.items() if "." in k}}
@@ -83,19 +101,24 @@ class JointDesigns(Designs):
 
 @dataclass(frozen=True)
 class JointSpace(DesignSpace):
-    """`hardware`'s parameters followed by weight and activation bits per network."""
+    """`hardware`'s parameters followed by weight and activation bits (and, when searched,
+    the replication cap) per network."""
 
     hardware: DesignSpace | None = field(default=None, compare=False)
 
     @classmethod
     def build(cls, hardware: DesignSpace, networks: Sequence[str],
-              weight_bits: Sequence[int], activation_bits: Sequence[int]) -> JointSpace:
+              weight_bits: Sequence[int], activation_bits: Sequence[int],
+              replication: Sequence[int] | None = None) -> JointSpace:
+        """replication: the per-network copy caps to search (0 = unlimited); None: not
+        searched, every network unlimited."""
         if not networks:
             raise PrecisionError("precision.networks: at least one network is needed")
+        knobs = (("weight_bits", weight_bits), ("activation_bits", activation_bits))
+        if replication is not None:
+            knobs += (("replication", replication),)
         soft = tuple(SoftwareParameter(f"{knob}.{net}", tuple(vals))
-                     for net in networks
-                     for knob, vals in (("weight_bits", weight_bits),
-                                        ("activation_bits", activation_bits)))
+                     for net in networks for knob, vals in knobs)
         return cls(hardware.technology, hardware.parameters + soft, hardware.name + "+precision",
                    dict(hardware.fixed), hardware)
 
@@ -120,13 +143,17 @@ class JointSpace(DesignSpace):
         return JointDesigns({**d.values, **soft}, d.n)
 
     def keys(self, genomes: np.ndarray) -> list[str]:
-        """Hardware key, then `|<network>=w<bits>a<bits>` per network."""
+        """Hardware key, then `|<network>=w<bits>a<bits>` per network, followed by
+        `r<copies>` where replication is searched (r0 = unlimited)."""
         d = self.decode(genomes)
         hw = self.hardware.keys(np.asarray(genomes)[..., : self.n_hardware])
         tails = []
         for net in self.networks:
             wb, ab = d.precision(net)
-            tails.append([f"|{net}=w{int(w)}a{int(a)}" for w, a in zip(wb, ab, strict=True)])
+            rep = ([f"r{int(r)}" for r in d.replication(net)]
+                   if f"replication.{net}" in self.names else [""] * d.n)
+            tails.append([f"|{net}=w{int(w)}a{int(a)}{r}"
+                          for w, a, r in zip(wb, ab, rep, strict=True)])
         return [k + "".join(t[i] for t in tails) for i, k in enumerate(hw)]
 
     def genomes_from_keys(self, keys: Iterable[str]) -> np.ndarray:
@@ -137,13 +164,17 @@ class JointSpace(DesignSpace):
                 self.hardware.genomes_from_keys([head])).row(0))
             for part in parts:
                 net, _, code = part.partition("=")
-                try:
-                    w, a = code.lstrip("w").split("a")
-                    values[f"weight_bits.{net}"], values[f"activation_bits.{net}"] = (
-                        int(w), int(a))
-                except ValueError:
+                match = _SOFTWARE_CODE.fullmatch(code)
+                if match is None:
                     raise DesignError(f"design key {key!r}: {part!r} is not "
-                                      "<network>=w<bits>a<bits>") from None
+                                      "<network>=w<bits>a<bits>[r<copies>]")
+                w, a, r = match.groups()
+                values[f"weight_bits.{net}"], values[f"activation_bits.{net}"] = int(w), int(a)
+                if f"replication.{net}" in self.names:  # an older key (no r): unlimited
+                    values[f"replication.{net}"] = UNLIMITED_COPIES if r is None else int(r)
+                elif r is not None and int(r) != UNLIMITED_COPIES:
+                    raise DesignError(f"design key {key!r}: {part!r} caps replication, which "
+                                      "this space does not search")
             rows.append(values)
         return np.concatenate([self.encode(r) for r in rows]) if rows else np.empty(
             (0, self.n_var), dtype=np.int64)
@@ -158,6 +189,13 @@ class JointSpace(DesignSpace):
 
 
 # ---- workloads at a precision ----------------------------------------------------------------
+def at_replication(workload: Workload, max_copies: int) -> Workload:
+    """The workload with at most `max_copies` copies of a layer's weights (0 = unlimited)."""
+    cap = None if int(max_copies) == UNLIMITED_COPIES else int(max_copies)
+    return workload if cap == workload.max_copies else dataclasses.replace(
+        workload, max_copies=cap)
+
+
 def at_precision(workload: Workload, weight_bits: int, activation_bits: int) -> Workload:
     """The workload with every layer's weights at `weight_bits` and its inputs and outputs at
     `activation_bits` (an activation x activation matmul takes activation bits for both)."""
@@ -167,7 +205,7 @@ def at_precision(workload: Workload, weight_bits: int, activation_bits: int) -> 
     layers = tuple(la.replace(weight_bits=weight_bits if la.has_weights else activation_bits,
                               input_bits=activation_bits, output_bits=activation_bits)
                    for la in workload)
-    return Workload(workload.name, layers, workload.description, workload.source)
+    return dataclasses.replace(workload, layers=layers)
 
 
 # ---- accuracy ---------------------------------------------------------------------------------

@@ -176,8 +176,9 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
     accuracy, minimum = None, {}
     if p is not None:
         space = JointSpace.build(space, p.networks or cfg.workloads, p.weight_bits,
-                                 p.activation_bits)
-        accuracy, minimum = load_accuracy(p.accuracy), dict(p.min_accuracy)
+                                 p.activation_bits, p.replication)
+        accuracy = None if p.accuracy is None else load_accuracy(p.accuracy)
+        minimum = dict(p.min_accuracy)
     return SearchEvaluator(space, load_technology(cfg.technology),
                                 [get(w) for w in cfg.workloads], cfg.objective.area_limit_mm2,
                                 accuracy=accuracy, min_accuracy=minimum,

@@ -113,12 +113,17 @@ class Layer:
 
 @dataclass(frozen=True)
 class Workload:
-    """A named network: an ordered tuple of layers run one after another (batch in N)."""
+    """A named network: an ordered tuple of layers run one after another (batch in N).
+
+    max_copies: the most copies of a layer's weights the mapping may place on the chip to
+    run several output positions at once (1 = no replication); None = as many as fit.
+    """
 
     name: str
     layers: tuple[Layer, ...]
     description: str = ""
     source: str = field(default="", compare=False)
+    max_copies: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
@@ -130,6 +135,10 @@ class Workload:
             if not isinstance(layer, Layer):
                 raise WorkloadError(f"workload {self.name!r}: {layer!r} is not a Layer")
         object.__setattr__(self, "layers", layers)
+        m = self.max_copies
+        if m is not None and (isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1):
+            raise WorkloadError(f"workload {self.name!r}: max_copies must be an integer >= 1 "
+                                f"or None (unlimited), got {m!r}")
 
     def __len__(self) -> int:
         return len(self.layers)
