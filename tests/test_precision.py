@@ -203,3 +203,20 @@ def test_precision_search_end_to_end(tmp_path):
                 "cost_usd"):
         assert col in df.columns
     assert res.strategy.notes["precision_polish_calls"] > 0
+    # what the knobs buy on each best chip: EDAP at its precision / the same chip at 8 bits
+    for b in json.loads(paths["best"].read_text())["best"]:
+        hw = {k: v for k, v in b["parameters"].items() if "." not in k}
+        for net in NETS:
+            rec = b["workloads"][net]
+            fixed = imcopt_evaluate(hw, net)
+            assert rec["edap_vs_fixed_software"] == pytest.approx(rec["edap_j_s_mm2"] / fixed)
+            if (rec["weight_bits"], rec["activation_bits"]) == (8, 8):
+                assert rec["edap_vs_fixed_software"] == pytest.approx(1.0)
+
+
+def imcopt_evaluate(parameters: dict, network: str) -> float:
+    from imcopt import evaluate_many
+
+    m = evaluate_many({k: [v] for k, v in parameters.items()}, [network], "rram",
+                      per_layer=False)[network]
+    return float(m.edap_j_s_mm2[0])

@@ -215,7 +215,20 @@ class ConstrainedEvaluator(Evaluator):
             out[f"psum_bits_lost.{name}"] = self._psum_bits_lost(d, w)
             if self.accuracy is not None:
                 out[f"accuracy.{name}"] = acc[:, w]
+            if isinstance(self.space, JointSpace):
+                out[f"edap_vs_fixed_software.{name}"] = self._gain(d, w)
         return out
+
+    def _gain(self, d: Designs, w: int) -> np.ndarray:
+        """(N,) what the software knobs buy on each chip: EDAP on workload `w` at the design's
+        precision (and replication cap) / EDAP of the same chip at 8-bit weights and
+        activations with unlimited replication."""
+        def edap(m: Metrics) -> np.ndarray:
+            return m.energy_j * m.latency_s * m.area_mm2
+
+        fixed = evaluate_guarded(d, self.workloads[w], self.technology, device=self.device)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return edap(self._metrics_on(d, w)) / edap(fixed)
 
 
 def _scatter(parts: list[tuple[np.ndarray, Metrics]], n: int) -> Metrics:
