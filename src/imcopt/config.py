@@ -70,3 +70,16 @@ def validate_model(data: dict, model: type[M], error: type[Exception], root: str
             msg = ("unknown setting" + (f" (did you mean {close[0]}?)" if close else "")
                    + (f"; allowed: {', '.join(allowed)}" if allowed else ""))
         raise error(f"{loc}: {msg}" if err["loc"] else msg) from None
+
+
+def load_model(source: str | Path | dict, model: type[M], error: type[Exception], root: str,
+               field: str) -> M:
+    """A validated `model` from a YAML file or a dict, or `error` (one line). A ValueError
+    raised outside pydantic's own checks (e.g. a registry's DesignError) names `field`."""
+    data = read_mapping(source, error, root)
+    try:
+        return validate_model(data, model, error, root)
+    except error:
+        raise
+    except ValueError as exc:
+        raise error(f"{field}: {exc}") from None

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..backends import BackendConfig
-from ..config import read_mapping, validate_model
+from ..config import load_model
 from ..executors import ExecutorConfig
 from ..hardware import PARAMETERS, DesignError, Parameter, get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
@@ -203,13 +203,8 @@ class SearchConfig(_Strict):
 
 def load_config(source: str | Path | dict) -> SearchConfig:
     """A validated `SearchConfig` from a YAML file or a dict; `ConfigError` (one line) if not."""
-    data = read_mapping(source, ConfigError, "config")
-    try:
-        cfg = validate_model(data, SearchConfig, ConfigError, "config")
-    except ConfigError:
-        raise
-    except ValueError as exc:  # e.g. DesignError from a space name
-        raise ConfigError(f"space.name: {exc}") from None
+    # a ValueError beyond pydantic's own checks: e.g. DesignError from a space name
+    cfg = load_model(source, SearchConfig, ConfigError, "config", "space.name")
     if cfg.precision is not None:
         if (isinstance(source, (str, Path)) and cfg.precision.accuracy is not None
                 and not Path(cfg.precision.accuracy).is_absolute()):

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..backends import BackendConfig
-from ..config import read_mapping, validate_model
+from ..config import load_model
 from ..executors import ExecutorConfig
 from ..hardware import get_space, technology_names
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
@@ -180,13 +180,7 @@ def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
 
 def load_study(source: str | Path | dict) -> StudyConfig:
     """A validated `StudyConfig` from a YAML file or a dict; `StudyError` (one line) if not."""
-    data = read_mapping(source, StudyError, "study")
-    try:
-        cfg = validate_model(data, StudyConfig, StudyError, "study")
-    except StudyError:
-        raise
-    except ValueError as exc:
-        raise StudyError(f"technologies: {exc}") from None
+    cfg = load_model(source, StudyConfig, StudyError, "study", "technologies")
     for tech in cfg.technologies:  # workloads and space values: as a search config checks them
         for wset, wls in cfg.workload_sets.items():
             try:
