@@ -173,3 +173,27 @@ def test_torch_agrees_with_numpy_on_the_node_adc_and_memory_knobs(tech):
     for w in ("resnet18", "vision_transformer"):
         assert_same(evaluate(designs, get(w), technology),
                     evaluate(designs, get(w), technology, device="cpu"))
+
+
+def test_the_device_holds_through_the_cache_and_executor_path(tmp_path, monkeypatch):
+    # `imcopt search --out` keeps a persistent cache, so the model runs behind the backend
+    # interface: it must still run on the evaluator's device
+    from imcopt import failures
+    from imcopt.objectives import Evaluator
+
+    seen = []
+    real = failures.evaluate
+
+    def spy(*args, device="numpy", **kwargs):
+        seen.append(device)
+        return real(*args, device=device, **kwargs)
+
+    monkeypatch.setattr(failures, "evaluate", spy)
+    space = get_space("rram")
+    ev = Evaluator(space, load_technology("rram"), [get("alexnet")], device="cpu",
+                   cache_file=tmp_path / "evaluations.sqlite")
+    got = ev.evaluate(space.sample(50, 1))
+    assert seen and set(seen) == {"cpu"}
+    ref = Evaluator(space, load_technology("rram"), [get("alexnet")]).evaluate(
+        space.sample(50, 1))
+    np.testing.assert_allclose(got.energy_j, ref.energy_j, rtol=RTOL)

@@ -274,14 +274,17 @@ class Evaluator:
         the persistent cache when any is set."""
         wls = self.workloads if workloads is None else workloads
         disk = self.cache_file if self.cache else None
-        from .backends import evaluate_workloads, make_backend
+        from .backends import AnalyticalBackend, evaluate_workloads, make_backend
         from .executors import InProcess
 
         if disk is None and self._analytical and isinstance(self.executor, InProcess | None):
             return [evaluate_guarded(d, w, self.technology, device=self.device) for w in wls]
 
+        backend = make_backend(self.backend)
+        if isinstance(backend, AnalyticalBackend):  # the model runs on the evaluator's device
+            backend = AnalyticalBackend(device=self.device)
         return [mark_bad_metrics(m) for m in evaluate_workloads(
-            d, wls, self.technology, make_backend(self.backend), self.executor, disk)]
+            d, wls, self.technology, backend, self.executor, disk)]
 
     @property
     def _analytical(self) -> bool:

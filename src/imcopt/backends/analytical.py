@@ -6,15 +6,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..failures import evaluate_guarded
 from ..hardware import Designs, Technology
-from ..model.cost import evaluate
 from ..workloads.layer import Workload
 from .base import Backend, WorkloadMetrics, digest
 
 
 @dataclass(frozen=True)
 class AnalyticalBackend:
+    """The cost model on `device` (numpy, cpu or cuda: `model.xp`); a model error or a bad
+    metric marks the designs failed (`imcopt.failures`) instead of raising."""
+
     name: str = "analytical"
+    device: str = "numpy"
 
     def version(self, technology: Technology) -> str:
         """Package version + a hash of the technology's constants and settings."""
@@ -24,7 +28,7 @@ class AnalyticalBackend:
 
     def evaluate(self, designs: Designs, workload: Workload,
                  technology: Technology) -> WorkloadMetrics:
-        m = evaluate(designs, workload, technology, per_layer=False)
+        m = evaluate_guarded(designs, workload, technology, device=self.device)
         return WorkloadMetrics(m.workload, m.energy_j, m.latency_s, m.area_mm2, m.feasible,
                                m.weight_arrays_required, m.reason.astype(object))
 
