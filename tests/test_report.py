@@ -95,3 +95,33 @@ def test_page_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None
     assert int(images.group(1)) > 0
     assert loaded.group(1) == images.group(1)
     assert dom.count("<table") >= 3
+
+
+def test_report_of_a_single_search_folder(tmp_path: Path) -> None:
+    from imcopt.search import run_search, write_results
+    from test_search import SMALL_CONFIG
+
+    out = tmp_path / "search"
+    res = run_search({**SMALL_CONFIG, "objective": {"aggregation": "max",
+                                                    "optima": "separate"}, "top_k": 4})
+    write_results(res, out)
+    r = CliRunner().invoke(app, ["report", str(out)])
+    assert r.exit_code == 0, r.output
+    page = (out / "report" / "index.html").read_text()
+    for src in re.findall(r'src="([^"]+)"', page):
+        assert (out / "report" / src).stat().st_size > 0
+    assert "Best designs" in page and "convergence.png" in page and "pareto.png" in page
+    best = pd.read_csv(out / "report" / "best_designs.csv")
+    assert len(best) == 4 and best["fitness"].is_monotonic_increasing
+    assert (best[[c for c in best.columns if c.startswith("loss_vs_optimum.")]] >= -1e-12
+            ).all().all()
+    front = pd.read_csv(out / "report" / "pareto.csv")
+    designs = pd.read_csv(out / "designs.csv")
+    assert 0 < len(front) <= designs["feasible"].sum()
+    conv = pd.read_csv(out / "convergence.csv")
+    assert list(dict.fromkeys(conv["search"])) == [
+        *[f"separate:{w}" for w in res.evaluator.workload_names], "joint"]
+    # a results file changed after the run: named, exit 2, no report over bad data
+    (out / "designs.csv").write_text("key\nx\n")
+    r = CliRunner().invoke(app, ["report", str(out)])
+    assert r.exit_code == 2 and "designs.csv" in r.output

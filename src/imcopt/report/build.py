@@ -71,7 +71,12 @@ def _failures_html(n: int) -> str:
 
 
 def build_report(root: str | Path) -> Path:
-    """Write root/report/ (index.html, *.png, *.csv); returns the index path."""
+    """Write root/report/ (index.html, *.png, *.csv) for a study folder, or for the folder
+    of one `imcopt search`; returns the index path."""
+    from .search_page import build_search_report, is_search_folder
+
+    if is_search_folder(Path(root)):
+        return build_search_report(root)
     data: StudyData = load(root)
     out = Path(root) / "report"
     out.mkdir(exist_ok=True)

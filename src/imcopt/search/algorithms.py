@@ -60,13 +60,14 @@ class Trace:
 
     rows: list[dict] = field(default_factory=list)
     on_record: Callable[[dict], None] | None = None
+    search: str = "joint"  # which search of a strategy records (e.g. separate:resnet18)
 
     def record(self, problem: DesignProblem, phase: str, generation: int,
                pop_best: float) -> None:
         ev = problem.evaluator
         fit = problem.objective.fitness(ev.evaluated())
         self.rows.append({
-            "phase": phase, "generation": generation, "n_calls": ev.n_calls,
+            "search": self.search, "phase": phase, "generation": generation, "n_calls": ev.n_calls,
             "n_evals": ev.n_evals, "population_best": pop_best,
             "best_so_far": float(fit.min()) if len(fit) else float("inf"),
         })

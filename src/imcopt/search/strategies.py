@@ -99,10 +99,12 @@ def separate(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trac
     for w, wl in enumerate(ev.workloads):
         own = Objective("max", subset=(w,))  # E_w * L_w * A = EDAP_w
         problem = DesignProblem(ev, own)
+        trace.search = f"separate:{wl.name}"
         run_algorithm(problem, spec, seed + w, trace)
         g = _top(problem, 1)
         bests[wl.name] = g[0]
         optima[w] = float(own.fitness(ev.evaluate(g))[0])
+    trace.search = "joint"
     stacked = np.unique(np.stack(list(bests.values())), axis=0)
     order = obj.rank(ev.evaluate(stacked))
     return StrategyResult(stacked[order][:top_k], optima=optima, per_workload_best=bests)
@@ -112,7 +114,9 @@ def largest(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace
             top_k: int = 10) -> StrategyResult:
     w = int(np.argmax([wl.macs for wl in ev.workloads]))
     problem = DesignProblem(ev, Objective("max", subset=(w,)))
+    trace.search = f"largest:{ev.workloads[w].name}"
     run_algorithm(problem, spec, seed, trace)
+    trace.search = "joint"
     own_best = _top(problem, top_k)
     order = obj.rank(ev.evaluate(own_best))
     return StrategyResult(own_best[order], per_workload_best={ev.workloads[w].name: own_best[0]},
@@ -134,6 +138,7 @@ def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, tr
         if not free:
             continue
         problem = DesignProblem(ev, obj, free=free, base=base)
+        trace.search = f"sequential:{level}"
         size = int(np.prod(space.cardinalities[free]))
         if size <= exhaustive_below:
             problem.evaluate_full(enumerate_genomes(space.cardinalities[free], 0, size))
@@ -143,6 +148,7 @@ def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, tr
         base = _top(problem, 1)[0]
         chain.append({"level": level, "parameters": [space.names[j] for j in free],
                       "designs": size, "best": space.keys(base[None, :])[0]})
+    trace.search = "joint"
     return StrategyResult(base[None, :], notes={"levels": chain})
 
 
