@@ -197,3 +197,30 @@ def test_the_device_holds_through_the_cache_and_executor_path(tmp_path, monkeypa
     ref = Evaluator(space, load_technology("rram"), [get("alexnet")]).evaluate(
         space.sample(50, 1))
     np.testing.assert_allclose(got.energy_j, ref.energy_j, rtol=RTOL)
+
+
+def test_study_on_device_cpu_gives_the_numpy_study(tmp_path, monkeypatch):
+    import json
+
+    from imcopt import failures
+    from imcopt.study import Study
+    from test_study import TINY
+
+    Study(TINY, tmp_path / "np").run()
+    seen, real = set(), failures.evaluate
+
+    def spy(*args, device="numpy", **kwargs):
+        seen.add(device)
+        return real(*args, device=device, **kwargs)
+
+    monkeypatch.setattr(failures, "evaluate", spy)
+    Study(TINY, tmp_path / "torch", device="cpu").run()
+    assert seen == {"cpu"}
+    a, b = (json.loads((tmp_path / d / "study.json").read_text())["completed"]
+            for d in ("np", "torch"))
+    assert a.keys() == b.keys()
+    for cell in a:
+        fa, fb = a[cell]["best_fitness"], b[cell]["best_fitness"]
+        assert (fa is None) == (fb is None)
+        if fa is not None:
+            assert fb == pytest.approx(fa, rel=RTOL)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .cli import _console, app
+from .cli import DeviceOpt, _console, app
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
@@ -74,6 +74,7 @@ def study_run(
     processes: Processes = None,
     backend: BackendOpt = None,
     no_cache: NoCache = False,
+    device: DeviceOpt = "numpy",
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept)."""
     from .study import Study, load_study
@@ -83,7 +84,7 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, out, executor), max_cells, quiet)
+    _run(Study(cfg, out, executor, device), max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -94,14 +95,15 @@ def study_resume(
     scheduler: Scheduler = None,
     dask_workers: DaskWorkers = None,
     processes: Processes = None,
+    device: DeviceOpt = "numpy",
 ) -> None:
     """Continue a study: run the cells not finished yet, with the same seeds (on any
-    executor)."""
+    executor or device)."""
     from .executors import executor_options
     from .study import Study
 
-    _run(Study.open(out, executor_options(scheduler, dask_workers, processes)), max_cells,
-         quiet)
+    _run(Study.open(out, executor_options(scheduler, dask_workers, processes), device),
+         max_cells, quiet)
 
 
 @app.command("report")

@@ -25,6 +25,7 @@ from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
 from ..executors import Executor, ExecutorConfig, make_executor
 from ..hardware import get_space, load_technology
+from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
 from ..search.runner import algorithm_spec
@@ -43,10 +44,12 @@ class Study:
     """A study in folder `out`. `Study(config, out).run()`; `Study.open(out).run()` resumes."""
 
     def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
-                 executor: Executor | ExecutorConfig | dict | None = None) -> None:
+                 executor: Executor | ExecutorConfig | dict | None = None,
+                 device: str = "numpy") -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
         self.out = Path(out)
         self.executor = executor  # None: the config's
+        self.device = check_device(device)  # where the model runs (not part of the identity)
         self._executor: Executor | None = None  # the one in use while `run` runs
         self.cells = expand(self.config)
         self.completed: dict[str, dict] = {}
@@ -61,14 +64,15 @@ class Study:
             self.completed = doc.get("completed", {})
 
     @classmethod
-    def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None
-             ) -> Study:
-        """The study stored in `out` (to resume it), optionally on another executor."""
+    def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None,
+             device: str = "numpy") -> Study:
+        """The study stored in `out` (to resume it), optionally on another executor or
+        device."""
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
         cfg = _read_state(state)["config"]
-        return cls(load_study(cfg), out, executor)
+        return cls(load_study(cfg), out, executor, device)
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -134,15 +138,15 @@ class Study:
         return self._stores[cell.group]
 
     def _scale(self) -> dict:
-        """The executor and persistent cache of this study's model runs."""
+        """The executor, persistent cache and device of this study's model runs."""
         cache = self.out / CACHE_FILE if self.config.cache else None
-        return {"executor": self._executor, "cache_file": cache}
+        return {"executor": self._executor, "cache_file": cache, "device": self.device}
 
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
         t0 = time.perf_counter()
         sc = search_config(self.config, cell)
-        ev = _evaluator(sc, SharedEvaluator)
+        ev = _evaluator(sc, SharedEvaluator, device=self.device)
         ev.store = self._store(cell)
         obj = Objective(cell.aggregation)
         trace = Trace(on_record=progress)
