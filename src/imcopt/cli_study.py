@@ -108,9 +108,11 @@ def study_resume(
 
 @app.command("report")
 def report_cmd(
-    out: Annotated[Path, typer.Argument(help="Study folder (from `imcopt study run`).")],
+    out: Annotated[Path, typer.Argument(
+        help="Study folder (from `imcopt study run`) or search folder (from `imcopt search`).")],
 ) -> None:
-    """Build DIR/report/index.html (figures and CSV tables) from a study's stored results."""
+    """Build DIR/report/index.html (figures and CSV tables) from a study's or a search's
+    stored results."""
     from .report import build_report
 
     index = build_report(out)

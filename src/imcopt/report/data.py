@@ -46,7 +46,8 @@ def load(root: str | Path) -> StudyData:
     root = Path(root)
     state = root / "study.json"
     if not state.exists():
-        raise ReportError(f"{root}: no study.json here (run `imcopt study run` first)")
+        raise ReportError(f"{root}: no study.json or run.json here (run `imcopt study run` or "
+                          "`imcopt search` first)")
     doc = read_json(state)
     if not isinstance(doc, dict) or "cells" not in doc or "config" not in doc:
         raise ReportError(f"{state}: not a study state (corrupt, or not written by imcopt)")
