@@ -70,6 +70,14 @@ def _failures_html(n: int) -> str:
             "run's designs.csv with failed = True and their reason, and never ranked.</p>")
 
 
+def write_page(out: Path, title: str, parts: list[str]) -> Path:
+    """out/index.html: the self-contained page (no scripts) holding the HTML `parts`."""
+    page = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
+            f"content='width=device-width,initial-scale=1'><title>{html.escape(title)}</title>"
+            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
+    return write_text(out / "index.html", page)
+
+
 def build_report(root: str | Path) -> Path:
     """Write root/report/ (index.html, *.png, *.csv) for a study folder, or for the folder
     of one `imcopt search`; returns the index path."""
@@ -168,9 +176,4 @@ def build_report(root: str | Path) -> Path:
                          "per-workload EDAP (J s mm2) and EDAP / workload's best "
                          "(best_designs.csv also has energy and latency)</summary>"
                          + _table(bd[cols]) + "</details>")
-    page = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
-            "content='width=device-width,initial-scale=1'><title>imcopt report</title>"
-            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
-    index = out / "index.html"
-    write_text(index, page)
-    return index
+    return write_page(out, "imcopt report", parts)

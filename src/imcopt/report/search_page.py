@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv, write_text
+from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv
 from . import figures
 from .data import ReportError
 from .tables import pareto_mask
@@ -84,7 +84,7 @@ def _best_table(best: list[dict], workloads: list[str]) -> pd.DataFrame:
 
 def build_search_report(root: str | Path) -> Path:
     """Write root/report/ for a search folder; returns the index path."""
-    from .build import CSS, _failures_html, _img, _table
+    from .build import _failures_html, _img, _table, write_page
 
     root = Path(root)
     run, best, designs, conv = _load(root)
@@ -123,9 +123,4 @@ def build_search_report(root: str | Path) -> Path:
         f"{int(front['pareto'].sum())} non-dominated in (worst-case energy, worst-case "
         "latency, area): pareto.csv.</p>",
     ]
-    page = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
-            "content='width=device-width,initial-scale=1'><title>imcopt search report</title>"
-            f"<style>{CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
-    index = out / "index.html"
-    write_text(index, page)
-    return index
+    return write_page(out, "imcopt search report", parts)
