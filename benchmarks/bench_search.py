@@ -3,7 +3,10 @@
 1. RRAM, 4 networks, `max` aggregation, 800 mm2: the exhaustive optimum over 12,096,000 designs.
 2. Four-phase GA (study schedule, ~3,300 objective calls) and the plain GA at equal budget
    (70 x 47 generations) for seeds 1..6: gap to the optimum, seeds within 1 %, medians;
-   with the study's feasibility-screened initial designs and with unscreened ones.
+   with imcopt's feasibility-screened initial designs and with the issue's definitions
+   (plain GA: uniform random initial population; four-phase: Hamming selection of random
+   designs). The issue's bar (within 1 % in >= 5 of 6 seeds, four-phase median below the
+   plain GA's) is judged on the issue's definitions; the screened figures are printed too.
 3. Wall time of a full four-phase run on the SRAM 9-network set (`mean` aggregation).
 """
 
@@ -56,6 +59,7 @@ def main() -> None:
         print("  per-workload optima:", dict(zip(FOUR_NETWORKS, res.optima.round(12).tolist(),
                                                 strict=True)))
     seeds = range(1, args.seeds + 1)
+    verdict = {}
     for screened in (True, False):
         print(f"initial designs screened for feasibility: {screened}")
         four = gaps(optimum, "four_phase", screened, seeds)
@@ -63,6 +67,16 @@ def main() -> None:
         for name, g in (("four-phase GA", four), ("plain GA", plain)):
             print(f"  {name}: within 1 % in {sum(x <= 0.01 for x in g)}/{len(g)} seeds, "
                   f"median gap {statistics.median(g):.3%}, worst {max(g):.3%}")
+        verdict[screened] = (sum(x <= 0.01 for x in four), statistics.median(four),
+                             statistics.median(plain))
+    within, m_four, m_plain = verdict[False]
+    need = -(-5 * len(seeds) // 6)  # 5 of 6 seeds, scaled to --seeds
+    print(f"bar (issue's definitions, unscreened): four-phase within 1 % in {within}/{len(seeds)}"
+          f" (need {need}): {'met' if within >= need else 'NOT met'}; median {m_four:.3%} vs "
+          f"plain GA {m_plain:.3%}: {'met' if m_four < m_plain else 'NOT met'}")
+    _, s_four, s_plain = verdict[True]
+    print(f"with imcopt's screened initial designs: median {s_four:.3%} vs {s_plain:.3%}"
+          + (" (a tie)" if s_four == s_plain else ""))
     t0 = time.perf_counter()
     ev9 = Evaluator(get_space("sram"), load_technology("sram"), [get(w) for w in NINE_NETWORKS])
     r9 = joint(ev9, Objective("mean"), AlgorithmSpec("four_phase"), 1, Trace())
