@@ -276,7 +276,8 @@ def _evaluate_block(
     glb_cap_bits = col["glb_depth_words"] * GLB_WORD_BITS
     glb_mib = glb_cap_bits / 8 / 2**20
     # energy of moving one bit GLB <-> tiles: the buffer access, router hops and wire
-    e_glb_bit = c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"] * v2_digital
+    e_glb_bit = (c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"]
+                 * v2_digital)
     e_noc_bit = (c["router_energy_per_bit_j"] * xp.sqrt(col["router_groups"])
                  + c["wire_energy_per_bit_mm_j"] * 0.5 * xp.sqrt(area)[:, None]) * v2_digital
     noc_bits_per_cycle = c["router_bits_per_cycle"] * col["router_groups"]
