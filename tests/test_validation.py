@@ -110,6 +110,6 @@ def test_shipped_constants_meet_the_calibration_bars():
     assert (per_wl["spearman_edap_j_s_mm2"] >= 0.85).all()
     assert (rram["spearman_energy_j"] >= 0.9).all()
     assert (rram["top10_overlap"] >= 5).all()
-    # SRAM energy within one workload is the known gap (docs/model.md); guard what holds
     assert (s[s.workload == "all"]["spearman_energy_j"] >= 0.95).all()
-    assert (sram["spearman_energy_j"] >= 0.6).all()
+    # SRAM energy within one workload (docs/model.md, "SRAM energy structure")
+    assert (sram["spearman_energy_j"] >= 0.9).all()

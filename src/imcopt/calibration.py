@@ -32,7 +32,8 @@ LOG_CONSTANTS = (
     "column_drive_energy_j", "bitline_energy_per_row_j", "adc_energy_per_step_j",
     "shift_add_energy_j", "tile_buffer_energy_per_bit_j", "glb_energy_per_bit_j",
     "router_energy_per_bit_j", "wire_energy_per_bit_mm_j", "dram_energy_per_bit_j",
-    "cell_write_energy_j", "cycles_per_input_slice", "layer_overhead_cycles",
+    "cell_write_energy_j", "replica_write_energy_j", "cycles_per_input_slice",
+    "layer_overhead_cycles",
     "cell_area_f2", "row_driver_area_mm2", "column_periphery_area_mm2", "adc_area_base_mm2",
     "array_periphery_area_mm2", "tile_area_mm2", "tile_buffer_area_per_array_mm2",
     "router_area_mm2", "glb_area_per_bit_mm2", "chip_periphery_area_mm2",
@@ -47,6 +48,8 @@ LINEAR_CONSTANTS = {
     # below the lowest supply of any space (0.45 V), so drivers always work
     "driver_threshold_voltage_v": (0.0, 0.44),
     "driver_sizing_exponent": (0.0, 4.0),
+    # fixed row-drive energy ~ (reference cols / cols)^x: 0 = independent of the array width
+    "row_drive_width_exponent": (0.0, 3.0),
 }
 METRIC_WEIGHTS = {"energy_j": 1.0, "latency_s": 1.0, "area_mm2": 1.0}
 LEVEL_WEIGHT = 0.3  # weight of a workload's mean log error against its per-design shape

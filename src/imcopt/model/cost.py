@@ -266,15 +266,20 @@ def _evaluate_block(
     arrays = tiles * col["arrays_per_tile"]
     vscale = col["voltage_v"] / c["nominal_voltage_v"]
     v2 = vscale**2
+    # the study's CiMLoop passes the supply only to the NeuroSim array components (row
+    # drivers, cells, column readout): its buffers, routers and digital units keep their
+    # nominal energy (VOLTAGE_ENERGY_SCALE = 1)
+    v2_digital = 1.0 if cimloop else v2
     area_parts = area_mm2(designs, tech)
     area = sum(area_parts.values())
     t_cycle = (col["clock_period_s"] if cimloop else cycle_time_s(designs, tech)[:, None])
     glb_cap_bits = col["glb_depth_words"] * GLB_WORD_BITS
     glb_mib = glb_cap_bits / 8 / 2**20
     # energy of moving one bit GLB <-> tiles: the buffer access, router hops and wire
-    e_glb_bit = c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"] * v2
+    e_glb_bit = (c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"]
+                 * v2_digital)
     e_noc_bit = (c["router_energy_per_bit_j"] * xp.sqrt(col["router_groups"])
-                 + c["wire_energy_per_bit_mm_j"] * 0.5 * xp.sqrt(area)[:, None]) * v2
+                 + c["wire_energy_per_bit_mm_j"] * 0.5 * xp.sqrt(area)[:, None]) * v2_digital
     noc_bits_per_cycle = c["router_bits_per_cycle"] * col["router_groups"]
     dram_bits_per_cycle = c["dram_bandwidth_bits_per_s"] * t_cycle
 
@@ -333,11 +338,18 @@ def _evaluate_block(
         # matmul operands written into the arrays (policy in_array) come from the GLB
         rewritten = xp.asarray((t["kind"][w_idx] == "matmul")[None, :] & in_array, dtype=bool)
         operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
-        glb_bits, spill_bits, moved = data_movement(r, operand_bits, mp.chunks)
+        # a chunk re-reads the inputs of the groups it holds: one group's weight tiles over
+        # the chip's arrays (= chunks for an ungrouped layer; 1 for a depthwise one that fits)
+        input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, arrays), 1.0)
+        glb_bits, spill_bits, moved = data_movement(r, operand_bits, input_passes)
         streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"] - operand_bits
         dram_bits = streamed_bits + spill_bits
         written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
         written_cells = xp.where(rewritten, mp.weight_cells * mp.copies, written_cells)
+        # the first copy of a written layer comes from off chip; its replicas are copied on
+        # chip into the other arrays (CiMLoop reads each streamed weight from DRAM once)
+        first_written = xp.where(written_cells > 0, mp.weight_cells, 0.0)
+        replica_cells = xp.where(written_cells > 0, mp.weight_cells * (mp.copies - 1.0), 0.0)
         adc_bits = col["adc_bits"]
         e_adc = (c["adc_energy_per_step_j"]
                  * _on_host(adc.energy_steps, adc_bits, col["adc_type"],
@@ -345,6 +357,7 @@ def _evaluate_block(
                  * vscale ** c["adc_voltage_exponent"])
         e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
         e_row = (c["row_drive_energy_j"] * driver_sizing(designs, tech)[:, None]
+                 * (c["row_drive_reference_cols"] / cols) ** c["row_drive_width_exponent"]
                  + c["wordline_energy_per_col_j"] * cols) * v2
         # every cell read costs a fixed access energy plus a part that follows the stored
         # level (read current); weights are data, so the level is an expectation
@@ -357,10 +370,11 @@ def _evaluate_block(
             * vscale ** c["cell_voltage_exponent"],
             "dac_row_drivers": row_drives * e_row,
             "adc": conversions * e_conv,
-            "shift_add": conversions * c["shift_add_energy_j"] * v2,
-            "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2,
+            "shift_add": conversions * c["shift_add_energy_j"] * v2_digital,
+            "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2_digital,
             "dram": dram_bits * c["dram_energy_per_bit_j"],
-            "weight_writes": written_cells * c["cell_write_energy_j"]
+            "weight_writes": (first_written * c["cell_write_energy_j"]
+                              + replica_cells * c["replica_write_energy_j"])
             * vscale ** c["write_voltage_exponent"],
             **moved,
         }
