@@ -130,3 +130,28 @@ def test_low_voltage_stretches_a_fast_clock_but_not_a_slow_one():
                            "A_0.5_8_1e-08_128_128_8_16_32_16384"])
     t = cycle_time_s(d, load_technology("rram"))
     assert t[0] > 1e-9 and t[1] == pytest.approx(1e-9) and t[2] == pytest.approx(1e-8)
+
+
+def test_usable_fanout_is_the_largest_exact_factor():
+    from imcopt.model.mapping import usable_fanout
+    got = usable_fanout(np.array([[6], [4], [32]]), np.array([[224 * 64, 192, 1000]]))
+    assert got.tolist() == [[4, 6, 5], [4, 4, 4], [32, 32, 25]]
+
+
+def test_cimloop_splits_a_layer_over_router_groups_by_exact_factors():
+    """The reference's mapper (Timeloop) splits loops by exact factors only: a layer with no
+    factor 3 in its output dimensions runs on 4 of 6 router groups under `cimloop`, while
+    imcopt's own mapping (`physical`) uses all 6."""
+    from imcopt.workloads import Layer
+    layer = Layer("conv", "conv", C=64, M=64, R=3, S=3, P=56, Q=56)
+    wl = Workload("no_factor_3", (layer,))
+    keys = [f"A_0.7_1_1e-09_128_128_{g}_16_16_16384" for g in (4, 6)]
+    sram = load_technology("sram")
+    cim = evaluate(designs_from_keys(keys), wl, sram.with_settings(assumptions="cimloop"))
+    assert cim.latency_s[1] == pytest.approx(cim.latency_s[0])
+    phys = evaluate(designs_from_keys(keys), wl, sram)
+    assert phys.latency_s[1] < phys.latency_s[0]
+    # a layer whose outputs divide by 3 uses all 6 groups under `cimloop` too
+    wl3 = Workload("factor_3", (Layer("conv", "conv", C=64, M=192, R=3, S=3, P=56, Q=56),))
+    cim3 = evaluate(designs_from_keys(keys), wl3, sram.with_settings(assumptions="cimloop"))
+    assert cim3.latency_s[1] < cim3.latency_s[0]

@@ -24,7 +24,7 @@ from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
-from .mapping import ceil_div, map_layers, slice_activity
+from .mapping import ceil_div, map_layers, slice_activity, usable_fanout
 from .psum import psum_bits_lost
 from .xp import array_namespace, is_torch, namespace, to_numpy
 
@@ -321,8 +321,13 @@ def _evaluate_block(
         K = r["C"] * r["R"] * r["S"]
         steps = r["N"] * r["P"] * r["Q"]
         resident = tech.weight_residency == "resident"
+        # the reference's mapper splits a layer over the router groups by exact factors of
+        # its output dimensions (mapping.usable_fanout); imcopt's own mapping runs ragged
+        # tails on every group instead
+        layer_arrays = (_on_host(usable_fanout, col["router_groups"], r["G"] * r["M"] * steps)
+                        * col["tiles_per_group"] * col["arrays_per_tile"]) if cimloop else arrays
         mp, required = map_layers(
-            rows=rows, cols=cols, arrays=arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
+            rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
             K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
             replicate_whole_chip=cimloop, pack_groups=not cimloop,
             max_copies=workload.max_copies,
@@ -340,7 +345,7 @@ def _evaluate_block(
         operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
         # a chunk re-reads the inputs of the groups it holds: one group's weight tiles over
         # the chip's arrays (= chunks for an ungrouped layer; 1 for a depthwise one that fits)
-        input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, arrays), 1.0)
+        input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, layer_arrays), 1.0)
         glb_bits, spill_bits, moved = data_movement(r, operand_bits, input_passes)
         streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"] - operand_bits
         dram_bits = streamed_bits + spill_bits

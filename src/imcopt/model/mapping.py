@@ -100,6 +100,22 @@ def map_layers(
                    serial_steps), required
 
 
+def usable_fanout(fanout: np.ndarray, extent: np.ndarray) -> np.ndarray:
+    """Instances of a spatial fan-out that a perfectly factorised mapping can use: the largest
+    d <= fanout that divides `extent` (the product of the loop bounds split over the
+    fan-out). Timeloop's mapper, which produced the study's CiMLoop numbers, splits a loop
+    only by exact factors, so 6 router groups run a layer whose dimensions hold no factor 3
+    on 4 of them. Numpy in, numpy out; (N, 1) fan-outs x (1, L) extents -> (N, L)."""
+    f = np.asarray(fanout, dtype=np.int64)
+    e = np.asarray(extent, dtype=np.int64)
+    uf, inv = np.unique(f, return_inverse=True)
+    d = np.arange(1, int(uf.max()) + 1)
+    divides = (e.reshape(-1)[:, None] % d[None, :]) == 0  # (L, D)
+    # best[i, l]: the largest divisor of extent l that is <= uf[i]
+    best = np.stack([np.where(divides[:, :u], d[:u], 0).max(axis=1) for u in uf])
+    return best[inv.reshape(-1)].reshape(f.shape[0], e.shape[-1]).astype(np.float64)
+
+
 def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
                    weight_std_fraction: float) -> np.ndarray:
     """Mean stored level, as a fraction of full scale, summed over a weight's cell slices.
