@@ -132,26 +132,64 @@ def test_low_voltage_stretches_a_fast_clock_but_not_a_slow_one():
     assert t[0] > 1e-9 and t[1] == pytest.approx(1e-9) and t[2] == pytest.approx(1e-8)
 
 
-def test_usable_fanout_is_the_largest_exact_factor():
-    from imcopt.model.mapping import usable_fanout
-    got = usable_fanout(np.array([[6], [4], [32]]), np.array([[224 * 64, 192, 1000]]))
-    assert got.tolist() == [[4, 6, 5], [4, 4, 4], [32, 32, 25]]
+def test_router_group_share_pads_the_best_dimension():
+    from imcopt.model.mapping import router_group_share
+    dims = (np.array([[14.0, 7.0]]), np.array([[14.0, 7.0]]), np.array([[64.0, 192.0]]),
+            np.array([[1.0, 1.0]]))
+    got = router_group_share(np.array([[6.0], [4.0], [1.0]]), dims)
+    # 6 groups: M = 64 as 11 per group (64/11 groups' worth); M = 192 as 32 each (all 6)
+    np.testing.assert_allclose(got, [[64 / 11, 6.0], [4.0, 4.0], [1.0, 1.0]])
 
 
-def test_cimloop_splits_a_layer_over_router_groups_by_exact_factors():
-    """The reference's mapper (Timeloop) splits loops by exact factors only: a layer with no
-    factor 3 in its output dimensions runs on 4 of 6 router groups under `cimloop`, while
-    imcopt's own mapping (`physical`) uses all 6."""
+def test_cimloop_splits_one_layer_dimension_over_router_groups():
+    """The reference's mapper splits one dimension of a layer over the router groups and pads
+    the last share: a 7 x 7 x 4 layer has no dimension 6 groups can share better than 4 can,
+    so under `cimloop` 6 groups are no faster than 4, while imcopt's own mapping
+    (`physical`) uses all 6."""
     from imcopt.workloads import Layer
-    layer = Layer("conv", "conv", C=64, M=64, R=3, S=3, P=56, Q=56)
-    wl = Workload("no_factor_3", (layer,))
-    keys = [f"A_0.7_1_1e-09_128_128_{g}_16_16_16384" for g in (4, 6)]
+    layer = Layer("conv", "conv", C=64, M=4, R=3, S=3, P=7, Q=7)
+    wl = Workload("uneven", (layer,))
+    keys = [f"A_0.7_1_1e-09_128_128_{g}_1_1_16384" for g in (4, 6)]
     sram = load_technology("sram")
     cim = evaluate(designs_from_keys(keys), wl, sram.with_settings(assumptions="cimloop"))
     assert cim.latency_s[1] == pytest.approx(cim.latency_s[0])
-    phys = evaluate(designs_from_keys(keys), wl, sram)
+    phys = evaluate(designs_from_keys(keys), wl, sram.with_settings(assumptions="physical"))
     assert phys.latency_s[1] < phys.latency_s[0]
-    # a layer whose outputs divide by 3 uses all 6 groups under `cimloop` too
-    wl3 = Workload("factor_3", (Layer("conv", "conv", C=64, M=192, R=3, S=3, P=56, Q=56),))
-    cim3 = evaluate(designs_from_keys(keys), wl3, sram.with_settings(assumptions="cimloop"))
-    assert cim3.latency_s[1] < cim3.latency_s[0]
+    # a layer whose channels divide by 6 uses all 6 groups under `cimloop` too
+    wl6 = Workload("even", (Layer("conv", "conv", C=64, M=192, R=3, S=3, P=7, Q=7),))
+    cim6 = evaluate(designs_from_keys(keys), wl6, sram.with_settings(assumptions="cimloop"))
+    assert cim6.latency_s[1] < cim6.latency_s[0]
+    # M = 64 over 6 groups is 11 per group: slower than an even split, faster than 4 groups
+    # (an exact-factor rule would leave this layer on 4 groups)
+    wl64 = Workload("padded", (Layer("conv", "conv", C=64, M=64, R=3, S=3, P=14, Q=14),))
+    cim64 = evaluate(designs_from_keys(keys), wl64, sram.with_settings(assumptions="cimloop"))
+    assert cim64.latency_s[1] < cim64.latency_s[0]
+
+
+def test_cimloop_copies_stop_at_the_mappers_reach():
+    """Under `cimloop` a layer replicates into at most `mapper_max_copies` copies (the reach
+    of the reference's SRAM mapper): a chip with room for far more copies is no faster than
+    one with exactly that many, and writes no more replicas; imcopt's own mapping
+    (`physical`) and an unlimited reach keep using the extra arrays."""
+    from imcopt.workloads import Layer
+    wl = Workload("one_conv", (Layer("conv", "conv", C=64, M=32, R=1, S=1, P=112, Q=112),))
+    # 64 x 256 weight cells = 2 arrays of 128 x 128 per copy: 8 and 2048 arrays hold 4 and
+    # 1024 copies
+    keys = ["A_0.7_1_1e-09_128_128_1_2_4_16384", "A_0.7_1_1e-09_128_128_1_32_64_16384"]
+    d = designs_from_keys(keys)
+    sram = load_technology("sram").with_settings(assumptions="cimloop")
+    reach = 4.0
+    capped = evaluate(d, wl, sram.with_constants(mapper_max_copies=reach))
+    assert capped.latency_s[1] == pytest.approx(capped.latency_s[0])
+    np.testing.assert_allclose(capped.energy_breakdown_j["weight_writes"][1],
+                               capped.energy_breakdown_j["weight_writes"][0])
+    free = evaluate(d, wl, sram.with_constants(mapper_max_copies=1e12))
+    assert free.latency_s[1] < free.latency_s[0] / 10
+    assert free.energy_breakdown_j["weight_writes"][1] > capped.energy_breakdown_j[
+        "weight_writes"][1]
+    # the reach is a property of the reference's mapper, not of the hardware
+    sram_phys = load_technology("sram")
+    phys = evaluate(d, wl, sram_phys.with_constants(mapper_max_copies=reach))
+    phys_free = evaluate(d, wl, sram_phys.with_constants(mapper_max_copies=1e12))
+    np.testing.assert_allclose(phys.latency_s, phys_free.latency_s)
+    np.testing.assert_allclose(phys.energy_j, phys_free.energy_j)

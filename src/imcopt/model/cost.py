@@ -24,7 +24,7 @@ from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
-from .mapping import ceil_div, map_layers, slice_activity, usable_fanout
+from .mapping import ceil_div, map_layers, router_group_share, slice_activity
 from .psum import psum_bits_lost
 from .xp import array_namespace, is_torch, namespace, to_numpy
 
@@ -127,6 +127,13 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
         "global_buffer": d["glb_depth_words"] * GLB_WORD_BITS * c["glb_area_per_bit_mm2"],
         "chip_periphery": xp.full(d.n, c["chip_periphery_area_mm2"]),
     }
+
+
+def _copy_limit(network: int | None, mapper: float | None) -> int | None:
+    """The most copies a layer may have: the network's mapping choice and, under the
+    reference's assumptions, the reach of its mapper (`mapper_max_copies`)."""
+    limits = [v for v in (network, mapper) if v is not None]
+    return int(min(limits)) if limits else None
 
 
 def driver_sizing(d: Designs, tech: Technology) -> np.ndarray:
@@ -321,16 +328,17 @@ def _evaluate_block(
         K = r["C"] * r["R"] * r["S"]
         steps = r["N"] * r["P"] * r["Q"]
         resident = tech.weight_residency == "resident"
-        # the reference's mapper splits a layer over the router groups by exact factors of
-        # its output dimensions (mapping.usable_fanout); imcopt's own mapping runs ragged
-        # tails on every group instead
-        layer_arrays = (_on_host(usable_fanout, col["router_groups"], r["G"] * r["M"] * steps)
+        # the reference's mapper splits one dimension of a layer over the router groups,
+        # padding the last share (mapping.router_group_share); imcopt's own mapping runs
+        # ragged tails on every group instead
+        layer_arrays = (router_group_share(col["router_groups"], (r["P"], r["Q"], r["M"], r["G"]))
                         * col["tiles_per_group"] * col["arrays_per_tile"]) if cimloop else arrays
         mp, required = map_layers(
             rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
             K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
             replicate_whole_chip=cimloop, pack_groups=not cimloop,
-            max_copies=workload.max_copies,
+            max_copies=_copy_limit(workload.max_copies,
+                                   c["mapper_max_copies"] if cimloop else None),
         )
         slices_in = ceil_div(r["input_bits"], c["dac_bits"])
         macs = r["G"] * K * r["M"] * steps

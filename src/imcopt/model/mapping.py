@@ -100,20 +100,17 @@ def map_layers(
                    serial_steps), required
 
 
-def usable_fanout(fanout: np.ndarray, extent: np.ndarray) -> np.ndarray:
-    """Instances of a spatial fan-out that a perfectly factorised mapping can use: the largest
-    d <= fanout that divides `extent` (the product of the loop bounds split over the
-    fan-out). Timeloop's mapper, which produced the study's CiMLoop numbers, splits a loop
-    only by exact factors, so 6 router groups run a layer whose dimensions hold no factor 3
-    on 4 of them. Numpy in, numpy out; (N, 1) fan-outs x (1, L) extents -> (N, L)."""
-    f = np.asarray(fanout, dtype=np.int64)
-    e = np.asarray(extent, dtype=np.int64)
-    uf, inv = np.unique(f, return_inverse=True)
-    d = np.arange(1, int(uf.max()) + 1)
-    divides = (e.reshape(-1)[:, None] % d[None, :]) == 0  # (L, D)
-    # best[i, l]: the largest divisor of extent l that is <= uf[i]
-    best = np.stack([np.where(divides[:, :u], d[:u], 0).max(axis=1) for u in uf])
-    return best[inv.reshape(-1)].reshape(f.shape[0], e.shape[-1]).astype(np.float64)
+def router_group_share(groups: np.ndarray, dims: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Router groups a layer effectively runs on when the mapper splits one of its dimensions
+    `dims` (e.g. output rows P, columns Q, channels M, groups G) over them: a dimension D over
+    g groups leaves ceil(D / g) of it to each, so the layer goes as fast as on D / ceil(D / g)
+    groups; the best dimension wins. 6 groups run a 14 x 14 x 64 layer as 64 / 11 = 5.8 groups,
+    one with M = 192 as 6. Broadcasts (N, 1) groups against (1, L) dimensions -> (N, L)."""
+    xp = array_namespace(groups)
+    share = xp.ones_like(groups * dims[0])
+    for extent in dims:
+        share = xp.maximum(share, extent / xp.ceil(extent / groups))
+    return share
 
 
 def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
