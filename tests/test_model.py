@@ -193,3 +193,15 @@ def test_cimloop_copies_stop_at_the_mappers_reach():
     phys_free = evaluate(d, wl, sram_phys.with_constants(mapper_max_copies=1e12))
     np.testing.assert_allclose(phys.latency_s, phys_free.latency_s)
     np.testing.assert_allclose(phys.energy_j, phys_free.energy_j)
+
+
+def test_cimloop_chip_has_no_matmul_unit():
+    """The reference's chips map attention matmuls like weights and have no digital matmul
+    unit, so under `cimloop` its area is zero; imcopt's own chips (`physical`, policy
+    `digital`) pay for one per tile."""
+    from imcopt.model.cost import area_mm2
+    d = designs_from_keys(["A_0.7_1_1e-09_128_32_4_32_4_4096"])
+    sram = load_technology("sram")
+    assert sram.matmul_policy == "digital"
+    assert area_mm2(d, sram)["digital_units"][0] > 0
+    assert area_mm2(d, sram.with_settings(assumptions="cimloop"))["digital_units"][0] == 0

@@ -112,7 +112,8 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
     adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * _on_host(
         adc.area_units, adc_bits, d["adc_type"])
     digital = c["digital_lanes_per_tile"] * c["digital_lane_area_mm2"]
-    if tech.matmul_policy != "digital":
+    # the reference's chips have no matmul unit (CiMLoop maps attention matmuls like weights)
+    if tech.matmul_policy != "digital" or tech.assumptions == "cimloop":
         digital = 0.0
     return {
         "cell_array": arrays * rows * cols * c["cell_area_f2"] * feature_m**2 * 1e6,
