@@ -22,7 +22,7 @@ import pandas as pd
 
 from imcopt.calibration import calibrate_technology
 from imcopt.hardware import designs_from_keys, load_technology
-from imcopt.model.mapping import map_layers, router_group_share
+from imcopt.model.mapping import map_layers, reference_layer_arrays
 from imcopt.validation import read_reference
 from imcopt.workloads import load_layer_table
 
@@ -42,8 +42,8 @@ def implied_copy_limit(ref: pd.DataFrame, layers: dict) -> pd.DataFrame:
         col = {k: np.asarray(v, dtype=float)[:, None] for k, v in d.values.items()}
         r = {k: np.asarray(v, dtype=float)[None, :] for k, v in t.items() if k != "kind"}
         steps = r["N"] * r["P"] * r["Q"]
-        arrays = (router_group_share(col["router_groups"], (r["P"], r["Q"], r["M"], r["G"]))
-                  * col["tiles_per_group"] * col["arrays_per_tile"])
+        arrays = reference_layer_arrays(col["router_groups"], col["tiles_per_group"],
+                                        col["arrays_per_tile"], r)
         mp, _ = map_layers(
             rows=col["rows_per_array"], cols=col["cols_per_array"], arrays=arrays,
             bits_per_cell=col["bits_per_cell"], G=r["G"], K=r["C"] * r["R"] * r["S"], M=r["M"],

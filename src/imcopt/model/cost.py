@@ -24,7 +24,7 @@ from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
-from .mapping import ceil_div, map_layers, router_group_share, slice_activity
+from .mapping import ceil_div, map_layers, reference_layer_arrays, slice_activity
 from .psum import psum_bits_lost
 from .xp import array_namespace, is_torch, namespace, to_numpy
 
@@ -332,8 +332,9 @@ def _evaluate_block(
         # the reference's mapper splits one dimension of a layer over the router groups,
         # padding the last share (mapping.router_group_share); imcopt's own mapping runs
         # ragged tails on every group instead
-        layer_arrays = (router_group_share(col["router_groups"], (r["P"], r["Q"], r["M"], r["G"]))
-                        * col["tiles_per_group"] * col["arrays_per_tile"]) if cimloop else arrays
+        layer_arrays = reference_layer_arrays(
+            col["router_groups"], col["tiles_per_group"], col["arrays_per_tile"], r
+        ) if cimloop else arrays
         mp, required = map_layers(
             rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
             K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,

@@ -113,6 +113,14 @@ def router_group_share(groups: np.ndarray, dims: tuple[np.ndarray, ...]) -> np.n
     return share
 
 
+def reference_layer_arrays(router_groups: np.ndarray, tiles_per_group: np.ndarray,
+                           arrays_per_tile: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
+    """Arrays a layer runs on under the reference's mapper: its share of the router groups
+    (`router_group_share` over P, Q, M and G) times the arrays under one group. (N, L)."""
+    share = router_group_share(router_groups, (layer["P"], layer["Q"], layer["M"], layer["G"]))
+    return share * tiles_per_group * arrays_per_tile
+
+
 def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
                    weight_std_fraction: float) -> np.ndarray:
     """Mean stored level, as a fraction of full scale, summed over a weight's cell slices.
