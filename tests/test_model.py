@@ -169,8 +169,8 @@ def test_cimloop_splits_one_layer_dimension_over_router_groups():
 def test_cimloop_copies_stop_at_the_mappers_reach():
     """Under `cimloop` a layer replicates into at most `mapper_max_copies` copies (the reach
     of the reference's SRAM mapper): a chip with room for far more copies is no faster than
-    one with exactly that many, and writes no more replicas; imcopt's own mapping
-    (`physical`) and an unlimited reach keep using the extra arrays."""
+    one with exactly that many, and writes no more replicas; with an unlimited reach the
+    extra arrays are used, and imcopt's own mapping (`physical`) ignores the reach."""
     from imcopt.workloads import Layer
     wl = Workload("one_conv", (Layer("conv", "conv", C=64, M=32, R=1, S=1, P=112, Q=112),))
     # 64 x 256 weight cells = 2 arrays of 128 x 128 per copy: 8 and 2048 arrays hold 4 and
