@@ -12,6 +12,7 @@ the split is the same on every machine and independent of row order.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 from collections.abc import Callable, Sequence
@@ -26,30 +27,31 @@ from .hardware import Technology, load_technology, save_technology
 from .validation import METRICS, read_reference, resolve_workload, side_by_side, summarise
 from .workloads import Workload, load_layer_table
 
-#: constants fitted in log space (scale factors); the rest of the table stays as it is
+#: constants fitted in log space (scale factors), within `LOG_RANGE_DECADES` of their
+#: sourced values; every other constant keeps its value
 LOG_CONSTANTS = (
-    "cell_read_energy_j", "cell_access_energy_j", "row_drive_energy_j", "wordline_energy_per_col_j",
-    "column_drive_energy_j", "bitline_energy_per_row_j", "adc_energy_per_step_j",
-    "shift_add_energy_j", "tile_buffer_energy_per_bit_j", "glb_energy_per_bit_j",
-    "router_energy_per_bit_j", "wire_energy_per_bit_mm_j", "dram_energy_per_bit_j",
-    "cell_write_energy_j", "replica_write_energy_j", "cycles_per_input_slice",
-    "layer_overhead_cycles",
-    "cell_area_f2", "row_driver_area_mm2", "column_periphery_area_mm2", "adc_area_base_mm2",
-    "array_periphery_area_mm2", "tile_area_mm2", "tile_buffer_area_per_array_mm2",
-    "router_area_mm2", "glb_area_per_bit_mm2", "chip_periphery_area_mm2",
+    # energies and capacitances
+    "cell_gate_capacitance_f", "cell_junction_capacitance_f", "wire_capacitance_f_per_m",
+    "sram_bitline_swing_fraction", "dac_capacitance_per_bit_f", "sample_capacitance_f",
+    "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j",
+    "sram_energy_per_bit_j", "router_energy_per_bit_j", "dram_energy_per_bit_j",
+    "replica_copy_energy_per_cell_j",
+    # timing under the reference's policy
+    "cimloop_cycles_per_slice", "layer_overhead_cycles",
+    # areas
+    "cell_area_f2", "row_decoder_area_mm2", "driver_area_per_farad_mm2", "dac_area_per_bit_mm2",
+    "column_periphery_area_mm2", "adc_area_base_mm2", "adc_area_per_step_mm2",
+    "comparator_area_mm2", "shift_add_area_per_bit_mm2", "array_periphery_area_mm2",
+    "tile_area_mm2", "tile_buffer_bits_per_array", "router_area_mm2", "sram_area_per_bit_mm2",
+    "chip_periphery_area_mm2",
 )
+#: how far (decades) a fitted constant may move from its source: beyond that a mechanism is
+#: missing, not a number (docs/model.md, "Constants")
+LOG_RANGE_DECADES = 1.0
 #: constants fitted in linear space, with bounds
 LINEAR_CONSTANTS = {
-    # dynamic energy cannot fall as the supply rises: exponents >= 0
-    "cell_voltage_exponent": (0.0, 3.0),
-    "adc_voltage_exponent": (0.0, 3.0),
-    "write_voltage_exponent": (0.0, 3.0),
-    "glb_energy_capacity_exponent": (0.0, 1.5),
-    # below the lowest supply of any space (0.45 V), so drivers always work
-    "driver_threshold_voltage_v": (0.0, 0.44),
-    "driver_sizing_exponent": (0.0, 4.0),
-    # fixed row-drive energy ~ (reference cols / cols)^x: 0 = independent of the array width
-    "row_drive_width_exponent": (0.0, 3.0),
+    # CACTI's trend: access energy ~ capacity^x with x about 0.5
+    "sram_energy_capacity_exponent": (0.2, 0.8),
 }
 METRIC_WEIGHTS = {"energy_j": 1.0, "latency_s": 1.0, "area_mm2": 1.0}
 LEVEL_WEIGHT = 0.3  # weight of a workload's mean log error against its per-design shape
@@ -116,18 +118,19 @@ def calibrate_technology(
     test_groups = _groups(ref[held], layers or {})
 
     def wanted(k: str) -> bool:
-        return (constants is None or k in constants) and base.constants[k].fit
+        return ((constants is None or k in constants) and k in base.constants
+                and base.constants[k].fit)
 
     names_log = [k for k in LOG_CONSTANTS if wanted(k)]
     names_lin = [k for k in LINEAR_CONSTANTS if wanted(k)]
-    # start from the table's current values; bounds and prior come from the sourced values
-    # (four decades either side), so repeated fits cannot walk away from the physics
+    # start from the table's current values; bounds and prior come from the sourced values,
+    # so repeated fits cannot walk away from the physics
     x0 = np.array([np.log10(base.c[k]) for k in names_log] + [base.c[k] for k in names_lin])
     x_src = np.array([np.log10(base.constants[k].sourced) for k in names_log]
                      + [base.constants[k].sourced for k in names_lin])
-    lo = np.array([v - 4 for v in x_src[: len(names_log)]]
+    lo = np.array([v - LOG_RANGE_DECADES for v in x_src[: len(names_log)]]
                   + [LINEAR_CONSTANTS[k][0] for k in names_lin])
-    hi = np.array([v + 4 for v in x_src[: len(names_log)]]
+    hi = np.array([v + LOG_RANGE_DECADES for v in x_src[: len(names_log)]]
                   + [LINEAR_CONSTANTS[k][1] for k in names_lin])
 
     def tech_at(x: np.ndarray) -> Technology:
@@ -207,8 +210,7 @@ def calibrate_technology(
         "fitted_constants": [n for n, f in zip(names_log + names_lin, free, strict=True) if f],
         "not_identifiable_kept": frozen,
     }
-    tech = Technology(tech.name, tech.description, tech.weight_residency, tech.matmul_policy,
-                      tech.constants, calibration, tech.path, assumptions="physical")
+    tech = dataclasses.replace(tech, calibration=calibration, assumptions="physical")
     fitted = tech.with_settings(assumptions="cimloop")
     return CalibrationResult(
         technology=tech,

@@ -36,9 +36,41 @@ def summary_table(title: str, summary: pd.DataFrame) -> Any:
     return _table(title, ["tech", "workload", "designs", *SHORT.values()], rows, left=(0, 1))
 
 
+AGAINST = ("neurosim", "macros")
+
+
+def against_table(title: str, rows: list[dict]) -> Any:
+    def ok(r: dict) -> str:
+        return "-" if r["ok"] is None else ("yes" if r["ok"] else "NO")
+
+    return _table(title, ["case", "metric", "model", "published", "ratio", "bound", "ok"],
+                  [[r["case"], r["metric"], f"{r['model']:.4g}", f"{r['published']:.4g}",
+                    f"x{r['ratio']:.2f}", f"{r['bound']:g}" if r["bound"] else "-", ok(r)]
+                   for r in rows], left=(0, 1))
+
+
+def _against(name: str, as_json: bool) -> None:
+    from . import anchors
+
+    if name not in AGAINST:
+        raise ValueError(f"--against {name!r} is not one of {', '.join(AGAINST)}")
+    rows = anchors.against_neurosim() if name == "neurosim" else anchors.against_macros()
+    if as_json:
+        _echo_json(rows)
+        return
+    _console().print(against_table(f"imcopt ({name})", rows))
+    typer.echo(anchors.summary(rows))
+
+
 @app.command("validate")
 def validate_cmd(
-    reference: RefOpt,
+    reference: Annotated[Path | None, typer.Option(
+        "--reference", help="Results in the CiMLoop reference CSV format (.csv or .csv.gz).")
+    ] = None,
+    against: Annotated[str | None, typer.Option(
+        "--against", help=f"Instead of a reference file, published data nobody fitted: "
+        f"{' or '.join(AGAINST)} (NeuroSim V1.4's VGG-8 chip table; silicon CIM macros).")
+    ] = None,
     layers: LayersOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.csv, rows.csv.gz and "
                                       "the scatter PNGs.")] = Path("validation"),
@@ -50,8 +82,17 @@ def validate_cmd(
         "32 nm).")] = 32,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Rank correlation, log error and top-10 overlap of the model vs a reference file."""
+    """Rank correlation, log error and top-10 overlap of the model vs a reference file; or,
+    with --against, the model against published chips (one JSON row per comparison:
+    case, metric, model, published, ratio = model / published)."""
     from .validation import validate, write_outputs
+
+    if against is not None:
+        _against(against, as_json)
+        return
+    if reference is None:
+        raise ValueError("validate needs --reference FILE (a CiMLoop-format results file) or "
+                         f"--against {' or '.join(AGAINST)}")
 
     if assumptions not in ASSUMPTIONS:
         raise ValueError(f"--assumptions {assumptions!r} is not one of {', '.join(ASSUMPTIONS)}")

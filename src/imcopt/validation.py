@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from .hardware import Technology, designs_from_keys, load_technology
+from .hardware.space import STUDY_SETTINGS
 from .model import evaluate
 from .storage import write_bytes, write_csv, write_figure
 from .workloads import Workload, WorkloadError, get, load_layer_table, names
@@ -110,7 +111,8 @@ def side_by_side(
 ) -> pd.DataFrame:
     """One row per design key: the reference's metrics (`ref_*`) next to the model's
     (`model_*`), evaluated on `workload` and labelled `workload_label`."""
-    m = evaluate(designs_from_keys(keys), workload, tech, per_layer=False)
+    # the reference's keys name its nine searched parameters; its circuit is the study's
+    m = evaluate(designs_from_keys(keys, fixed=STUDY_SETTINGS), workload, tech, per_layer=False)
     out = pd.DataFrame({"technology": tech.name, "workload": workload_label,
                         "design_key": keys, "model_feasible": m.feasible})
     model = {"energy_j": m.energy_j, "latency_s": m.latency_s, "area_mm2": m.area_mm2,

@@ -9,12 +9,18 @@ study's). A design's `technology_node_nm` rescales them with four factors, each 
   NeuroSim's periphery. With the inflation, 7 nm logic is ~10x denser than 32 nm (published
   densities: ~6-9x), not the 21x of F^2 alone.
 * logic energy at a fixed supply: F / 32 nm. Switched capacitance C ~ F (Dennard 1974); the
-  supply is its own knob (`voltage_v`).
+  supply is its own knob (`voltage_v`). NeuroSim V1.4 projects its SAR ADC power this way
+  down to 1 nm: with its supplies (0.85 V at 22 nm, 0.70 V at 5 nm, 0.60 V at 1 nm) factored
+  out, its per-node fits fall 0.19x and 0.039x from 22 to 5 and 1 nm, against F's 0.23x and
+  0.045x.
 * delay at a fixed supply: F / 32 nm. Gate delay C V / I ~ F at fixed V (Dennard 1974).
-* FinFET cell inflation: 1 down to 22 nm; 326/280, 420/280, 551/280 at 14, 10, 7 nm. NeuroSim
-  V1.4's 6T SRAM cell is 280 F^2 at 22 nm and above, 326 F^2 at 14, 420 at 10, 551 at 7 (fin
-  pitch and contacted gate pitch stop following F); standard cells and a 1T1R RRAM cell,
-  whose footprint is its access transistor's, take the same inflation.
+* FinFET / nanosheet cell inflation: 1 down to 22 nm; 326/280, 420/280, 551/280, 840/280,
+  11520/280 at 14, 10, 7, 5, 1 nm. NeuroSim V1.4's 6T SRAM cell is 280 F^2 at 22 nm and above,
+  326 F^2 at 14, 420 at 10, 551 at 7, 840 at 5 (19.2 F x 43.75 F) and 11,520 at 1 nm
+  (80 F x 144 F): fin, gate and metal pitches stop following the node's name. Standard cells
+  and a 1T1R RRAM cell, whose footprint is its access transistor's, take the same inflation.
+  (NeuroSim's own logic pitches agree: contacted gate pitch x M2 pitch is 10.2 F x 6 F at
+  5 nm and 40 F x 16 F at 1 nm, 4 and 43 times a planar node's ~3.8 F x 3.8 F.)
 
 Cross-check (tests/test_scaling.py): NeuroSim's per-node SAR ADC power (b = 16.7, 8.90, 4.38,
 2.57, 0.885 uW at 45, 32, 22, 14, 7 nm) falls faster than F because it also lowers the supply
@@ -38,53 +44,58 @@ import numpy as np
 
 REFERENCE_NODE_NM = 32.0
 #: the nodes the documented factors cover (others are interpolated in log(node))
-NODES_NM = (7, 10, 14, 22, 32, 45, 65)
+NODES_NM = (1, 5, 7, 10, 14, 22, 32, 45, 65, 130)
 #: NeuroSim V1.4 6T SRAM cell area in F^2 per node (280 F^2 at 22 nm and above)
-SRAM_CELL_F2 = {7: 551.0, 10: 420.0, 14: 326.0, 22: 280.0}
+SRAM_CELL_F2 = {1: 11520.0, 5: 840.0, 7: 551.0, 10: 420.0, 14: 326.0, 22: 280.0}
 PLANAR_CELL_F2 = 280.0
 
-FACTORS = ("logic_area", "logic_energy", "delay", "cell_area", "sram_macro", "none")
+FACTORS = ("logic_area", "logic_energy", "delay", "cell_area", "sram_macro",
+           "area_per_capacitance", "none")
 
 #: constant name -> the factor it is multiplied by (constants not listed do not scale)
 CONSTANT_SCALING: dict[str, str] = {
-    # energies of CMOS circuits: C V^2 with C ~ F
-    "cell_access_energy_j": "logic_energy",
-    "row_drive_energy_j": "logic_energy",
-    "wordline_energy_per_col_j": "logic_energy",
-    "column_drive_energy_j": "logic_energy",
-    "bitline_energy_per_row_j": "logic_energy",
-    "adc_energy_per_step_j": "logic_energy",
-    "shift_add_energy_j": "logic_energy",
-    "tile_buffer_energy_per_bit_j": "logic_energy",
-    "glb_energy_per_bit_j": "logic_energy",
+    # capacitances and energies of CMOS circuits: C ~ F (C V^2 at a fixed supply)
+    "cell_gate_capacitance_f": "logic_energy",
+    "cell_junction_capacitance_f": "logic_energy",
+    "dac_capacitance_per_bit_f": "logic_energy",
+    "sample_capacitance_f": "logic_energy",
+    "adc_walden_fom_j": "logic_energy",
+    "comparator_energy_j": "logic_energy",
+    "logic_energy_per_bit_j": "logic_energy",
+    "sram_energy_per_bit_j": "logic_energy",
     "router_energy_per_bit_j": "logic_energy",
     "digital_mac_energy_j": "logic_energy",
-    "cell_read_energy_j": "logic_energy",
-    "cell_write_energy_j": "logic_energy",
+    "replica_copy_energy_per_cell_j": "logic_energy",
     # delays
     "min_cycle_nominal_s": "delay",
+    "adc_decision_time_s": "delay",
+    "pulse_unit_s": "delay",
     # areas of CMOS circuits
-    "row_driver_area_mm2": "logic_area",
-    "column_periphery_area_mm2": "logic_area",
+    "row_decoder_area_mm2": "logic_area",
+    "dac_area_per_bit_mm2": "logic_area",
+    "comparator_area_mm2": "logic_area",
     "adc_area_base_mm2": "logic_area",
-    "adc_area_per_bit_mm2": "logic_area",
+    "adc_area_per_step_mm2": "logic_area",
+    "column_periphery_area_mm2": "logic_area",
+    "shift_add_area_per_bit_mm2": "logic_area",
+    "write_driver_area_per_row_mm2": "logic_area",
+    "write_driver_area_per_col_mm2": "logic_area",
     "array_periphery_area_mm2": "logic_area",
     "tile_area_mm2": "logic_area",
-    "tile_buffer_area_per_array_mm2": "logic_area",
     "router_area_mm2": "logic_area",
     "digital_lane_area_mm2": "logic_area",
+    # a driver's width per farad of load is node-independent (gate capacitance per um of
+    # width barely moves), its area per um of width shrinks with F
+    "driver_area_per_farad_mm2": "area_per_capacitance",
     # chip I/O pads and ESD are set by the bond pitch, not the node
     "chip_periphery_area_mm2": "none",
     # SRAM macro: its bit cell, F^2 times the FinFET inflation (F^2 itself is `logic_area`)
-    "glb_area_per_bit_mm2": "sram_macro",
+    "sram_area_per_bit_mm2": "sram_macro",
     # the cell array's F^2 count: cell_area_f2 x F^2 (the F^2 is in the model), inflated
     "cell_area_f2": "cell_area",
 }
 #: technology name -> {constant: factor} where a cell technology differs from CMOS logic
-TECHNOLOGY_OVERRIDES: dict[str, dict[str, str]] = {
-    # RRAM read: V_read^2 G t of the device; SET/RESET energy: the device, not the node
-    "rram": {"cell_read_energy_j": "none", "cell_write_energy_j": "none"},
-}
+TECHNOLOGY_OVERRIDES: dict[str, dict[str, str]] = {}
 
 
 def _node(node_nm: np.ndarray | float) -> np.ndarray:
@@ -111,7 +122,7 @@ def delay_factor(node_nm: np.ndarray | float) -> np.ndarray:
 
 def finfet_cell_factor(node_nm: np.ndarray | float) -> np.ndarray:
     """How many more F^2 a transistor-limited cell needs than at planar nodes (1 at >= 22 nm;
-    NeuroSim's SRAM table below; log-log interpolated between its nodes, held below 7 nm)."""
+    NeuroSim's SRAM table below; log-log interpolated between its nodes, held below 1 nm)."""
     f = _node(node_nm)
     nodes = np.array(sorted(SRAM_CELL_F2), dtype=np.float64)
     ratio = np.array([SRAM_CELL_F2[int(n)] / PLANAR_CELL_F2 for n in nodes])
@@ -129,6 +140,7 @@ def factors(node_nm: np.ndarray | float) -> dict[str, np.ndarray]:
         "delay": delay_factor(node_nm),
         "cell_area": cell,
         "sram_macro": area,
+        "area_per_capacitance": area / logic_energy_factor(node_nm),
         "none": np.ones_like(area),
     }
 

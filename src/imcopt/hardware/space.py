@@ -58,10 +58,21 @@ PARAMETERS: dict[str, ParameterInfo] = {
         ParameterInfo("offchip_memory", "code", "system",
                       "off-chip DRAM: 1 = LPDDR4, 2 = DDR4, 3 = GDDR5, 4 = HBM2",
                       choices=(1, 2, 3, 4)),
+        ParameterInfo("parallel_rows", "rows", "circuit",
+                      "rows activated together for one conversion (all rows of the array "
+                      "when larger than rows_per_array)"),
+        ParameterInfo("cols_per_adc", "cols", "circuit",
+                      "columns multiplexed onto one ADC (converted one after another)"),
+        ParameterInfo("dac_bits", "bit", "circuit",
+                      "input bits applied per array read (1 = bit-serial inputs)"),
+        ParameterInfo("input_encoding", "code", "circuit",
+                      "how a multi-bit input slice drives a row: 1 = amplitude (voltage DAC), "
+                      "2 = pulse width (one pulse of x units), 3 = pulse count (x unit "
+                      "pulses, spikes)", choices=(1, 2, 3)),
     )
 }
 #: upper bounds beyond which a value is not a design (and the model's integer maths overflows)
-MAX_VALUES = {"bits_per_cell": 32}
+MAX_VALUES = {"bits_per_cell": 32, "adc_bits": 24, "dac_bits": 16}
 #: The nine fields of the reference key
 #: `A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>_<macros>_<glb>`.
 KEY_FIELDS = (
@@ -72,8 +83,19 @@ KEY_FIELDS = (
 DEFAULT_VALUES: dict[str, float] = {
     "voltage_v": 0.7, "bits_per_cell": 1, "clock_period_s": 4e-9, "rows_per_array": 128,
     "cols_per_array": 128, "router_groups": 8, "tiles_per_group": 16, "arrays_per_tile": 32,
-    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 5, "adc_type": 1,
-    "offchip_memory": 1,
+    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 6, "adc_type": 1,
+    "offchip_memory": 1, "parallel_rows": 32, "cols_per_adc": 8, "dac_bits": 1,
+    "input_encoding": 1,
+}
+#: The published study's fixed circuit settings (its CiMLoop set-up): 8-bit inputs applied in
+#: one slice as a count of unit pulses (CiMLoop's temporal spiking row drivers), every row of
+#: an array read at once, one 5-bit ADC per column (NeuroSim's flash, multilevel sense
+#: amplifiers), 32 nm, LPDDR4. Its design keys name the nine searched parameters only; these
+#: settings complete them (`designs_from_keys(keys, fixed=STUDY_SETTINGS)`).
+STUDY_SETTINGS: dict[str, float] = {
+    "technology_node_nm": 32, "adc_bits": 5, "offchip_memory": 1,
+    "parallel_rows": 4096, "cols_per_adc": 1, "dac_bits": 8, "input_encoding": 3,
+    "adc_type": 2,
 }
 
 
@@ -384,12 +406,16 @@ def parse_key(key: str) -> dict[str, float]:
     return out
 
 
-def designs_from_keys(keys: Iterable[str]) -> Designs:
+def designs_from_keys(keys: Iterable[str], fixed: Mapping[str, float] | None = None
+                      ) -> Designs:
+    """Designs from reference keys; the parameters a key leaves out take `fixed`'s values
+    (e.g. `STUDY_SETTINGS`, the published study's circuit), else their defaults."""
     parsed = [parse_key(k) for k in keys]
     if not parsed:
         raise DesignError("no design keys given")
+    base = {**DEFAULT_VALUES, **(fixed or {})}
     names = sorted(set().union(*parsed))
     # a 9-field key means the study's fixed node; mixing both formats is fine
     return Designs.from_values(
-        {n: [p.get(n, DEFAULT_VALUES[n]) for p in parsed] for n in names}, n=len(parsed)
+        {n: [p.get(n, base[n]) for p in parsed] for n in names}, n=len(parsed), fixed=fixed
     )

@@ -29,6 +29,8 @@ MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: weights, one group of a depthwise conv per array, clock independent of voltage,
 #: power-gated) for calibrating against its numbers.
 ASSUMPTIONS = ("physical", "cimloop")
+CELLS = ("rram", "sram")
+LAYER_SCHEDULES = ("sequential", "pipelined")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class Technology:
     calibration: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     assumptions: str = "physical"
+    cell: str = "rram"  # the cell's physics: rram (1T1R, resistive read) or sram (6T)
+    layer_schedule: str = "sequential"  # or pipelined (every layer's weights on chip)
+    # partial-sum bits a design's ADC may drop before it is infeasible; None: the policy's
+    # default (physical: none; cimloop: any, as the study's set-up did)
+    max_psum_bits_lost: float | None = None
 
     def __post_init__(self) -> None:
         if self.weight_residency not in WEIGHT_RESIDENCY:
@@ -74,8 +81,28 @@ class Technology:
                 f"technology {self.name!r}: assumptions {self.assumptions!r} is not one of "
                 f"{', '.join(ASSUMPTIONS)}"
             )
+        if self.cell not in CELLS:
+            raise DesignError(f"technology {self.name!r}: cell {self.cell!r} is not one of "
+                              f"{', '.join(CELLS)}")
+        if self.layer_schedule not in LAYER_SCHEDULES:
+            raise DesignError(f"technology {self.name!r}: layer_schedule "
+                              f"{self.layer_schedule!r} is not one of "
+                              f"{', '.join(LAYER_SCHEDULES)}")
+        if self.layer_schedule == "pipelined" and self.weight_residency != "resident":
+            raise DesignError(f"technology {self.name!r}: layer_schedule pipelined needs every "
+                              "layer's weights on chip (weight_residency resident)")
+        if self.max_psum_bits_lost is not None and not self.max_psum_bits_lost >= 0:
+            raise DesignError(f"technology {self.name!r}: max_psum_bits_lost must be >= 0, "
+                              f"got {self.max_psum_bits_lost!r}")
         object.__setattr__(self, "_values", {k: float(v.value) for k, v in self.constants.items()})
 
+    @property
+    def psum_bits_limit(self) -> float:
+        """Partial-sum bits an ADC may drop: the setting, or the assumptions' default (imcopt's
+        own physical assumptions: 0; the study's cimloop set-up: unlimited)."""
+        if self.max_psum_bits_lost is not None:
+            return float(self.max_psum_bits_lost)
+        return 0.0 if self.assumptions == "physical" else float("inf")
     @property
     def c(self) -> dict[str, float]:
         """Constant values by name (floats, SI or the unit in the name)."""
@@ -89,12 +116,15 @@ class Technology:
         consts = dict(self.constants)
         for k, v in values.items():
             old = consts[k]
-            consts[k] = dataclasses.replace(old, value=float(v))
+            # the first change of a value keeps the source's value beside it
+            consts[k] = dataclasses.replace(old, value=float(v), source_value=old.sourced)
         return dataclasses.replace(self, constants=consts)
 
-    def with_settings(self, **settings: str) -> Technology:
-        """A copy with weight_residency, matmul_policy or assumptions changed."""
-        allowed = {"weight_residency", "matmul_policy", "assumptions"}
+    def with_settings(self, **settings: object) -> Technology:
+        """A copy with weight_residency, matmul_policy, assumptions, layer_schedule or
+        max_psum_bits_lost changed."""
+        allowed = {"weight_residency", "matmul_policy", "assumptions", "layer_schedule",
+                   "max_psum_bits_lost"}
         bad = set(settings) - allowed
         if bad:
             raise DesignError(
@@ -110,6 +140,8 @@ class Technology:
             "weight_residency": self.weight_residency,
             "matmul_policy": self.matmul_policy,
             "assumptions": self.assumptions,
+            "cell": self.cell,
+            "layer_schedule": self.layer_schedule,
             "calibration": self.calibration,
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
@@ -170,6 +202,8 @@ def load_technology(name_or_path: str | Path) -> Technology:
         calibration=dict(raw.get("calibration") or {}),
         path=path,
         assumptions=str(raw.get("assumptions", "physical")),
+        cell=str(raw.get("cell", "rram")),
+        layer_schedule=str(raw.get("layer_schedule", "sequential")),
     )
 
 

@@ -1,32 +1,29 @@
-"""The analytical cost model: energy, latency and area of N designs on one workload.
+"""The cost model: energy, latency and area of N designs on one workload.
 
-A pure function of arrays. Design quantities are (N, 1) columns, layer quantities (1, L)
-rows; broadcasting gives (N, L) per-layer results with no Python loop over designs. The
-equations are written out, with every constant's meaning, in docs/model.md.
-
-Chip template (the published study's): router_groups x tiles_per_group tiles, each with
-arrays_per_tile crossbar arrays of rows_per_array x cols_per_array cells, a global buffer
-(GLB) shared by the chip, a router per group, an off-chip DRAM. Mapping is weight
-stationary: a layer's weight matrix (C*R*S rows x M columns per group, each weight split into
-ceil(weight_bits / bits_per_cell) column slices) is tiled over arrays; idle capacity holds
-replicas of a layer's weights so that several output positions run at once.
+This module only composes. The circuits are in `components/` (one module per block, each with
+its equation and sources), the layer-to-array mapping in `mapping.py`, speed and schedule in
+`timing.py`, and every choice of how they combine (replication, bandwidth bounds, which supply
+a block sees, ...) in the technology's `policy.py` object. Design quantities are (N, 1)
+columns, layer quantities (1, L) rows; broadcasting gives (N, L) per-layer results with no
+Python loop over designs. docs/model.md writes the whole model out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..hardware import adc
 from ..hardware.constants import design_constants
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
-from .mapping import ceil_div, map_layers, reference_layer_arrays, slice_activity
+from . import timing
+from .components import adc, array, buffers, digital, dram, drivers, noc
+from .mapping import ceil_div, limit_copies, map_layers, reference_layer_arrays, row_phases
+from .policy import Policy, policy_for
 from .psum import psum_bits_lost
-from .xp import array_namespace, is_torch, namespace, to_numpy
+from .xp import array_namespace, namespace, to_numpy
 
 ENERGY_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc", "shift_add", "tile_buffers", "global_buffer",
@@ -34,9 +31,15 @@ ENERGY_COMPONENTS = (
 )
 AREA_COMPONENTS = (
     "cell_array", "dac_row_drivers", "adc_column_periphery", "array_periphery",
-    "tile_buffers", "digital_units", "routers", "global_buffer", "chip_periphery",
+    "array_whitespace", "tile_buffers", "digital_units", "routers", "global_buffer",
+    "chip_periphery",
 )
-GLB_WORD_BITS = 2048
+#: the components inside one macro (array, its drivers, readout and shift-add): what a
+#: published macro's TOPS/W and TOPS/mm^2 cover
+MACRO_ENERGY = ("cell_array", "dac_row_drivers", "adc", "shift_add")
+MACRO_AREA = ("cell_array", "dac_row_drivers", "adc_column_periphery", "array_periphery",
+              "array_whitespace")
+GLB_WORD_BITS = buffers.GLB_WORD_BITS
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Metrics:
     workload: str
     technology: str
     energy_j: np.ndarray  # (N,) total per inference
-    latency_s: np.ndarray  # (N,) layers run one after another
+    latency_s: np.ndarray  # (N,) per inference (layer schedule of the technology)
     area_mm2: np.ndarray  # (N,)
     feasible: np.ndarray  # (N,) bool
     reason: np.ndarray  # (N,) str, "" when feasible
@@ -100,73 +103,9 @@ class Metrics:
         }
 
 
-def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
-    """Chip area by component, mm^2, shape (N,) each. Independent of the workload."""
-    c = _design_constants(tech, d)  # node-scaled (hardware/scaling.py)
-    xp = array_namespace(d["rows_per_array"])
-    rows, cols = d["rows_per_array"], d["cols_per_array"]
-    tiles = d["router_groups"] * d["tiles_per_group"]
-    arrays = tiles * d["arrays_per_tile"]
-    feature_m = d["technology_node_nm"] * 1e-9
-    adc_bits = d["adc_bits"]
-    adc_mm2 = c["adc_area_base_mm2"] + c["adc_area_per_bit_mm2"] * _on_host(
-        adc.area_units, adc_bits, d["adc_type"])
-    digital = c["digital_lanes_per_tile"] * c["digital_lane_area_mm2"]
-    # the reference's chips have no matmul unit (CiMLoop maps attention matmuls like weights)
-    if tech.matmul_policy != "digital" or tech.assumptions == "cimloop":
-        digital = 0.0
-    return {
-        "cell_array": arrays * rows * cols * c["cell_area_f2"] * feature_m**2 * 1e6,
-        "dac_row_drivers": arrays * rows * c["row_driver_area_mm2"] * driver_sizing(d, tech),
-        "adc_column_periphery": arrays * cols
-        * (c["column_periphery_area_mm2"] + adc_mm2 / c["cols_per_adc"]),
-        "array_periphery": arrays * c["array_periphery_area_mm2"],
-        "tile_buffers": tiles * (c["tile_area_mm2"] + d["arrays_per_tile"]
-                                 * c["tile_buffer_area_per_array_mm2"]),
-        "digital_units": tiles * digital,
-        "routers": d["router_groups"] * c["router_area_mm2"],
-        "global_buffer": d["glb_depth_words"] * GLB_WORD_BITS * c["glb_area_per_bit_mm2"],
-        "chip_periphery": xp.full(d.n, c["chip_periphery_area_mm2"]),
-    }
-
-
-def _copy_limit(network: int | None, mapper: float | None) -> int | None:
-    """The most copies a layer may have: the network's mapping choice and, under the
-    reference's assumptions, the reach of its mapper (`mapper_max_copies`)."""
-    limits = [v for v in (network, mapper) if v is not None]
-    return int(min(limits)) if limits else None
-
-
-def driver_sizing(d: Designs, tech: Technology) -> np.ndarray:
-    """How much wider (and so larger and more capacitive) a row driver must be at supply V to
-    drive its wordline in the same time as at the nominal voltage: drive current per width
-    grows as (V - Vt)^x, so width ~ ((Vnom - Vt) / (V - Vt))^x."""
-    c = tech.c
-    vt = c["driver_threshold_voltage_v"]
-    xp = array_namespace(d["voltage_v"])
-    return ((c["nominal_voltage_v"] - vt) / xp.maximum(d["voltage_v"] - vt, 5e-3)) ** c[
-        "driver_sizing_exponent"]
-
-
-def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
-    """Effective cycle: the clock period, stretched where the supply is too low for it.
-
-    Logic delay follows the alpha-power law t ~ V / (V - Vt)^alpha, normalised to the
-    technology's nominal voltage. The shortest cycle scales with the node's gate delay and
-    the ADC's conversion time (hardware/adc.py).
-    """
-    c = _design_constants(tech, d)
-    v = d["voltage_v"]
-    xp = array_namespace(v)
-    vt, alpha, vnom = c["threshold_voltage_v"], c["alpha_power"], c["nominal_voltage_v"]
-    slow = (v / vnom) * ((vnom - vt) / xp.maximum(v - vt, 1e-3)) ** alpha
-    return xp.maximum(d["clock_period_s"], c["min_cycle_nominal_s"] * slow
-                      * _on_host(adc.min_cycle_factor, d["adc_bits"], d["adc_type"]))
-
-
-def _design_constants(tech: Technology, d: Designs, column: bool = False) -> dict:
-    """`hardware.constants.design_constants` (numpy code) for designs on any array backend:
-    per-design constants are computed on the host and moved to the designs' device."""
+def _constants(tech: Technology, d: Designs, column: bool = False) -> dict:
+    """`hardware.constants.design_constants` (node-scaled, per memory type; numpy code) for
+    designs on any array backend: computed on the host, moved to the designs' device."""
     xp = array_namespace(d["rows_per_array"])
     if xp is np:
         return design_constants(tech, d, column)
@@ -175,13 +114,68 @@ def _design_constants(tech: Technology, d: Designs, column: bool = False) -> dic
             for k, v in design_constants(tech, host, column).items()}
 
 
-def _on_host(rule: Callable[..., np.ndarray], *args: object) -> object:
-    """A per-design hardware rule (numpy code, e.g. hardware/adc.py) applied to arrays of
-    any backend; the result comes back in the arguments' namespace."""
-    xp = array_namespace(*args)
-    if xp is np:
-        return rule(*args)
-    return xp.asarray(rule(*(to_numpy(a) if is_torch(a) else a for a in args)))
+def _supply(c: dict, pol: Policy, supply_v: np.ndarray) -> dict:
+    """The supplies and speed factors a design's blocks see under a policy."""
+    vnom = c["nominal_voltage_v"]
+    digital_v = supply_v if pol.digital_follows_supply else vnom + 0.0 * supply_v
+    if pol.clock_stretches:
+        sizing, slow = 1.0 + 0.0 * supply_v, timing.slowdown(c, supply_v)
+    else:
+        sizing = timing.driver_sizing(c, supply_v, c["lp_threshold_voltage_v"])
+        slow = 1.0 + 0.0 * supply_v
+    return {"v": supply_v, "v2": (supply_v / vnom) ** 2, "digital_v": digital_v,
+            "digital_v2": (digital_v / vnom) ** 2, "sizing": sizing, "slowdown": slow}
+
+
+def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
+    """Chip area by component, mm^2, shape (N,) each. Independent of the workload."""
+    c = _constants(tech, d)
+    pol = policy_for(tech.assumptions)
+    xp = array_namespace(d["rows_per_array"])
+    rows, cols = d["rows_per_array"], d["cols_per_array"]
+    tiles = d["router_groups"] * d["tiles_per_group"]
+    arrays = tiles * d["arrays_per_tile"]
+    node_m = d["technology_node_nm"] * 1e-9
+    sizing = _supply(c, pol, d["voltage_v"])["sizing"]
+    c_wl = array.wordline_capacitance_f(c, cols, node_m)
+    adcs = adc.adcs_per_array(cols, d["cols_per_adc"])
+    acc_bits = digital.accumulator_bits(8.0, 8.0, rows)  # built for 8-bit operands
+    written = pol.write_periphery or tech.weight_residency == "streamed"
+    # per array: the cells, the row circuits (beside the array), the column circuits (below)
+    cells = array.cell_area_mm2(c, rows, cols, node_m)
+    row_side = rows * (drivers.row_area_mm2(c, c_wl, d["dac_bits"], sizing)
+                       + (c["write_driver_area_per_row_mm2"] if written else 0.0))
+    col_side = (cols * (c["column_periphery_area_mm2"]
+                        + (c["write_driver_area_per_col_mm2"] if written else 0.0))
+                + adcs * (adc.adc_area_mm2(c, d["adc_bits"], d["adc_type"])
+                          + acc_bits * c["shift_add_area_per_bit_mm2"]))
+    # edge periphery is pitch-matched to the array: the empty corner of the bounding box
+    whitespace = (row_side * col_side / cells if pol.array_bounding_box
+                  else 0.0 * cells)
+    digital_unit = (pol.digital_unit and tech.matmul_policy == "digital")
+    tile_bits = buffers.tile_buffer_capacity_bits(c, d["arrays_per_tile"])
+    return {
+        "cell_array": arrays * cells,
+        "dac_row_drivers": arrays * row_side,
+        "adc_column_periphery": arrays * col_side,
+        "array_periphery": arrays * c["array_periphery_area_mm2"],
+        "array_whitespace": arrays * whitespace,
+        "tile_buffers": tiles * (c["tile_area_mm2"] + buffers.buffer_area_mm2(c, tile_bits)),
+        "digital_units": tiles * (digital.matmul_unit_area_mm2(c) if digital_unit else 0.0),
+        "routers": noc.area_mm2(c, d["router_groups"]),
+        "global_buffer": buffers.buffer_area_mm2(
+            c, buffers.glb_capacity_bits(d["glb_depth_words"])),
+        "chip_periphery": xp.full(d.n, c["chip_periphery_area_mm2"]),
+    }
+
+
+def cycle_time_s(d: Designs, tech: Technology) -> np.ndarray:
+    """The effective cycle of each design (N,): the clock, stretched where a low supply
+    cannot meet it (under a policy that stretches the clock)."""
+    c = _constants(tech, d)
+    if policy_for(tech.assumptions).clock_stretches:
+        return timing.stretched_cycle_s(c, d["clock_period_s"], d["voltage_v"])
+    return d["clock_period_s"]
 
 
 CHUNK_DESIGNS = 2048  # designs per block: keeps (block x layers) arrays in cache
@@ -200,6 +194,9 @@ def evaluate(
     device: numpy (default), or cpu / cuda to compute with PyTorch float64 tensors there
     (see `model.xp`); the Metrics hold numpy arrays either way.
     """
+    from ..hardware import adc as adc_codes
+
+    adc_codes.check_design_codes(designs)
     n, n_layers = designs.n, len(workload)
     xp = namespace(device)
     chunk = CHUNK_DESIGNS if xp is np else TORCH_CHUNK_DESIGNS[xp.device.type]
@@ -217,20 +214,9 @@ def evaluate(
                         for k in blocks[0]["energy_parts"]}
     area_breakdown = {k: to_numpy(xp.concatenate([b["area_parts"][k] for b in blocks]))
                       for k in blocks[0]["area_parts"]}
-    feasible = cat("feasible")
-    required, available = cat("required"), cat("available")
-    reason = np.full(n, "", dtype=object)
-    bits, rows, cols = (designs[k].astype(np.int64).tolist()
-                        for k in ("bits_per_cell", "rows_per_array", "cols_per_array"))
-    max_bits = int(tech.c["max_bits_per_cell"])
-    too_many_bits = designs["bits_per_cell"] > max_bits
-    for i in np.flatnonzero(too_many_bits).tolist():
-        reason[i] = (f"{tech.name} cells hold at most {max_bits} bit(s); "
-                     f"bits_per_cell = {bits[i]}")
-    needed, have = required.astype(np.int64).tolist(), available.astype(np.int64).tolist()
-    for i in np.flatnonzero(~feasible & ~too_many_bits).tolist():
-        reason[i] = (f"weights need {needed[i]} arrays of {rows[i]}x{cols[i]} cells, "
-                     f"the chip has {have[i]}")
+    lost = psum_bits_lost(designs, workload, tech)
+    feasible, reason = _feasibility(designs, tech, cat("feasible"), cat("required"),
+                                    cat("available"), lost)
     return Metrics(
         workload=workload.name,
         technology=tech.name,
@@ -238,11 +224,11 @@ def evaluate(
         latency_s=cat("latency"),
         area_mm2=cat("area"),
         feasible=feasible,
-        reason=reason.astype(str),
+        reason=reason,
         macs=int(workload.macs),
         utilization=cat("util"),
         executed_macs=cat("executed"),
-        weight_arrays_required=required,
+        weight_arrays_required=cat("required"),
         energy_breakdown_j=energy_breakdown,
         area_breakdown_mm2=area_breakdown,
         layer_energy_j=cat("layer_energy").reshape(n, n_layers) if per_layer else None,
@@ -250,208 +236,296 @@ def evaluate(
         layer_names=tuple(layer.name for layer in workload.layers),
         cell_writes_per_inference=cat("cell_writes"),
         lifetime_inferences=_lifetime(cat("cell_writes"), tech.c["cell_endurance_cycles"]),
-        psum_bits_lost=psum_bits_lost(designs, workload, tech),
+        psum_bits_lost=lost,
     )
+
+
+def _feasibility(designs: Designs, tech: Technology, capacity_ok: np.ndarray,
+                 required: np.ndarray, available: np.ndarray, lost: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Feasible flags and one reason per infeasible design (capacity, cell bits, precision)."""
+    reason = np.full(designs.n, "", dtype=object)
+    max_bits = int(tech.c["max_bits_per_cell"])
+    too_many_bits = designs["bits_per_cell"] > max_bits
+    limit = tech.psum_bits_limit
+    truncates = lost > limit
+    for i in np.flatnonzero(truncates).tolist():
+        reason[i] = (f"the {int(designs['adc_bits'][i])}-bit ADC drops {int(lost[i])} "
+                     f"partial-sum bits (allowed: {limit:g}; fewer parallel_rows, dac_bits or "
+                     "bits_per_cell, or more adc_bits, keep them)")
+    for i in np.flatnonzero(~capacity_ok).tolist():
+        reason[i] = (f"weights need {int(required[i])} arrays of "
+                     f"{int(designs['rows_per_array'][i])}x{int(designs['cols_per_array'][i])} "
+                     f"cells, the chip has {int(available[i])}")
+    for i in np.flatnonzero(too_many_bits).tolist():
+        reason[i] = (f"{tech.name} cells hold at most {max_bits} bit(s); "
+                     f"bits_per_cell = {int(designs['bits_per_cell'][i])}")
+    feasible = capacity_ok & ~too_many_bits & ~truncates
+    return feasible, reason.astype(str)
 
 
 def _evaluate_block(
     designs: Designs, workload: Workload, tech: Technology, per_layer: bool
 ) -> dict:
-    c = _design_constants(tech, designs, column=True)  # node-scaled, per off-chip memory
+    pol = policy_for(tech.assumptions)
+    c = _constants(tech, designs, column=True)  # node-scaled, per off-chip memory
     t = workload.table()
     n, n_layers = designs.n, len(workload)
     xp = array_namespace(designs["rows_per_array"])
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
-    cimloop = tech.assumptions == "cimloop"
-    # CiMLoop maps attention matmuls as if one operand were stationary weights; policy
-    # in_array maps them so too, but writes that operand into the arrays at every inference
-    in_array = tech.matmul_policy == "in_array" and not cimloop
-    is_mm = (t["kind"] == "matmul") & (not cimloop) & (not in_array)
-    w_idx, mm_idx = np.flatnonzero(~is_mm), np.flatnonzero(is_mm)
+    # attention matmuls: mapped like weights (reference policy, or written into the arrays
+    # at every inference under matmul policy in_array), else on the digital unit
+    in_array = tech.matmul_policy == "in_array" and not pol.matmul_as_weights
+    as_weights = (t["kind"] != "matmul") | pol.matmul_as_weights | in_array
+    w_idx, mm_idx = np.flatnonzero(as_weights), np.flatnonzero(~as_weights)
 
-    rows, cols = col["rows_per_array"], col["cols_per_array"]
     tiles = col["router_groups"] * col["tiles_per_group"]
     arrays = tiles * col["arrays_per_tile"]
-    vscale = col["voltage_v"] / c["nominal_voltage_v"]
-    v2 = vscale**2
-    # the study's CiMLoop passes the supply only to the NeuroSim array components (row
-    # drivers, cells, column readout): its buffers, routers and digital units keep their
-    # nominal energy (VOLTAGE_ENERGY_SCALE = 1)
-    v2_digital = 1.0 if cimloop else v2
+    supply = _supply(c, pol, col["voltage_v"])
     area_parts = area_mm2(designs, tech)
     area = sum(area_parts.values())
-    t_cycle = (col["clock_period_s"] if cimloop else cycle_time_s(designs, tech)[:, None])
-    glb_cap_bits = col["glb_depth_words"] * GLB_WORD_BITS
-    glb_mib = glb_cap_bits / 8 / 2**20
-    # energy of moving one bit GLB <-> tiles: the buffer access, router hops and wire
-    e_glb_bit = (c["glb_energy_per_bit_j"] * glb_mib ** c["glb_energy_capacity_exponent"]
-                 * v2_digital)
-    e_noc_bit = (c["router_energy_per_bit_j"] * xp.sqrt(col["router_groups"])
-                 + c["wire_energy_per_bit_mm_j"] * 0.5 * xp.sqrt(area)[:, None]) * v2_digital
-    noc_bits_per_cycle = c["router_bits_per_cycle"] * col["router_groups"]
-    dram_bits_per_cycle = c["dram_bandwidth_bits_per_s"] * t_cycle
+    cycle = (timing.stretched_cycle_s(c, col["clock_period_s"], col["voltage_v"])
+             if pol.clock_stretches else col["clock_period_s"])
+    glb_bits_cap = buffers.glb_capacity_bits(col["glb_depth_words"])
+    chip = {
+        "cycle": cycle, "arrays": arrays, "tiles": tiles, "supply": supply,
+        "glb_capacity": glb_bits_cap,
+        "e_glb_bit": buffers.access_energy_per_bit_j(c, glb_bits_cap) * supply["digital_v2"],
+        "e_noc_bit": noc.energy_per_bit_j(c, col["router_groups"], area[:, None],
+                                          supply["digital_v"]),
+        "noc_bits_per_cycle": noc.bits_per_cycle(c, col["router_groups"]),
+    }
 
     def layer_rows(idx: np.ndarray) -> dict[str, np.ndarray]:
         return {k: xp.asarray(v[idx][None, :], dtype=xp.float64) for k, v in t.items()
                 if k != "kind"}
 
-    def data_movement(r: dict[str, np.ndarray], extra_glb_bits: np.ndarray, passes: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """GLB, NoC and DRAM traffic of a layer: (glb bits, dram bits, energies)."""
-        in_bits = _input_values(r) * r["input_bits"]
-        out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
-        glb_bits = in_bits * passes + out_bits + extra_glb_bits
-        # activations that do not fit the GLB go to DRAM and back (the study's CiMLoop
-        # systems park them in a free, unlimited top buffer instead)
-        spill_bits = 0.0 * in_bits if cimloop else 2.0 * xp.maximum(
-            in_bits + out_bits - glb_cap_bits, 0.0)
-        return glb_bits, spill_bits, {
-            "global_buffer": glb_bits * e_glb_bit,
-            "noc": glb_bits * e_noc_bit,
-        }
-
-    def movement_cycles(glb_bits: np.ndarray, dram_bits: np.ndarray) -> np.ndarray:
-        if cimloop:  # the study's CiMLoop runs show no bandwidth bound: 1 cycle per step
-            return xp.zeros_like(glb_bits)
-        return xp.maximum(xp.maximum(glb_bits / c["glb_bits_per_cycle"],
-                                     glb_bits / noc_bits_per_cycle),
-                          dram_bits / dram_bits_per_cycle)
-
     energy = {k: xp.zeros((n, n_layers)) for k in ENERGY_COMPONENTS}
     cycles = xp.zeros((n, n_layers))
-    util = xp.zeros(n)
-    required = xp.zeros((n, 1))
-    executed = xp.zeros((n, 1))
-    cell_writes = xp.zeros(n)
-
+    out = {"required": xp.zeros((n, 1)), "executed": xp.zeros((n, 1)), "util": xp.zeros(n),
+           "cell_writes": xp.zeros(n)}
     if len(w_idx):
-        r = layer_rows(w_idx)
-        K = r["C"] * r["R"] * r["S"]
-        steps = r["N"] * r["P"] * r["Q"]
-        resident = tech.weight_residency == "resident"
-        # the reference's mapper splits one dimension of a layer over the router groups,
-        # padding the last share (mapping.router_group_share); imcopt's own mapping runs
-        # ragged tails on every group instead
-        layer_arrays = reference_layer_arrays(
-            col["router_groups"], col["tiles_per_group"], col["arrays_per_tile"], r
-        ) if cimloop else arrays
-        mp, required = map_layers(
-            rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=col["bits_per_cell"], G=r["G"],
-            K=K, M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
-            replicate_whole_chip=cimloop, pack_groups=not cimloop,
-            max_copies=_copy_limit(workload.max_copies,
-                                   c["mapper_max_copies"] if cimloop else None),
-        )
-        slices_in = ceil_div(r["input_bits"], c["dac_bits"])
-        macs = r["G"] * K * r["M"] * steps
-        wcols = r["M"] * mp.slices
-        conversions = steps * r["G"] * mp.row_tiles * wcols * slices_in
-        row_drives = steps * r["G"] * K * mp.col_tiles * slices_in
-        psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
-        tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
-                                      + r["M"] * mp.row_tiles * psum_bits)
-        # matmul operands written into the arrays (policy in_array) come from the GLB
         rewritten = xp.asarray((t["kind"][w_idx] == "matmul")[None, :] & in_array, dtype=bool)
-        operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
-        # a chunk re-reads the inputs of the groups it holds: one group's weight tiles over
-        # the chip's arrays (= chunks for an ungrouped layer; 1 for a depthwise one that fits)
-        input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, layer_arrays), 1.0)
-        glb_bits, spill_bits, moved = data_movement(r, operand_bits, input_passes)
-        streamed_bits = 0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"] - operand_bits
-        dram_bits = streamed_bits + spill_bits
-        written_cells = 0.0 if resident else mp.weight_cells * (1.0 if cimloop else mp.copies)
-        written_cells = xp.where(rewritten, mp.weight_cells * mp.copies, written_cells)
-        # the first copy of a written layer comes from off chip; its replicas are copied on
-        # chip into the other arrays (CiMLoop reads each streamed weight from DRAM once)
-        first_written = xp.where(written_cells > 0, mp.weight_cells, 0.0)
-        replica_cells = xp.where(written_cells > 0, mp.weight_cells * (mp.copies - 1.0), 0.0)
-        adc_bits = col["adc_bits"]
-        e_adc = (c["adc_energy_per_step_j"]
-                 * _on_host(adc.energy_steps, adc_bits, col["adc_type"],
-                            c["adc_energy_bit_slope"])
-                 * vscale ** c["adc_voltage_exponent"])
-        e_conv = e_adc + (c["column_drive_energy_j"] + c["bitline_energy_per_row_j"] * rows) * v2
-        e_row = (c["row_drive_energy_j"] * driver_sizing(designs, tech)[:, None]
-                 * (c["row_drive_reference_cols"] / cols) ** c["row_drive_width_exponent"]
-                 + c["wordline_energy_per_col_j"] * cols) * v2
-        # every cell read costs a fixed access energy plus a part that follows the stored
-        # level (read current); weights are data, so the level is an expectation
-        activity = slice_activity(r["weight_bits"], col["bits_per_cell"],
-                                  c["weight_std_fraction"])
-        cell_reads = macs * slices_in
-        part = {
-            "cell_array": cell_reads * (c["cell_access_energy_j"] * mp.slices
-                                        + c["cell_read_energy_j"] * activity)
-            * vscale ** c["cell_voltage_exponent"],
-            "dac_row_drivers": row_drives * e_row,
-            "adc": conversions * e_conv,
-            "shift_add": conversions * c["shift_add_energy_j"] * v2_digital,
-            "tile_buffers": tile_bits * c["tile_buffer_energy_per_bit_j"] * v2_digital,
-            "dram": dram_bits * c["dram_energy_per_bit_j"],
-            "weight_writes": (first_written * c["cell_write_energy_j"]
-                              + replica_cells * c["replica_write_energy_j"])
-            * vscale ** c["write_voltage_exponent"],
-            **moved,
-        }
-        for k, v in part.items():
+        parts, cyc, extra = _weight_layers(c, pol, tech, col, chip, layer_rows(w_idx),
+                                           rewritten, workload.max_copies)
+        for k, v in parts.items():
             energy[k][:, w_idx] = v
-        compute = mp.serial_steps * slices_in * c["cycles_per_input_slice"]
-        # one row per array per cycle (CiMLoop charges no time for loading weights)
-        write_cycles = 0.0 if cimloop else mp.chunks * ceil_div(
-            xp.minimum(written_cells, arrays * rows * cols), cols * arrays)
-        # a written row takes cell_write_time_s (all arrays in parallel), at least a cycle
-        write_cycles = write_cycles * xp.where(
-            rewritten, xp.maximum(xp.ceil(c["cell_write_time_s"] / t_cycle), 1.0), 1.0)
-        cycles[:, w_idx] = (xp.maximum(compute, movement_cycles(glb_bits, dram_bits))
-                            + write_cycles + c["layer_overhead_cycles"])
-        # each written layer rewrites its cells once per chunk; streamed layers share cells,
-        # resident ones (weights and in-array operands) have arrays of their own
-        writes = xp.where(written_cells > 0, mp.chunks, 0.0) * xp.ones((n, 1))
-        cell_writes = xp.amax(writes, axis=1) if resident else writes.sum(axis=1)
-        # MACs the arrays perform, counted from conversions: each conversion sums one
-        # column slice over the rows of its row tile (K / row_tiles on average)
-        executed[:, 0] += (conversions / (mp.slices * slices_in) * (K / mp.row_tiles)).sum(axis=1)
-        busy = xp.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
-        util = (busy * macs).sum(axis=1) / macs.sum()
-
+        cycles[:, w_idx] = cyc
+        out.update(extra)
     if len(mm_idx) and tech.matmul_policy == "digital":
-        # activation x activation: both operands come from the GLB to a digital MAC unit
-        r = layer_rows(mm_idx)
-        mm_macs = r["G"] * r["C"] * r["M"] * r["R"] * r["S"] * r["N"] * r["P"] * r["Q"]
-        operand_bits = r["G"] * r["C"] * r["M"] * r["weight_bits"]
-        glb_bits, spill_bits, moved = data_movement(r, operand_bits, 1.0)
-        moved["digital_matmul"] = (mm_macs * c["digital_mac_energy_j"]
-                                   * (r["input_bits"] * r["weight_bits"] / 64.0) * v2)
-        moved["dram"] = spill_bits * c["dram_energy_per_bit_j"]
-        for k, v in moved.items():
+        parts, cyc, executed = _matmul_layers(c, pol, col, chip, layer_rows(mm_idx))
+        for k, v in parts.items():
             energy[k][:, mm_idx] = v
-        executed[:, 0] += mm_macs.sum()
-        compute = ceil_div(mm_macs, tiles * c["digital_lanes_per_tile"])
-        cycles[:, mm_idx] = (xp.maximum(compute, movement_cycles(glb_bits, spill_bits))
-                             + c["layer_overhead_cycles"])
+        cycles[:, mm_idx] = cyc
+        out["executed"] = out["executed"] + executed
 
-    layer_latency = cycles * t_cycle
-    if not cimloop:
-        energy["leakage"] = (c["leakage_power_w_per_mm2"] * area[:, None] * layer_latency * v2)
+    layer_latency = cycles * cycle
+    if pol.leakage:
+        energy["leakage"] = digital.leakage_energy_j(c, area[:, None], layer_latency,
+                                                     supply["v2"])
     layer_energy = sum(energy.values())
-    feasible = (required <= arrays)[:, 0] if tech.weight_residency == "resident" else xp.ones(
-        n, dtype=xp.bool)
-    feasible &= designs["bits_per_cell"] <= c["max_bits_per_cell"]
+    if tech.layer_schedule == "pipelined":
+        rows_of = {k: xp.asarray(t[k][None, :], dtype=xp.float64) for k in ("R", "P")}
+        latency = timing.pipelined_latency_s(layer_latency, rows_of["R"], rows_of["P"])
+    else:
+        latency = layer_latency.sum(axis=1)
+    capacity_ok = ((out["required"] <= arrays)[:, 0] if tech.weight_residency == "resident"
+                   else xp.ones(n, dtype=xp.bool))
     return {
         "energy": layer_energy.sum(axis=1),
-        "latency": layer_latency.sum(axis=1),
+        "latency": latency,
         "area": area,
-        "feasible": feasible,
-        "required": required[:, 0],
+        "feasible": capacity_ok,
+        "required": out["required"][:, 0],
         "available": arrays[:, 0],
-        "util": util,
-        "executed": executed[:, 0],
-        "cell_writes": cell_writes,
+        "util": out["util"],
+        "executed": out["executed"][:, 0],
+        "cell_writes": out["cell_writes"],
         "energy_parts": {k: v.sum(axis=1) for k, v in energy.items()},
         "area_parts": {k: xp.broadcast_to(v, (n,)) for k, v in area_parts.items()},
         "layer_energy": layer_energy.ravel() if per_layer else None,
         "layer_latency": layer_latency.ravel() if per_layer else None,
     }
+
+
+def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict,
+                   r: dict, rewritten: np.ndarray, network_copies: int | None
+                   ) -> tuple[dict, np.ndarray, dict]:
+    """Energy by component and cycles (N, L) of the layers mapped onto the arrays."""
+    xp = array_namespace(col["rows_per_array"])
+    supply, cycle, arrays = chip["supply"], chip["cycle"], chip["arrays"]
+    rows, cols, bits_per_cell = col["rows_per_array"], col["cols_per_array"], col["bits_per_cell"]
+    node_m = col["technology_node_nm"] * 1e-9
+    K = r["C"] * r["R"] * r["S"]
+    steps = r["N"] * r["P"] * r["Q"]
+    macs = r["G"] * K * r["M"] * steps
+    resident = tech.weight_residency == "resident"
+    layer_arrays = (reference_layer_arrays(col["router_groups"], col["tiles_per_group"],
+                                           col["arrays_per_tile"], r)
+                    if pol.split_one_dimension else arrays)
+    reach = c["cimloop_max_copies"] if pol.mapper_reach else None
+    mp, required = map_layers(
+        rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=bits_per_cell, G=r["G"], K=K,
+        M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
+        replicate_whole_chip=pol.replicate_whole_chip, pack_groups=pol.pack_groups,
+        max_copies=_copy_limit(network_copies, reach),
+        balance_pipeline=tech.layer_schedule == "pipelined")
+
+    # --- one array step: the input slices, the rows read together, the pulse, the ADC
+    dac_bits, encoding = col["dac_bits"], col["input_encoding"]
+    parallel = rows if pol.all_rows_at_once else col["parallel_rows"]
+    phases = row_phases(K, rows, parallel)
+    slices_in = drivers.input_slices(r["input_bits"], dac_bits)
+    density = c[pol.input_bit_density]
+    read_pulse = c[pol.read_pulse]
+    unit_pulse = read_pulse if pol.unit_pulse_is_read_pulse else c["pulse_unit_s"]
+    pulse_s, weighted_s = drivers.pulse_times_s(encoding, dac_bits, read_pulse, unit_pulse,
+                                                density)
+    if pol.analog_step_timing:
+        conversion_s = adc.conversion_time_s(c, col["adc_bits"], col["adc_type"],
+                                             supply["slowdown"])
+        step = timing.step_cycles(pulse_s, conversion_s, col["cols_per_adc"], cycle)
+        sample_rate = (col["cols_per_adc"] / (step * cycle) if pol.adc_speed_penalty
+                       else 0.0 * step)
+    else:
+        step = c["cimloop_cycles_per_slice"] + 0.0 * cycle
+        sample_rate = 0.0 * step
+
+    # --- data movement: GLB, network, DRAM
+    operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
+    # a chunk re-reads the inputs of the groups it holds: one group's weight tiles over
+    # the chip's arrays (= chunks for an ungrouped layer; 1 for a depthwise one that fits)
+    input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, layer_arrays), 1.0)
+    in_bits = _input_values(r) * r["input_bits"]
+    out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
+    glb_bits = in_bits * input_passes + out_bits + operand_bits
+    spill = (dram.spill_bits(in_bits, out_bits, chip["glb_capacity"]) if pol.spill_to_dram
+             else 0.0 * in_bits)
+    streamed = (0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"]) - operand_bits
+    streamed = xp.maximum(streamed, 0.0)
+    dram_bits = streamed + spill
+    noc_bits = glb_bits + (streamed if pol.streamed_weights_cross_noc else 0.0)
+    movement = _movement_cycles(c, pol, chip, glb_bits, noc_bits, dram_bits)
+    if pol.feed_limited_copies:
+        # copies beyond those the GLB and network can keep busy only cost writes
+        per_step = mp.chunks * slices_in * phases * step
+        fed = xp.ceil(steps * per_step / xp.maximum(movement, 1.0))
+        mp = limit_copies(mp, fed, steps)
+
+    # --- events
+    wcols = r["M"] * mp.slices
+    conversions = steps * r["G"] * mp.row_tiles * phases * wcols * slices_in
+    row_drives = steps * r["G"] * K * mp.col_tiles * slices_in
+    level = array.stored_level(r["weight_bits"], bits_per_cell, c["weight_std_fraction"])
+    mean_in, _, _ = drivers.slice_statistics(dac_bits, density)
+    psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
+    tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
+                                  + r["M"] * mp.row_tiles * psum_bits)
+    written = 0.0 if resident else mp.weight_cells * (1.0 if pol.replicate_whole_chip
+                                                       else mp.copies)
+    written = xp.where(rewritten, mp.weight_cells * mp.copies, written)
+    first_written = xp.where(written > 0, mp.weight_cells, 0.0)
+    replica_cells = xp.where(written > 0, mp.weight_cells * (mp.copies - 1.0), 0.0)
+
+    # --- energies per event (components)
+    c_wl = array.wordline_capacitance_f(c, cols, node_m)
+    c_bl = array.bitline_capacitance_f(c, rows, node_m)
+    if tech.cell == "rram":
+        # a weight's cells together: its slices, with their levels summed
+        e_weight_read = array.rram_read_energy_j(c, mp.slices, level, weighted_s)
+    else:
+        e_weight_read = array.sram_read_energy_j(c, level, mean_in, supply["v"])
+    column_activity = mean_in * level / mp.slices
+    e_write = array.cell_write_energy_j(c, tech.cell, c_bl, c_wl, cols, supply["v"])
+    tile_capacity = buffers.tile_buffer_capacity_bits(c, col["arrays_per_tile"])
+    parts = {
+        "cell_array": macs * slices_in * e_weight_read
+        + conversions * array.conversion_energy_j(c, tech.cell, c_bl, supply["v"],
+                                                  column_activity),
+        "dac_row_drivers": row_drives * drivers.row_drive_energy_j(
+            c, c_wl, supply["v"], dac_bits, encoding, supply["sizing"], density),
+        "adc": conversions * (adc.conversion_energy_j(c, col["adc_bits"], col["adc_type"],
+                                                      sample_rate, supply["v2"])
+                              + adc.sample_energy_j(c, supply["v"])),
+        "shift_add": conversions * digital.shift_add_energy_j(c, col["adc_bits"],
+                                                              supply["digital_v2"]),
+        "tile_buffers": tile_bits * buffers.access_energy_per_bit_j(c, tile_capacity)
+        * supply["digital_v2"],
+        "global_buffer": glb_bits * chip["e_glb_bit"],
+        "noc": noc_bits * chip["e_noc_bit"],
+        "dram": dram.energy_j(c, dram_bits),
+        "weight_writes": first_written * e_write
+        + replica_cells * (e_write + c["replica_copy_energy_per_cell_j"]),
+    }
+
+    # --- cycles
+    compute = mp.serial_steps * slices_in * phases * step
+    write_cycles = (mp.chunks * ceil_div(xp.minimum(written, arrays * rows * cols), cols * arrays)
+                    if pol.write_time else 0.0 * compute)
+    # a written row takes cell_write_time_s (all arrays in parallel), at least a cycle
+    write_cycles = write_cycles * xp.where(
+        rewritten, xp.maximum(xp.ceil(c["cell_write_time_s"] / cycle), 1.0), 1.0)
+    cycles = xp.maximum(compute, movement) + write_cycles + c["layer_overhead_cycles"]
+
+    # each written layer rewrites its cells once per chunk; streamed layers share cells,
+    # resident ones (weights and in-array operands) have arrays of their own
+    n = rows.shape[0]
+    writes = xp.where(written > 0, mp.chunks, 0.0) * xp.ones((n, 1))
+    # MACs the arrays perform, counted from conversions: each conversion sums one column
+    # slice over the rows of its phase (K / (row_tiles phases) on average)
+    executed = (conversions / (mp.slices * slices_in) * (K / (mp.row_tiles * phases))).sum(
+        axis=1, keepdims=True)
+    busy = xp.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
+    extra = {
+        "required": required,
+        "executed": executed,
+        "util": (busy * macs).sum(axis=1) / macs.sum(),
+        "cell_writes": xp.amax(writes, axis=1) if resident else writes.sum(axis=1),
+    }
+    return parts, cycles, extra
+
+
+def _matmul_layers(c: dict, pol: Policy, col: dict, chip: dict, r: dict
+                   ) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Activation x activation layers on the tiles' digital matmul units: both operands come
+    from the GLB."""
+    xp = array_namespace(col["rows_per_array"])
+    mm_macs = r["G"] * r["C"] * r["M"] * r["R"] * r["S"] * r["N"] * r["P"] * r["Q"]
+    operand_bits = r["G"] * r["C"] * r["M"] * r["weight_bits"]
+    in_bits = _input_values(r) * r["input_bits"]
+    out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
+    glb_bits = in_bits + out_bits + operand_bits
+    spill = (dram.spill_bits(in_bits, out_bits, chip["glb_capacity"]) if pol.spill_to_dram
+             else 0.0 * in_bits)
+    parts = {
+        "global_buffer": glb_bits * chip["e_glb_bit"],
+        "noc": glb_bits * chip["e_noc_bit"],
+        "digital_matmul": mm_macs * digital.matmul_mac_energy_j(
+            c, r["input_bits"], r["weight_bits"], chip["supply"]["v2"]),
+        "dram": dram.energy_j(c, spill),
+    }
+    compute = ceil_div(mm_macs, chip["tiles"] * c["digital_lanes_per_tile"])
+    movement = _movement_cycles(c, pol, chip, glb_bits, glb_bits, spill)
+    cycles = xp.maximum(compute, movement) + c["layer_overhead_cycles"]
+    return parts, cycles, mm_macs.sum()
+
+
+def _movement_cycles(c: dict, pol: Policy, chip: dict, glb_bits: np.ndarray,
+                     noc_bits: np.ndarray, dram_bits: np.ndarray) -> np.ndarray:
+    """Cycles a layer's data movement needs (GLB port, network, DRAM); it overlaps compute."""
+    xp = array_namespace(glb_bits)
+    if not pol.bandwidth_bound:
+        return xp.zeros_like(glb_bits * chip["cycle"])
+    return xp.maximum(xp.maximum(glb_bits / c["glb_bits_per_cycle"],
+                                 noc_bits / chip["noc_bits_per_cycle"]),
+                      dram.cycles(c, dram_bits, chip["cycle"]))
+
+
+def _copy_limit(network: int | None, mapper: float | None) -> int | None:
+    """The most copies a layer may have: the network's mapping choice and, under the
+    reference's policy, the reach of its mapper."""
+    limits = [v for v in (network, mapper) if v is not None]
+    return int(min(limits)) if limits else None
 
 
 def _lifetime(cell_writes: np.ndarray, endurance: float) -> np.ndarray:

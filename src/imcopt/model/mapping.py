@@ -12,7 +12,6 @@ concurrently on different input vectors (output positions).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +52,7 @@ def map_layers(
     replicate_whole_chip: bool,
     pack_groups: bool = True,
     max_copies: int | None = None,
+    balance_pipeline: bool = False,
 ) -> tuple[Mapping, np.ndarray]:
     """Map every weight layer of a workload onto every design.
 
@@ -65,6 +65,9 @@ def map_layers(
       group takes arrays of its own (as CiMLoop maps depthwise convolutions).
     max_copies: the most copies of a layer's weights (a mapping choice of the network;
       1 = no replication); None = as many as fit.
+    balance_pipeline: a resident design's spare arrays go where they shorten the slowest
+      layer (layers run as a pipeline: minimise max steps / copies, copies ~ steps), not the
+      sum of the layers' times (layers run one after another: copies ~ sqrt(steps / apc)).
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
     xp = array_namespace(rows)
@@ -86,8 +89,13 @@ def map_layers(
         # the arrays left free hold replicas; minimising sum(steps / copies) subject to
         # sum(copies * arrays_per_copy) <= spare gives copies ~ sqrt(steps / arrays_per_copy)
         spare = xp.maximum(arrays - required, 0.0)
-        norm = xp.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
-        copies = 1.0 + xp.floor(spare * xp.sqrt(steps / arrays_per_copy) / norm)
+        if balance_pipeline:
+            # minimising max(steps / copies) subject to the same budget: copies ~ steps
+            norm = (steps * arrays_per_copy).sum(axis=1, keepdims=True)
+            copies = 1.0 + xp.floor(spare * steps / norm)
+        else:
+            norm = xp.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
+            copies = 1.0 + xp.floor(spare * xp.sqrt(steps / arrays_per_copy) / norm)
         chunks = xp.ones_like(copies)
     else:
         copies = xp.maximum(xp.floor(arrays / arrays_per_copy), 1.0)
@@ -98,6 +106,21 @@ def map_layers(
     serial_steps = xp.ceil(steps / copies) * chunks
     return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
                    serial_steps), required
+
+
+def limit_copies(mp: Mapping, cap: np.ndarray, steps: np.ndarray) -> Mapping:
+    """The mapping with at most `cap` copies of each layer (at least one)."""
+    xp = array_namespace(mp.copies)
+    copies = xp.maximum(xp.minimum(mp.copies, cap), 1.0)
+    return Mapping(mp.slices, mp.row_tiles, mp.col_tiles, mp.arrays_per_copy, mp.weight_cells,
+                   copies, mp.chunks, xp.ceil(steps / copies) * mp.chunks)
+
+
+def row_phases(K: np.ndarray, rows: np.ndarray, parallel_rows: np.ndarray) -> np.ndarray:
+    """Reads of one array per input slice: the rows a layer uses in an array (all of them,
+    or K when the reduction is shorter) activated `parallel_rows` at a time."""
+    xp = array_namespace(K, rows)
+    return xp.ceil(xp.minimum(K, rows) / xp.minimum(parallel_rows, rows))
 
 
 def router_group_share(groups: np.ndarray, dims: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -119,36 +142,3 @@ def reference_layer_arrays(router_groups: np.ndarray, tiles_per_group: np.ndarra
     (`router_group_share` over P, Q, M and G) times the arrays under one group. (N, L)."""
     share = router_group_share(router_groups, (layer["P"], layer["Q"], layer["M"], layer["G"]))
     return share * tiles_per_group * arrays_per_tile
-
-
-def slice_activity(weight_bits: np.ndarray, bits_per_cell: np.ndarray,
-                   weight_std_fraction: float) -> np.ndarray:
-    """Mean stored level, as a fraction of full scale, summed over a weight's cell slices.
-
-    Weights follow a zero-centred normal distribution (std = `weight_std_fraction` of the
-    signed half range), quantised to `weight_bits` and offset-encoded to unsigned (as the
-    study's CiMLoop runs did); each cell holds `bits_per_cell` bits, low bits first. A cell's
-    read current, and so its energy, follows its stored level, so a weight's cell energy is
-    proportional to this sum. Broadcasts like its arguments.
-    """
-    xp = array_namespace(weight_bits, bits_per_cell)
-    wb = xp.asarray(weight_bits, dtype=xp.int64)
-    b = xp.asarray(bits_per_cell, dtype=xp.int64)
-    uw, ub = xp.unique(wb), xp.unique(b)
-    table = xp.asarray([[_slice_activity(int(c), int(w), float(weight_std_fraction))
-                         for w in uw.tolist()] for c in ub.tolist()])
-    return table[xp.searchsorted(ub, b), xp.searchsorted(uw, wb)]
-
-
-@functools.cache
-def _slice_activity(bits_per_cell: int, weight_bits: int, std_fraction: float) -> float:
-    half = 2 ** (weight_bits - 1)
-    values = np.arange(-half, half)
-    p = np.exp(-0.5 * (values / max(std_fraction * half, 1e-9)) ** 2)
-    p /= p.sum()
-    unsigned = values + half
-    levels = 2**bits_per_cell - 1
-    total = 0.0
-    for s in range(-(-weight_bits // bits_per_cell)):
-        total += float((p * ((unsigned >> (s * bits_per_cell)) & levels)).sum()) / levels
-    return total

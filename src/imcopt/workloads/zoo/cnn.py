@@ -120,6 +120,8 @@ def densenet(growth: int, blocks: Sequence[int], *, init_features: int = 64,
     return layers
 
 
+_VGG8 = [(128, 3, 1, 1)] * 2 + ["M"] + [(256, 3, 1, 1)] * 2 + ["M"] + [(512, 3, 1, 1)] * 2 \
+    + ["M"]
 _ALEXNET = [(64, 11, 4, 2), "M", (192, 5, 1, 2), "M", (384, 3, 1, 1), (256, 3, 1, 1),
             (256, 3, 1, 1), "M"]
 _VGG16 = [(64, 3, 1, 1)] * 2 + ["M"] + [(128, 3, 1, 1)] * 2 + ["M"] \
@@ -135,6 +137,12 @@ def alexnet() -> list[Layer]:
          "224x224 input")
 def vgg16() -> list[Layer]:
     return plain_cnn(_VGG16, pool=(2, 2), pooled=7, hidden=(4096, 4096))
+
+
+@network("vgg8", "VGG-8 for CIFAR-10 as NeuroSim V1.4 benchmarks it (NetWork_VGG8.csv: 6 3x3 "
+         "convs of 128/128/256/256/512/512 with 2x2 max-pools, fc 8192-1024-10), 32x32 input")
+def vgg8() -> list[Layer]:
+    return plain_cnn(_VGG8, pool=(2, 2), pooled=4, hidden=(1024,), classes=10, image=32)
 
 
 @network("resnet18", "ResNet-18 (torchvision resnet18; He et al. 2016), 224x224 input")

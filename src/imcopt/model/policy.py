@@ -1,0 +1,103 @@
+"""Mapping and timing policies: how the circuit components are put together.
+
+A policy decides what a chip does with its circuits, never what a circuit costs: how layers
+land on arrays, how long a step takes, which supply a block sees, what is counted. Two
+policies ship:
+
+* `PHYSICAL` (imcopt's own, the default): a resident chip replicates a layer only into the
+  arrays the other layers leave free, and only as far as the GLB and the network can feed the
+  copies; GLB, network and DRAM bandwidth bound each layer; an array read lasts as long as its
+  input pulse and its ADC conversions (`cols_per_adc` of them, one after another); at a low
+  supply the clock stretches (alpha-power law) while the drivers keep their size; digital
+  blocks follow the supply; activations that overflow the GLB go to DRAM; leakage counts;
+  activation x activation matmuls follow the technology's `matmul_policy`; an array's
+  periphery sits along its edges (row circuits beside it, column circuits below), so an
+  array takes its bounding box, and every array carries its write drivers.
+* `CIMLOOP` (the published study's CiMLoop set-up, for calibration against its numbers): every
+  layer replicates over the whole chip up to the reference mapper's reach
+  (`cimloop_max_copies`), splitting one dimension over the router groups; one step of an
+  array takes `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC; no bandwidth
+  bound; the clock does not depend on the supply, so at a low supply the row drivers widen
+  instead (NeuroSim's low-power transistors, threshold `lp_threshold_voltage_v`); only the
+  array's own circuits (NeuroSim components) see the supply; each unit pulse of an input
+  lasts `cimloop_read_pulse_s` (the study's READ_PULSE_WIDTH); inputs are offset-encoded, so each input bit is 1
+  with probability one half; activations that overflow the GLB are parked for free; no
+  leakage (power gating); attention matmuls are mapped like weights, written for free, on a
+  chip without a matmul unit; each group of a depthwise layer gets arrays of its own; areas
+  are the sum of the components' areas, and only arrays written at run time (streamed
+  weights) carry write drivers.
+
+Each is a frozen dataclass of plain flags and names of the constants it reads, so the cost
+model (`cost.py`) holds no `if cimloop` of its own: it asks the policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    # --- mapping
+    replicate_whole_chip: bool  # a resident layer may replicate over every array
+    pack_groups: bool  # several small groups share an array block-diagonally
+    split_one_dimension: bool  # one layer dimension over the router groups, padded
+    mapper_reach: bool  # copies stop at `cimloop_max_copies`
+    feed_limited_copies: bool  # no more copies than the GLB/network can feed
+    matmul_as_weights: bool  # attention matmuls mapped like weight layers, written for free
+    # --- timing
+    bandwidth_bound: bool  # GLB / network / DRAM bandwidth bounds a layer's latency
+    analog_step_timing: bool  # a step lasts its pulse and conversions (else a fixed count)
+    clock_stretches: bool  # low supply: the clock stretches (else the drivers widen)
+    write_time: bool  # writing weights into arrays takes cycles
+    all_rows_at_once: bool  # every row of an array read at once (parallel_rows ignored)
+    # --- energy
+    digital_follows_supply: bool  # buffers, network, shift-add at the design's supply
+    spill_to_dram: bool  # activations that overflow the GLB go to DRAM and back
+    leakage: bool
+    digital_unit: bool  # tiles carry a matmul unit (with matmul policy `digital`)
+    # --- area
+    array_bounding_box: bool  # an array with its edge periphery takes its bounding box
+    write_periphery: bool  # arrays carry their write drivers (else only if written at run time)
+    adc_speed_penalty: bool  # ADC energy rises above the survey's corner sample rate
+    streamed_weights_cross_noc: bool  # streamed weights travel the on-chip network
+    # --- data values and pulses (names of constants)
+    input_bit_density: str
+    read_pulse: str
+    unit_pulse_is_read_pulse: bool  # one unit of a pulse-width/count input lasts the read
+    # pulse (else `pulse_unit_s`)
+
+
+PHYSICAL = Policy(
+    name="physical",
+    replicate_whole_chip=False, pack_groups=True, split_one_dimension=False,
+    mapper_reach=False, feed_limited_copies=True, matmul_as_weights=False,
+    bandwidth_bound=True, analog_step_timing=True, clock_stretches=True, write_time=True,
+    all_rows_at_once=False,
+    digital_follows_supply=True, spill_to_dram=True, leakage=True, digital_unit=True,
+    adc_speed_penalty=True, streamed_weights_cross_noc=True,
+    array_bounding_box=True, write_periphery=True,
+    input_bit_density="input_bit_density", read_pulse="read_pulse_s",
+    unit_pulse_is_read_pulse=False,
+)
+
+CIMLOOP = Policy(
+    name="cimloop",
+    replicate_whole_chip=True, pack_groups=False, split_one_dimension=True,
+    mapper_reach=True, feed_limited_copies=False, matmul_as_weights=True,
+    bandwidth_bound=False, analog_step_timing=False, clock_stretches=False, write_time=False,
+    all_rows_at_once=True,
+    digital_follows_supply=False, spill_to_dram=False, leakage=False, digital_unit=False,
+    adc_speed_penalty=False, streamed_weights_cross_noc=False,
+    array_bounding_box=False, write_periphery=False,
+    input_bit_density="cimloop_input_bit_density", read_pulse="cimloop_read_pulse_s",
+    unit_pulse_is_read_pulse=True,
+)
+
+POLICIES = {p.name: p for p in (PHYSICAL, CIMLOOP)}
+
+
+def policy_for(assumptions: str) -> Policy:
+    """The policy of a technology's `assumptions` setting (physical, cimloop)."""
+    return POLICIES[assumptions]
