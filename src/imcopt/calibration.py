@@ -33,7 +33,7 @@ LOG_CONSTANTS = (
     # energies and capacitances
     "cell_gate_capacitance_f", "cell_junction_capacitance_f", "wire_capacitance_f_per_m",
     "sram_bitline_swing_fraction", "dac_capacitance_per_bit_f", "sample_capacitance_f",
-    "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j",
+    "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j", "row_switch_energy_j",
     "sram_energy_per_bit_j", "router_energy_per_bit_j", "dram_energy_per_bit_j",
     "replica_copy_energy_per_cell_j",
     # timing under the reference's policy

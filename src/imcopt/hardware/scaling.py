@@ -8,12 +8,14 @@ study's). A design's `technology_node_nm` rescales them with four factors, each 
   al., IEEE JSSC 1974); the same F^2 rule as MNSIM 2.0 (driver area x (node/65)^2) and
   NeuroSim's periphery. With the inflation, 7 nm logic is ~10x denser than 32 nm (published
   densities: ~6-9x), not the 21x of F^2 alone.
-* logic energy at a fixed supply: F / 32 nm. Switched capacitance C ~ F (Dennard 1974); the
-  supply is its own knob (`voltage_v`). NeuroSim V1.4 projects its SAR ADC power this way
-  down to 1 nm: with its supplies (0.85 V at 22 nm, 0.70 V at 5 nm, 0.60 V at 1 nm) factored
-  out, its per-node fits fall 0.19x and 0.039x from 22 to 5 and 1 nm, against F's 0.23x and
-  0.045x.
-* delay at a fixed supply: F / 32 nm. Gate delay C V / I ~ F at fixed V (Dennard 1974).
+* logic energy at a fixed supply: the layout's linear dimension. Switched capacitance C ~ F
+  (Dennard 1974) while the pitches follow F (down to 22 nm); below 22 nm the pitches shrink
+  more slowly than the node's name, and C follows them: F x sqrt(inflation) (the inflation
+  below), 0.31x of 32 nm at 7 nm, 0.27x at 5 nm, 0.20x at 1 nm, where F alone would say
+  0.22x, 0.16x, 0.03x. The supply is its own knob (`voltage_v`). Check against NeuroSim
+  V1.4's VGG-8 chip (its supplies 0.85, 0.70, 0.60 V factored out): chip energy falls 0.40x
+  and 0.27x from 22 to 5 and 1 nm; this rule gives 0.39x and 0.29x, F alone 0.23x and 0.05x.
+* delay at a fixed supply: the same factor (C V / I, with I ~ width).
 * FinFET / nanosheet cell inflation: 1 down to 22 nm; 326/280, 420/280, 551/280, 840/280,
   11520/280 at 14, 10, 7, 5, 1 nm. NeuroSim V1.4's 6T SRAM cell is 280 F^2 at 22 nm and above,
   326 F^2 at 14, 420 at 10, 551 at 7, 840 at 5 (19.2 F x 43.75 F) and 11,520 at 1 nm
@@ -62,6 +64,7 @@ CONSTANT_SCALING: dict[str, str] = {
     "adc_walden_fom_j": "logic_energy",
     "comparator_energy_j": "logic_energy",
     "logic_energy_per_bit_j": "logic_energy",
+    "row_switch_energy_j": "logic_energy",
     "sram_energy_per_bit_j": "logic_energy",
     "router_energy_per_bit_j": "logic_energy",
     "digital_mac_energy_j": "logic_energy",
@@ -110,14 +113,22 @@ def logic_area_factor(node_nm: np.ndarray | float) -> np.ndarray:
     return (_node(node_nm) / REFERENCE_NODE_NM) ** 2
 
 
+def linear_dimension_factor(node_nm: np.ndarray | float) -> np.ndarray:
+    """The layout's linear dimensions relative to 32 nm: F / 32 nm down to 22 nm; below, F
+    times the square root of the cell inflation (the pitches stop following the name)."""
+    return _node(node_nm) / REFERENCE_NODE_NM * np.sqrt(finfet_cell_factor(node_nm))
+
+
 def logic_energy_factor(node_nm: np.ndarray | float) -> np.ndarray:
-    """Energy of a CMOS circuit at a fixed supply relative to 32 nm: F / 32 nm."""
-    return _node(node_nm) / REFERENCE_NODE_NM
+    """Energy of a CMOS circuit at a fixed supply relative to 32 nm: switched capacitance
+    follows the layout's linear dimensions (`linear_dimension_factor`)."""
+    return linear_dimension_factor(node_nm)
 
 
 def delay_factor(node_nm: np.ndarray | float) -> np.ndarray:
-    """Gate delay at a fixed supply relative to 32 nm: F / 32 nm."""
-    return _node(node_nm) / REFERENCE_NODE_NM
+    """Gate delay at a fixed supply relative to 32 nm: C V / I with C and I both following
+    the linear dimensions' capacitance and width, so as `linear_dimension_factor`."""
+    return linear_dimension_factor(node_nm)
 
 
 def finfet_cell_factor(node_nm: np.ndarray | float) -> np.ndarray:

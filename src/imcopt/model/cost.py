@@ -292,7 +292,7 @@ def _evaluate_block(
         "glb_capacity": glb_bits_cap,
         "e_glb_bit": buffers.access_energy_per_bit_j(c, glb_bits_cap) * supply["digital_v2"],
         "e_noc_bit": noc.energy_per_bit_j(c, col["router_groups"], area[:, None],
-                                          supply["digital_v"]),
+                                          supply["digital_v"], pol.global_wires),
         "noc_bits_per_cycle": noc.bits_per_cycle(c, col["router_groups"]),
     }
 
@@ -419,8 +419,9 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     level = array.stored_level(r["weight_bits"], bits_per_cell, c["weight_std_fraction"])
     mean_in, _, _ = drivers.slice_statistics(dac_bits, density)
     psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
-    tile_bits = steps * r["G"] * (K * mp.col_tiles * r["input_bits"]
-                                  + r["M"] * mp.row_tiles * psum_bits)
+    # the tile buffer reads an input once per step and its bus broadcasts it to every column
+    # tile; partial sums come back once per row tile
+    tile_bits = steps * r["G"] * (K * r["input_bits"] + r["M"] * mp.row_tiles * psum_bits)
     written = 0.0 if resident else mp.weight_cells * (1.0 if pol.replicate_whole_chip
                                                        else mp.copies)
     written = xp.where(rewritten, mp.weight_cells * mp.copies, written)
@@ -465,7 +466,8 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     # a written row takes cell_write_time_s (all arrays in parallel), at least a cycle
     write_cycles = write_cycles * xp.where(
         rewritten, xp.maximum(xp.ceil(c["cell_write_time_s"] / cycle), 1.0), 1.0)
-    cycles = xp.maximum(compute, movement) + write_cycles + c["layer_overhead_cycles"]
+    fill = c["layer_overhead_cycles"] if pol.layer_overhead else 0.0
+    cycles = xp.maximum(compute, movement) + write_cycles + fill
 
     # each written layer rewrites its cells once per chunk; streamed layers share cells,
     # resident ones (weights and in-array operands) have arrays of their own
@@ -506,7 +508,8 @@ def _matmul_layers(c: dict, pol: Policy, col: dict, chip: dict, r: dict
     }
     compute = ceil_div(mm_macs, chip["tiles"] * c["digital_lanes_per_tile"])
     movement = _movement_cycles(c, pol, chip, glb_bits, glb_bits, spill)
-    cycles = xp.maximum(compute, movement) + c["layer_overhead_cycles"]
+    cycles = xp.maximum(compute, movement) + (c["layer_overhead_cycles"] if pol.layer_overhead
+                                              else 0.0)
     return parts, cycles, mm_macs.sum()
 
 

@@ -16,8 +16,8 @@ policies ship:
 * `CIMLOOP` (the published study's CiMLoop set-up, for calibration against its numbers): every
   layer replicates over the whole chip up to the reference mapper's reach
   (`cimloop_max_copies`), splitting one dimension over the router groups; one step of an
-  array takes `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC; no bandwidth
-  bound; the clock does not depend on the supply, so at a low supply the row drivers widen
+  array takes `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC, and a layer
+  no fill cycles; no bandwidth bound; the network costs its routers only (no wire model); the clock does not depend on the supply, so at a low supply the row drivers widen
   instead (NeuroSim's low-power transistors, threshold `lp_threshold_voltage_v`); only the
   array's own circuits (NeuroSim components) see the supply; each unit pulse of an input
   lasts `cimloop_read_pulse_s` (the study's READ_PULSE_WIDTH); inputs are offset-encoded, so each input bit is 1
@@ -51,6 +51,7 @@ class Policy:
     analog_step_timing: bool  # a step lasts its pulse and conversions (else a fixed count)
     clock_stretches: bool  # low supply: the clock stretches (else the drivers widen)
     write_time: bool  # writing weights into arrays takes cycles
+    layer_overhead: bool  # each layer pays its pipeline fill (`layer_overhead_cycles`)
     all_rows_at_once: bool  # every row of an array read at once (parallel_rows ignored)
     # --- energy
     digital_follows_supply: bool  # buffers, network, shift-add at the design's supply
@@ -62,6 +63,7 @@ class Policy:
     write_periphery: bool  # arrays carry their write drivers (else only if written at run time)
     adc_speed_penalty: bool  # ADC energy rises above the survey's corner sample rate
     streamed_weights_cross_noc: bool  # streamed weights travel the on-chip network
+    global_wires: bool  # network bits pay the global wire's C V^2, not only the routers
     # --- data values and pulses (names of constants)
     input_bit_density: str
     read_pulse: str
@@ -74,9 +76,9 @@ PHYSICAL = Policy(
     replicate_whole_chip=False, pack_groups=True, split_one_dimension=False,
     mapper_reach=False, feed_limited_copies=True, matmul_as_weights=False,
     bandwidth_bound=True, analog_step_timing=True, clock_stretches=True, write_time=True,
-    all_rows_at_once=False,
+    layer_overhead=True, all_rows_at_once=False,
     digital_follows_supply=True, spill_to_dram=True, leakage=True, digital_unit=True,
-    adc_speed_penalty=True, streamed_weights_cross_noc=True,
+    adc_speed_penalty=True, streamed_weights_cross_noc=True, global_wires=True,
     array_bounding_box=True, write_periphery=True,
     input_bit_density="input_bit_density", read_pulse="read_pulse_s",
     unit_pulse_is_read_pulse=False,
@@ -87,9 +89,9 @@ CIMLOOP = Policy(
     replicate_whole_chip=True, pack_groups=False, split_one_dimension=True,
     mapper_reach=True, feed_limited_copies=False, matmul_as_weights=True,
     bandwidth_bound=False, analog_step_timing=False, clock_stretches=False, write_time=False,
-    all_rows_at_once=True,
+    layer_overhead=False, all_rows_at_once=True,
     digital_follows_supply=False, spill_to_dram=False, leakage=False, digital_unit=False,
-    adc_speed_penalty=False, streamed_weights_cross_noc=False,
+    adc_speed_penalty=False, streamed_weights_cross_noc=False, global_wires=False,
     array_bounding_box=False, write_periphery=False,
     input_bit_density="cimloop_input_bit_density", read_pulse="cimloop_read_pulse_s",
     unit_pulse_is_read_pulse=True,

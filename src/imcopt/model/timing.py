@@ -11,10 +11,12 @@ A low supply is paid for once, by one of two rules (the policy chooses):
   (V - Vt)^alpha, so width (and the driver's own capacitance and area) grows by
   sizing(V) = ((Vnom - Vt) / (V - Vt))^alpha.
 
-An array step (one input slice on the active rows, every column converted) lasts, with a
-sample-and-hold between the array and its ADCs (the next pulse overlaps the conversions):
+An array step (one input slice on the active rows, every column converted) lasts, as the
+column multiplexer hands the `cols_per_adc` columns of an ADC to it one after another, each
+sensed for the input pulse and then converted (current-mode sensing, as in NeuroSim's and
+most RRAM macros' readout):
 
-    step = max(pulse, cols_per_adc x conversion time), in whole cycles (at least one)
+    step = cols_per_adc x (pulse + conversion time), in whole cycles (at least one)
 
 Layers run one after another (`sequential`), or, with every layer's weights on chip
 (`pipelined`), each layer starts once the previous one has produced the rows its kernel
@@ -54,10 +56,9 @@ def stretched_cycle_s(c: dict, clock_period_s: Array, supply_v: Array) -> Array:
 
 def step_cycles(pulse_s: Array, conversion_s: Array, cols_per_adc: Array, cycle_s: Array
                 ) -> Array:
-    """Cycles of one array step: the pulse overlapped with the column conversions."""
+    """Cycles of one array step: each multiplexed column sensed, then converted."""
     xp = array_namespace(pulse_s, conversion_s)
-    return xp.maximum(xp.ceil(xp.maximum(pulse_s, cols_per_adc * conversion_s) / cycle_s
-                              - 1e-9), 1.0)
+    return xp.maximum(xp.ceil(cols_per_adc * (pulse_s + conversion_s) / cycle_s - 1e-9), 1.0)
 
 
 def pipelined_latency_s(layer_s: Array, kernel_rows: Array, output_rows: Array) -> Array:

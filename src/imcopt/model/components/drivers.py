@@ -15,7 +15,8 @@ mean x / (2^b - 1) = p, mean (x / (2^b - 1))^2 = p^2 + p (1 - p) (4^b - 1) / (3 
 and is non-zero with probability 1 - (1 - p)^b. A bit-serial slice is the same single pulse
 in every encoding.
 
-Row drive. Each pulse charges the wordline: C_wordline V^2 for the line, plus the driver's
+Row drive. Each pulse switches the row's decoder/switch (`row_switch_energy_j` at the
+nominal supply, V^2) and charges the wordline: C_wordline V^2 for the line, plus the driver's
 own tapered buffer chain, `driver_chain_overhead` of the load (1/(f - 1) for a chain of
 fan-out f; sized for the wordline at nominal supply, so the driver grows with the wordline)
 times `sizing` (>= 1 where a policy widens drivers at a low supply). A multi-bit slice also
@@ -71,7 +72,8 @@ def row_drive_energy_j(c: dict, c_wordline_f: Array, supply_v: Array, dac_bits: 
     mean, _, nonzero = slice_statistics(dac_bits, bit_density)
     multi = dac_bits > 1
     pulses = xp.where(multi & (encoding == PULSE_COUNT), mean * (2.0**dac_bits - 1.0), nonzero)
-    line = c_wordline_f * supply_v**2 * (1.0 + c["driver_chain_overhead"] * sizing)
+    line = (c_wordline_f * supply_v**2 * (1.0 + c["driver_chain_overhead"] * sizing)
+            + c["row_switch_energy_j"] * (supply_v / c["nominal_voltage_v"]) ** 2)
     dac = xp.where(multi & (encoding != AMPLITUDE), dac_bits * c["logic_energy_per_bit_j"],
                    xp.where(multi, c["dac_capacitance_per_bit_f"] * dac_bits * supply_v**2,
                             0.0))

@@ -32,13 +32,15 @@ def wire_energy_per_bit_mm_j(c: dict, supply_v: Array) -> Array:
     return 0.5 * c["wire_capacitance_f_per_m"] * 1e-3 * supply_v**2
 
 
-def energy_per_bit_j(c: dict, router_groups: Array, chip_area_mm2: Array, supply_v: Array
-                     ) -> Array:
-    """Moving one bit GLB -> group router; routers and wires switch at `supply_v`."""
+def energy_per_bit_j(c: dict, router_groups: Array, chip_area_mm2: Array, supply_v: Array,
+                     wires: bool = True) -> Array:
+    """Moving one bit GLB -> group router; routers and wires switch at `supply_v` (`wires`
+    False: routers only)."""
     xp = array_namespace(router_groups, chip_area_mm2)
     scale_sq = (supply_v / c["nominal_voltage_v"]) ** 2
-    return (hops(router_groups) * c["router_energy_per_bit_j"] * scale_sq
-            + 0.5 * xp.sqrt(chip_area_mm2) * wire_energy_per_bit_mm_j(c, supply_v))
+    wire = (0.5 * xp.sqrt(chip_area_mm2) * wire_energy_per_bit_mm_j(c, supply_v) if wires
+            else 0.0)
+    return hops(router_groups) * c["router_energy_per_bit_j"] * scale_sq + wire
 
 
 def bits_per_cycle(c: dict, router_groups: Array) -> Array:
