@@ -7,6 +7,10 @@ and the design key (`A_...` reference key, plus parameters outside it). Values: 
 latency_s, area_mm2, feasible, weight_arrays_required, reason (failures included, so a failed
 simulator run is not retried; delete the file to retry).
 
+A damaged file (not SQLite, malformed, another program's database) is renamed
+`evaluations.sqlite.damaged-<time>-<pid>` with a warning and a new one is started: the
+evaluations it held are computed again.
+
 Safety: WAL journal, every `put` is one transaction (`INSERT OR IGNORE`: results are
 deterministic, the first writer wins), a busy timeout for concurrent writers in other
 processes; a process killed with SIGKILL leaves whole batches or nothing. Each process opens
@@ -15,16 +19,21 @@ its own connection (the object pickles without it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+import time
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from .backends.base import WorkloadMetrics
 
 FILE = "evaluations.sqlite"
+T = TypeVar("T")
 _COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
 _BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
 _SCHEMA = """
@@ -40,6 +49,10 @@ CREATE TABLE IF NOT EXISTS evaluations (
 """
 
 
+class CacheError(ValueError):
+    """The evaluation cache file cannot be used (busy, unwritable); one line naming it."""
+
+
 class EvaluationCache:
     """Persistent (design, workload) results in one SQLite file (see module docstring)."""
 
@@ -50,21 +63,76 @@ class EvaluationCache:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._contexts: dict[tuple[str, str, str, str], int] = {}
+        self._generation = 0  # how many times a damaged file was set aside
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "hits": 0, "misses": 0, "_conn": None, "_pid": -1,
-                "_contexts": {}}
+                "_contexts": {}, "_generation": 0}
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            try:
+                conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                self._set_aside(exc)
+                self._generation += 1
+                conn = self._open()
+            self._conn, self._pid, self._contexts = conn, os.getpid(), {}
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
             conn.execute("PRAGMA busy_timeout = 60000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
-            self._conn, self._pid, self._contexts = conn, os.getpid(), {}
-        return self._conn
+            columns = [r[1] for r in conn.execute("PRAGMA table_info(evaluations)")]
+            if columns != ["context", "design_key", *_COLUMNS]:
+                raise sqlite3.DatabaseError("not an imcopt evaluation cache (other columns)")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        """A damaged cache file is renamed (kept for inspection) and a new one started, with
+        a warning: the evaluations it held are computed again. A busy or unwritable file is
+        an error (`CacheError`), not damage."""
+        message = " ".join(str(exc).split())
+        if isinstance(exc, sqlite3.OperationalError) and not any(
+                w in message for w in ("malformed", "not a database", "corrupt")):
+            raise CacheError(f"{self.path}: the evaluation cache cannot be used ({message}); "
+                             "--no-cache (or cache: false) runs without it") from None
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{os.getpid()}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                part.replace(Path(f"{aside}{suffix}"))
+        warnings.warn(f"{self.path}: the evaluation cache is damaged ({message}); set aside as "
+                      f"{aside.name} and started again (its evaluations are computed again)",
+                      UserWarning, stacklevel=4)
+
+    def _retry(self, action: Callable[[], T], fallback: Callable[[], T]) -> T:
+        """`action()`; if the file turns out damaged, set it aside and return `fallback()`.
+        Context handles given out before are stale then (`_live`)."""
+        try:
+            return action()
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(exc)
+            self._contexts = {}
+            self._generation += 1
+            return fallback()
+
+    def _live(self, context: int) -> int | None:
+        """The row id of a context handle, or None when it belongs to a file set aside."""
+        return context & 0xFFFFFFFF if context >> 32 == self._generation else None
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
@@ -74,6 +142,10 @@ class EvaluationCache:
     def context(self, backend: str, model_version: str, technology: str, workload: str) -> int:
         """The id of one (backend, model version, technology, workload) context."""
         key = (backend, model_version, technology, workload)
+        return self._retry(lambda: self._context(key), lambda: self._context(key))
+
+    def _context(self, key: tuple[str, str, str, str]) -> int:
+        """A handle: the context's row id, tagged with the file's generation."""
         if key not in self._contexts:
             db = self._db()
             db.execute("INSERT OR IGNORE INTO contexts (backend, model_version, technology, "
@@ -81,14 +153,20 @@ class EvaluationCache:
             self._contexts[key] = db.execute(
                 "SELECT id FROM contexts WHERE backend = ? AND model_version = ? AND "
                 "technology = ? AND workload = ?", key).fetchone()[0]
-        return self._contexts[key]
+        return (self._generation << 32) | self._contexts[key]
 
     def get(self, context: int, keys: Sequence[str], workload: str = ""
             ) -> tuple[np.ndarray, WorkloadMetrics]:
-        """(found: (N,) bool, metrics of the found designs in key order)."""
+        """(found: (N,) bool, metrics of the found designs in key order); nothing found when
+        the file turns out damaged (it is set aside)."""
+        return self._retry(lambda: self._get(self._live(context), keys, workload),
+                           lambda: self._get(None, keys, workload))
+
+    def _get(self, context: int | None, keys: Sequence[str], workload: str
+             ) -> tuple[np.ndarray, WorkloadMetrics]:
         db = self._db()
         got: list[tuple] = []
-        for i in range(0, len(keys), _BATCH):
+        for i in range(0, len(keys) if context is not None else 0, _BATCH):
             part = list(keys[i:i + _BATCH])
             got += db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
                               f"WHERE context = ? AND design_key IN ({','.join('?' * len(part))})",
@@ -107,9 +185,16 @@ class EvaluationCache:
         return found, metrics
 
     def put(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
-        """Store results (one transaction; keys already stored are left as they are)."""
+        """Store results (one transaction; keys already stored are left as they are). When
+        the file turns out damaged it is set aside and these results are not kept (their
+        context ids belong to the old file)."""
         if not len(keys):
             return
+        self._retry(lambda: self._put(self._live(context), keys, metrics), lambda: None)
+
+    def _put(self, context: int | None, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
+        if context is None:
+            return  # computed against a file set aside since: not kept
         rows = zip(keys, metrics.energy_j.tolist(), metrics.latency_s.tolist(),
                    metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
                    metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
@@ -121,7 +206,8 @@ class EvaluationCache:
                            f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
                            rows)
         except BaseException:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 

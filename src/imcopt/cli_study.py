@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .cli import DeviceOpt, _console, app
+from .cli import DeviceOpt, _console, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
@@ -66,7 +66,13 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
 def study_run(
     config: Annotated[Path, typer.Argument(help="Study config (YAML); see examples/paper.yaml, "
                                            "examples/small_study.yaml.")],
-    out: Annotated[Path, typer.Option("--out", help="Study folder.")] = Path("study_out"),
+    out: Annotated[str, typer.Option("--out", help="Study folder: one study per folder "
+                                     "(finished cells there are kept; a folder holding "
+                                     "another study or a search is refused, see --force).")
+                   ] = "study_out",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace what --out holds (another study, a search, or this study's "
+        "finished cells).")] = False,
     max_cells: MaxCells = None,
     quiet: Quiet = False,
     scheduler: Scheduler = None,
@@ -76,7 +82,8 @@ def study_run(
     no_cache: NoCache = False,
     device: DeviceOpt = "numpy",
 ) -> None:
-    """Run every cell of a study (finished cells in --out are kept)."""
+    """Run every cell of a study (finished cells in --out are kept; damaged ones run again).
+    The folder is locked while the study runs."""
     from .study import Study, load_study
 
     extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
@@ -84,12 +91,12 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, out, executor, device), max_cells, quiet)
+    _run(Study(cfg, folder_option(out), executor, device, force=force), max_cells, quiet)
 
 
 @study_app.command("resume")
 def study_resume(
-    out: Annotated[Path, typer.Argument(help="Study folder of an interrupted study.")],
+    out: Annotated[str, typer.Argument(help="Study folder of an interrupted study.")],
     max_cells: MaxCells = None,
     quiet: Quiet = False,
     scheduler: Scheduler = None,
@@ -97,23 +104,24 @@ def study_resume(
     processes: Processes = None,
     device: DeviceOpt = "numpy",
 ) -> None:
-    """Continue a study: run the cells not finished yet, with the same seeds (on any
-    executor or device)."""
+    """Continue a study: run the cells not finished yet, and those whose files are missing
+    or damaged, with the same seeds (on any executor or device)."""
     from .executors import executor_options
     from .study import Study
 
-    _run(Study.open(out, executor_options(scheduler, dask_workers, processes), device),
+    _run(Study.open(folder_option(out, "DIR"), executor_options(scheduler, dask_workers,
+                                                                processes), device),
          max_cells, quiet)
 
 
 @app.command("report")
 def report_cmd(
-    out: Annotated[Path, typer.Argument(
+    out: Annotated[str, typer.Argument(
         help="Study folder (from `imcopt study run`) or search folder (from `imcopt search`).")],
 ) -> None:
     """Build DIR/report/index.html (figures and CSV tables) from a study's or a search's
     stored results."""
     from .report import build_report
 
-    index = build_report(out)
+    index = build_report(folder_option(out, "DIR"))
     _console().print(f"report: {index}")

@@ -131,13 +131,22 @@ class Evaluation:
         return self.energy_j * self.latency_s * self.area_mm2[:, None]
 
     @property
+    def manufacturable(self) -> np.ndarray:
+        """(N,) bool: at least one good die per wafer (a finite die cost)."""
+        return np.isfinite(self.cost_usd)
+
+    @property
     def area_ok(self) -> np.ndarray:
-        return self.area_mm2 <= self.area_limit_mm2
+        """(N,) bool: within the area limit, and small enough to make (`manufacturable`)."""
+        return (self.area_mm2 <= self.area_limit_mm2) & self.manufacturable
 
     @property
     def area_violation(self) -> np.ndarray:
-        """(N,) relative area excess; <= 0 within the limit."""
-        return self.area_mm2 / self.area_limit_mm2 - 1.0
+        """(N,) relative area excess; <= 0 within the limit (> 0 for a die too large to
+        make, whatever the limit)."""
+        with np.errstate(invalid="ignore"):
+            excess = self.area_mm2 / self.area_limit_mm2 - 1.0
+        return np.where(self.manufacturable, excess, np.maximum(excess, 1e-6))
 
     def feasible_on(self, subset: Sequence[int] | None = None) -> np.ndarray:
         cap = self.capacity_ok if subset is None else self.capacity_ok[:, list(subset)]
@@ -247,6 +256,10 @@ class Evaluator:
 
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
+        with np.errstate(all="ignore"):  # out-of-range values end as failed designs
+            return self._compute_quietly(genomes)
+
+    def _compute_quietly(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
         ms = self._metrics(d)
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
@@ -258,16 +271,19 @@ class Evaluator:
         short = np.where(np.isfinite(short), short, 1.0)  # failed designs: violated
         reason = np.full(len(d), "", dtype=object)
         area = ms[0].area_mm2
+        cost = die_cost_usd(area, d["technology_node_nm"])
         for i in np.flatnonzero(area > self.area_limit_mm2):
             reason[i] = f"area {area[i]:.1f} mm2 > limit {self.area_limit_mm2:g} mm2"
+        for i in np.flatnonzero(~np.isfinite(cost) & (area <= self.area_limit_mm2)):
+            reason[i] = (f"area {area[i]:.1f} mm2: not one good die per 300 mm wafer (die "
+                         "cost infinite)")
         for m in ms:
             for i in np.flatnonzero(~m.feasible):
                 reason[i] = "; ".join(filter(None, [reason[i], f"{m.workload}: {m.reason[i]}"]))
         self.n_evals += len(d)
         return Evaluation(np.asarray(genomes, dtype=np.int64), np.column_stack(
             [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
-            short, self.area_limit_mm2, reason.astype(str),
-            die_cost_usd(area, d["technology_node_nm"]))
+            short, self.area_limit_mm2, reason.astype(str), cost)
 
     def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
         """Per-workload metrics of decoded designs: through the backend, the executor and
@@ -350,7 +366,10 @@ class Evaluator:
         d = self.space.decode(genomes)
         if not self._analytical:
             return np.ones(len(d), dtype=bool)
-        ok = sum(area_mm2(d, self.technology).values()) <= self.area_limit_mm2
+        with np.errstate(all="ignore"):
+            area = sum(area_mm2(d, self.technology).values())
+            ok = (area <= self.area_limit_mm2) & np.isfinite(
+                die_cost_usd(area, d["technology_node_nm"]))
         ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
         if self.technology.weight_residency != "resident":
             return ok
@@ -371,8 +390,10 @@ class Evaluator:
             m = evaluate_guarded(d, self.workloads[w], self.technology, device=self.device)
         else:
             m = self._metrics(d, [self.workloads[w]])[0]
-        edap = m.energy_j * m.latency_s * m.area_mm2
-        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
+        with np.errstate(all="ignore"):
+            edap = m.energy_j * m.latency_s * m.area_mm2
+            made = np.isfinite(die_cost_usd(m.area_mm2, d["technology_node_nm"]))
+        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2) & made
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
         wl = self.workloads[w]

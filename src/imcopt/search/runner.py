@@ -256,12 +256,20 @@ def _loss(value: float, ref: float) -> float | None:
     return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
 
 
-def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
-    """Write the output folder; returns {what: path}."""
+def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
+                  ) -> dict[str, Path]:
+    """Write the output folder; returns {what: path}. A folder holding a study, or another
+    search's results, is refused (`outdir.FolderError`) unless `overwrite`; imcopt's files of
+    an earlier run there that this one does not write (pareto.csv, report/) are removed, so
+    the folder never mixes two runs."""
     from .. import __version__
+    from ..outdir import check_folder, refuse_other_run, remove_stale
+    from .config import search_identity
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_folder(Path(out))
+    identity = search_identity(result.config)
+    if not overwrite:
+        refuse_other_run(out, identity)
     paths = {k: out / f for k, f in (("designs", "designs.csv"), ("convergence",
              "convergence.csv"), ("best", "best.json"), ("run", "run.json"))}
     write_csv(paths["designs"], result.designs())
@@ -291,7 +299,9 @@ def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
            "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
            "n_evals": result.evaluator.n_evals,
            "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
-           "config": result.config.model_dump(mode="json")}
+           "config": result.config.model_dump(mode="json"),
+           "inputs": identity["inputs"]}
     write_json(paths["run"], run, default=str)
+    remove_stale(out, [p.name for p in paths.values()])
     paths["checksums"] = write_manifest(out, list(paths.values()))
     return paths
