@@ -31,10 +31,12 @@ from imcopt.objectives import Evaluator, Objective
 from imcopt.search import load_config, run_search
 from imcopt.workloads import get
 
+from design_helpers import PHYSICAL_CIRCUIT
+
 SIM = Path(__file__).with_name("tiny_simulator.py")
 SMALL = {"voltage_v": [0.5, 0.7], "bits_per_cell": [2, 4], "clock_period_s": [1e-9],
          "rows_per_array": [128, 256], "cols_per_array": [64, 128],
-         "glb_depth_words": [2048]}
+         "glb_depth_words": [2048], **PHYSICAL_CIRCUIT}
 FIELDS = ("energy_j", "latency_s", "area_mm2", "capacity_ok", "capacity_violation", "reason")
 
 
@@ -55,7 +57,7 @@ def recorded_table(path: Path, genomes: np.ndarray, workloads=("resnet18", "alex
     for w in workloads:
         m = AnalyticalBackend().evaluate(d, get(w), tech)
         rows.append(pd.DataFrame({
-            "technology": "RRAM", "workload": w, "design_key": d.keys(),
+            "technology": "RRAM", "workload": w, "design_key": space.keys(genomes),
             "energy_j": m.energy_j * 1.5, "latency_s": m.latency_s * 1.5,
             "area_cm2": m.area_mm2 / 100 * 1.5}))
     pd.concat(rows).to_csv(path, index=False)
@@ -125,8 +127,8 @@ def test_replay_on_the_published_reference_table() -> None:
     table = path / "cimloop_results.csv.gz"
     if not table.is_file():
         pytest.skip("reference table not present")
-    key = "A_0.6_8_1e-09_512_32_8_64_32_4096"  # the README's best ela_mean RRAM design
-    space = get_space("rram")
+    key = "A_0.6_8_1e-09_512_32_8_64_32_4096"  # the study's best ela_mean RRAM design
+    space = get_space("rram_study")
     g = space.genomes_from_keys([key])
     ev = Evaluator(space, load_technology("rram"), [get("resnet18"), get("vgg16")],
                    backend=ReplayBackend(str(table)))
@@ -155,7 +157,8 @@ def test_subprocess_backend_runs_the_simulator_and_records_failures() -> None:
     g = space.encode({"voltage_v": [0.5, 0.7, 0.7, 0.5], "bits_per_cell": [2, 2, 4, 2],
                       "clock_period_s": 1e-9, "rows_per_array": [128, 256, 128, 128],
                       "cols_per_array": [128, 128, 128, 64], "router_groups": 8,
-                      "tiles_per_group": 16, "arrays_per_tile": 32, "glb_depth_words": 2048})
+                      "tiles_per_group": 16, "arrays_per_tile": 32, "glb_depth_words": 2048,
+                      **{k: v[0] for k, v in PHYSICAL_CIRCUIT.items()}})
     d = space.decode(g)
     m = _sim("--fail-rows", "256", "--hang-cols", "64", "--garbage-bits", "4",
              timeout_s=1.5).evaluate(d, wl, tech)

@@ -8,11 +8,13 @@ import pytest
 import imcopt
 from imcopt.hardware import DesignError, get_space, load_technology
 
+from design_helpers import PHYSICAL_CIRCUIT
+
 WL = "vision_transformer"
 
 
 def designs(tech: str, n: int = 8):
-    space = get_space(tech)
+    space = get_space(tech).restrict(**PHYSICAL_CIRCUIT)
     return space.decode(space.sample(n, rng=1))
 
 

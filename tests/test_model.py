@@ -78,16 +78,34 @@ def test_area_rises_with_tiles_and_arrays(seed, tech, param):
 
 def test_rram_too_small_for_vgg16_is_infeasible_with_reason():
     d = designs_from_keys(["A_0.5_1_1e-09_32_32_1_4_4_2048", "A_0.6_8_1e-09_512_32_8_64_32_4096"])
-    m = evaluate(d, get("vgg16"), load_technology("rram"))
+    # (the default circuit truncates 8-bit cells' sums: allow it, to see the capacity reason)
+    m = evaluate(d, get("vgg16"), load_technology("rram").with_settings(
+        max_psum_bits_lost=float("inf")))
     assert list(m.feasible) == [False, True]
     assert "arrays" in m.reason[0] and "the chip has 16" in m.reason[0]
     assert m.reason[1] == ""
     # SRAM streams its weights from DRAM: the same small chip is slow but feasible
-    s = evaluate(d, get("vgg16"), load_technology("sram"))
+    s = evaluate(d, get("vgg16"), load_technology("sram").with_settings(
+        max_psum_bits_lost=float("inf")))
     assert s.feasible[0]
     assert s.energy_breakdown_j["dram"][0] > 0
     # ...but an SRAM cell holds one bit, never eight
     assert not s.feasible[1] and "at most 1 bit" in s.reason[1]
+
+
+def test_an_adc_that_truncates_column_sums_makes_a_design_infeasible():
+    """Under imcopt's own assumptions a design whose ADC cannot hold a column's sum exactly
+    is infeasible: 32 rows of 1-bit inputs and 8-bit cells sum to 32 x 255 = 8,160, which
+    needs 13 bits; a 6-bit ADC drops 7. With 1-bit cells (needs 6 bits) it is exact."""
+    d = Designs.from_values({"bits_per_cell": [8, 1], "parallel_rows": 32, "dac_bits": 1,
+                             "adc_bits": 6, "rows_per_array": 128})
+    m = evaluate(d, get("resnet18"), load_technology("rram"))
+    assert list(m.psum_bits_lost) == [7.0, 0.0]
+    assert not m.feasible[0] and "6-bit ADC drops 7 partial-sum bits" in m.reason[0]
+    # the study's set-up accepted truncation: the cimloop assumptions allow it
+    c = evaluate(d, get("resnet18"), load_technology("rram").with_settings(
+        assumptions="cimloop"))
+    assert c.psum_bits_lost[0] > 0 and c.feasible[0]
 
 
 @pytest.mark.parametrize("tech", TECHS)
@@ -167,7 +185,7 @@ def test_cimloop_splits_one_layer_dimension_over_router_groups():
 
 
 def test_cimloop_copies_stop_at_the_mappers_reach():
-    """Under `cimloop` a layer replicates into at most `mapper_max_copies` copies (the reach
+    """Under `cimloop` a layer replicates into at most `cimloop_max_copies` copies (the reach
     of the reference's SRAM mapper): a chip with room for far more copies is no faster than
     one with exactly that many, and writes no more replicas; with an unlimited reach the
     extra arrays are used, and imcopt's own mapping (`physical`) ignores the reach."""
@@ -179,18 +197,18 @@ def test_cimloop_copies_stop_at_the_mappers_reach():
     d = designs_from_keys(keys)
     sram = load_technology("sram").with_settings(assumptions="cimloop")
     reach = 4.0
-    capped = evaluate(d, wl, sram.with_constants(mapper_max_copies=reach))
+    capped = evaluate(d, wl, sram.with_constants(cimloop_max_copies=reach))
     assert capped.latency_s[1] == pytest.approx(capped.latency_s[0])
     np.testing.assert_allclose(capped.energy_breakdown_j["weight_writes"][1],
                                capped.energy_breakdown_j["weight_writes"][0])
-    free = evaluate(d, wl, sram.with_constants(mapper_max_copies=1e12))
+    free = evaluate(d, wl, sram.with_constants(cimloop_max_copies=1e12))
     assert free.latency_s[1] < free.latency_s[0] / 10
     assert free.energy_breakdown_j["weight_writes"][1] > capped.energy_breakdown_j[
         "weight_writes"][1]
     # the reach is a property of the reference's mapper, not of the hardware
     sram_phys = load_technology("sram")
-    phys = evaluate(d, wl, sram_phys.with_constants(mapper_max_copies=reach))
-    phys_free = evaluate(d, wl, sram_phys.with_constants(mapper_max_copies=1e12))
+    phys = evaluate(d, wl, sram_phys.with_constants(cimloop_max_copies=reach))
+    phys_free = evaluate(d, wl, sram_phys.with_constants(cimloop_max_copies=1e12))
     np.testing.assert_allclose(phys.latency_s, phys_free.latency_s)
     np.testing.assert_allclose(phys.energy_j, phys_free.energy_j)
 

@@ -7,6 +7,8 @@ from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import AGGREGATIONS, Evaluator, Objective, ObjectiveError, aggregate
 from imcopt.workloads import get
 
+from design_helpers import PHYSICAL_CIRCUIT
+
 E = np.array([[1.0, 4.0], [2.0, 2.0]])
 L = np.array([[3.0, 1.0], [1.0, 5.0]])
 A = np.array([2.0, 10.0])
@@ -33,14 +35,20 @@ def test_bad_settings_name_the_field():
         Objective("ela")
 
 
+def _space():
+    # the circuit at one exact operating point, arrays big enough for the networks to fit
+    # often: feasibility turns on capacity and area
+    return get_space("rram").restrict(**PHYSICAL_CIRCUIT, bits_per_cell=(2, 4),
+                                      rows_per_array=(256, 512), cols_per_array=(256, 512))
+
+
 @pytest.fixture(scope="module")
 def evaluator():
-    return Evaluator(get_space("rram"), load_technology("rram"), [get("alexnet"),
-                                                                   get("resnet18")])
+    return Evaluator(_space(), load_technology("rram"), [get("alexnet"), get("resnet18")])
 
 
 def test_infeasible_is_never_good(evaluator):
-    g = get_space("rram").sample(400, 3)
+    g = _space().sample(400, 3)
     ev = evaluator.evaluate(g)
     assert (~ev.feasible).any() and ev.feasible.any()
     for how in AGGREGATIONS:
@@ -55,7 +63,7 @@ def test_infeasible_is_never_good(evaluator):
 
 
 def test_cache_and_counters(evaluator):
-    g = get_space("rram").sample(50, 11)
+    g = _space().sample(50, 11)
     n0, c0 = evaluator.n_evals, evaluator.n_calls
     a = evaluator.evaluate(g)
     n1 = evaluator.n_evals
@@ -67,7 +75,7 @@ def test_cache_and_counters(evaluator):
 
 
 def test_screen_matches_the_model(evaluator):
-    g = get_space("rram").sample(3000, 5)
+    g = _space().sample(3000, 5)
     ev = evaluator.evaluate(g)
     assert np.array_equal(evaluator.screen(g), ev.feasible)
     assert np.array_equal(evaluator.screen(g, [0]), ev.feasible_on([0]))

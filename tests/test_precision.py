@@ -17,6 +17,8 @@ from imcopt.search.precision import AccuracyTable, JointSpace, PrecisionError, a
 from imcopt.search.runner import run_search, write_results
 from imcopt.workloads import get
 
+from design_helpers import PHYSICAL_CIRCUIT
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "examples" / "data" / "accuracy_illustrative.csv"
 NETS = ("resnet18", "alexnet")
@@ -26,7 +28,8 @@ def small_hw():
     return get_space("rram").restrict(voltage_v=(0.7,), clock_period_s=(1e-9,),
                                       rows_per_array=(128, 256), cols_per_array=(128,),
                                       router_groups=(8, 16), tiles_per_group=(8,),
-                                      arrays_per_tile=(32, 64), glb_depth_words=(16384,))
+                                      arrays_per_tile=(32, 64), glb_depth_words=(16384,),
+                                      **PHYSICAL_CIRCUIT)
 
 
 def joint_space():
@@ -40,7 +43,7 @@ def test_joint_space_layout_keys_and_round_trip():
                                               for k in ("weight_bits", "activation_bits"))
     g = space.sample(40, 0)
     keys = space.keys(g)
-    assert all(k.count("|") == len(NETS) for k in keys)
+    assert all(sum(f"|{n}=w" in k for n in NETS) == len(NETS) for k in keys)
     assert np.array_equal(space.genomes_from_keys(keys), g)
     d = space.decode(g)
     wb, ab = d.precision("resnet18")
@@ -48,7 +51,8 @@ def test_joint_space_layout_keys_and_round_trip():
     assert d.precision("vgg16")[0].tolist() == [8.0] * 40  # not searched: 8 bits
     assert d.row(0)["weight_bits.alexnet"] in (4, 6, 8)
     with pytest.raises(DesignError, match="w<bits>a<bits>"):
-        space.genomes_from_keys([keys[0].split("|")[0] + "|resnet18=x"])
+        space.genomes_from_keys([keys[0].replace(keys[0][keys[0].index("|resnet18="):]
+                                                 .split("|")[1], "resnet18=x")])
 
 
 def test_at_precision_changes_only_bits():
@@ -187,7 +191,8 @@ def test_precision_search_end_to_end(tmp_path):
         "workloads": list(NETS), "space": {"name": "rram", "values": {
             "voltage_v": [0.7], "clock_period_s": [1e-9], "bits_per_cell": [2, 4],
             "rows_per_array": [128, 256], "cols_per_array": [128], "router_groups": [8, 16],
-            "tiles_per_group": [8, 16], "arrays_per_tile": [32], "glb_depth_words": [16384]}},
+            "tiles_per_group": [8, 16], "arrays_per_tile": [32], "glb_depth_words": [16384],
+            **PHYSICAL_CIRCUIT}},
         "objective": {"optima": None},
         "algorithm": {"name": "ga", "phases": [{"pop_size": 10, "n_gen": 3}]},
         "precision": {"accuracy": str(TABLE), "min_accuracy": {"resnet18": 69.0}},

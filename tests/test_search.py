@@ -16,10 +16,13 @@ from imcopt.search.exhaustive import enumerate_genomes
 from imcopt.search.strategies import STRATEGY_FUNCTIONS
 from imcopt.workloads import get
 
-VALUES = {"voltage_v": [0.6, 0.8], "bits_per_cell": [4, 8], "clock_period_s": [1e-9, 4e-9],
-          "rows_per_array": [128, 512], "cols_per_array": [128, 256],
-          "router_groups": [8, 16], "tiles_per_group": [16, 32],
-          "arrays_per_tile": [16, 32, 64], "glb_depth_words": [16384, 32768]}
+from design_helpers import PHYSICAL_CIRCUIT
+
+VALUES = {"voltage_v": [0.6, 0.8], "bits_per_cell": [2, 4], "clock_period_s": [1e-9, 4e-9],
+          "rows_per_array": [256, 512], "cols_per_array": [256, 512],
+          "router_groups": [4, 8], "tiles_per_group": [8, 16],
+          "arrays_per_tile": [8, 16, 32], "glb_depth_words": [16384, 32768],
+          **PHYSICAL_CIRCUIT}
 WORKLOADS = ["alexnet", "resnet18"]
 SMALL_GA = (Phase(20, 4), Phase(20, 4, 0.9, 7, 0.5, 7), Phase(20, 4, 1.0, 15, 0.2, 15),
             Phase(20, 4, 1.0, 25, 0.05, 25))

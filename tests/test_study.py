@@ -16,6 +16,8 @@ from imcopt.study import Study, StudyError, expand, load_study
 from imcopt.study.shared import SharedEvaluator, scan
 from imcopt.workloads import get
 
+from design_helpers import PHYSICAL_CIRCUIT
+
 PHASE = {"crossover_prob": 1.0, "crossover_eta": 3, "mutation_prob": 1.0, "mutation_eta": 3}
 TINY = {
     "name": "tiny",
@@ -26,7 +28,8 @@ TINY = {
     "seeds": [1, 2],
     "space_values": {"rram": {"voltage_v": [0.5, 0.7], "bits_per_cell": [2, 4],
                               "clock_period_s": [1e-9, 4e-9], "rows_per_array": [128, 256],
-                              "cols_per_array": [128, 256], "glb_depth_words": [2048, 8192]}},
+                              "cols_per_array": [128, 256], "glb_depth_words": [2048, 8192],
+                              **PHYSICAL_CIRCUIT}},
     "budget": {"four_phase": [{"pop_size": 8, "n_gen": 2, **PHASE},
                               {"pop_size": 8, "n_gen": 2, **PHASE}],
                "sampling": {"n_candidates": 30, "n_select": 15},

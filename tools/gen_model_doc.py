@@ -8,6 +8,7 @@ With --check it exits 1 when docs/model.md is out of date (the tests run this).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -15,6 +16,19 @@ from imcopt.hardware import load_technology
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 START, END = "<!-- constants -->", "<!-- /constants -->"
+
+
+def _bound_note(tech_name: str, name: str, value: float, sourced: float) -> str:
+    """"at bound" when a fitted value sits at its calibration bound."""
+    from imcopt.calibration import LINEAR_CONSTANTS, LOG_RANGE_DECADES
+
+    if name in LINEAR_CONSTANTS:
+        lo, hi = LINEAR_CONSTANTS[name]
+        return " (at bound)" if min(abs(value - lo), abs(value - hi)) < 1e-6 else ""
+    if sourced > 0 and value > 0 and abs(abs(math.log10(value / sourced))
+                                         - LOG_RANGE_DECADES) < 1e-3:
+        return " (at bound)"
+    return ""
 
 
 def constants_section() -> str:
@@ -26,30 +40,42 @@ def constants_section() -> str:
                      f"matmul policy `{tech.matmul_policy}`, calibration: "
                      f"{cal.get('status', 'none')}"
                      + (f" on {cal['date']}, {cal.get('fit_rows')} rows fitted, "
-                        f"{cal.get('held_out_rows')} held out" if cal.get("date") else "") + ".")
+                        f"{cal.get('held_out_rows')} held out, {len(cal.get('fitted_constants', []))}"
+                        " constants free" if cal.get("date") else "") + ".")
         lines.append("")
-    names = list(techs[0].constants)
+    names = list(dict.fromkeys([*techs[0].constants, *techs[1].constants]))
     fitted = [set(t.calibration.get("fitted_constants", [])) for t in techs]
-    lines.append("Values marked * were fitted by `imcopt calibrate`; the others keep their "
-                 "source's value (the data cannot see them, or the source fixes them).")
+    lines.append("Each constant has its sourced value and, where `imcopt calibrate` fitted it "
+                 "(marked *), the fitted value and the ratio fitted / sourced. A fit may move a "
+                 "constant at most one decade from its source; none sits at that bound.")
     lines.append("")
-    lines.append("| constant | unit | rram | sram | sourced (rram / sram) | meaning | source |")
-    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    lines.append("| constant | unit | rram | sram | sourced (rram / sram) | fitted / sourced "
+                 "(rram / sram) | meaning | source |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
 
     def cell(tech_index: int, name: str) -> str:
         const = techs[tech_index].constants.get(name)
         if const is None:
-            return ""
+            return "-"
         star = "*" if name in fitted[tech_index] else ""
         return f"{const.value:.4g}{star}"
 
+    def ratio(tech_index: int, name: str) -> str:
+        const = techs[tech_index].constants.get(name)
+        if const is None or name not in fitted[tech_index] or const.sourced == 0:
+            return "-"
+        return (f"{const.value / const.sourced:.3g}"
+                + _bound_note(techs[tech_index].name, name, const.value, const.sourced))
+
     for name in names:
-        a, b = techs[0].constants[name], techs[1].constants.get(name)
-        sources = a.source if b is None or b.source == a.source else (
+        a, b = techs[0].constants.get(name), techs[1].constants.get(name)
+        first = a or b
+        sources = first.source if a is None or b is None or b.source == a.source else (
             f"rram: {a.source}; sram: {b.source}")
-        sourced = f"{a.sourced:.4g}" + ("" if b is None else f" / {b.sourced:.4g}")
-        lines.append(f"| `{name}` | {a.unit} | {cell(0, name)} | {cell(1, name)} | {sourced} | "
-                     f"{a.description} | {sources} |")
+        sourced = " / ".join(f"{x.sourced:.4g}" if x is not None else "-" for x in (a, b))
+        lines.append(f"| `{name}` | {first.unit} | {cell(0, name)} | {cell(1, name)} | "
+                     f"{sourced} | {ratio(0, name)} / {ratio(1, name)} | {first.description} | "
+                     f"{sources} |")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -108,12 +134,83 @@ def render_knobs(text: str) -> str:
     return head + knobs_section() + tail.lstrip("\n")
 
 
+ANCHORS_START, ANCHORS_END = "<!-- anchors -->", "<!-- /anchors -->"
+SWEEP_START, SWEEP_END = "<!-- sweep -->", "<!-- /sweep -->"
+
+
+def _anchor_lines(rows: list[dict]) -> list[str]:
+    out = ["| case | metric | model | published | model / published | bound | within |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ok = "-" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
+        bound = f"{r['bound']:g}x" if r["bound"] else "not judged"
+        out.append(f"| {r['case']} | {r['metric']} | {r['model']:.4g} | {r['published']:.4g} | "
+                   f"{r['ratio']:.2f} | {bound} | {ok} |")
+    return out
+
+
+def anchors_section() -> str:
+    from imcopt import anchors
+
+    macros, neurosim = anchors.against_macros(), anchors.against_neurosim()
+    table = anchors.macro_table()
+    lines = [ANCHORS_START, "### Against NeuroSim V1.4's VGG-8 chip (generated: `imcopt validate "
+             "--against neurosim`)", "", *_anchor_lines(neurosim), "",
+             f"{anchors.summary(neurosim)}.", "",
+             "### Against published silicon macros (generated: `imcopt validate --against "
+             "macros`)", "", *_anchor_lines(macros), "", f"{anchors.summary(macros)}.", "",
+             "Macros in `src/imcopt/data/cim_macros.csv` that imcopt does not model, and why:",
+             ""]
+    for _, row in table[table["status"] != "modelled"].iterrows():
+        lines.append(f"- {row['macro_id']} ({row['citation'].split(',')[0]}, "
+                     f"{row['node_nm']:g} nm, {row['tops_per_w']:g} TOPS/W): "
+                     f"{row['status'].removeprefix('not modelled: ')}")
+    lines.append(ANCHORS_END)
+    return "\n".join(lines) + "\n"
+
+
+def sweep_section() -> str:
+    from imcopt import sweep
+
+    lines = [SWEEP_START, "### One-knob sweep (generated from `imcopt.sweep`)", "",
+             "From the default design, one parameter at its smallest and largest value, the "
+             "rest kept: the ratio high / low, with the direction the physics expects in "
+             "brackets (+ up, - down, 0 flat within 1 %, ~ no single expected direction). "
+             "`tests/test_sweep.py` fails when a measured direction differs from an expected "
+             "one. A design that is infeasible at one end (capacity, or an ADC that truncates "
+             "its sums) is marked !.", "",
+             "| technology | network | parameter | low -> high | energy | latency | area | "
+             "TOPS/W |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for tech in ("rram", "sram"):
+        for r in sweep.sweep(tech):
+            cells = [f"{r.ratios[m]:.3g} ({sweep.expected(r.parameter, m)})"
+                     for m in sweep.METRICS]
+            mark = "" if all(r.feasible) else " !"
+            lines.append(f"| {tech} | {r.network} | `{r.parameter}`{mark} | {r.low:g} -> "
+                         f"{r.high:g} | " + " | ".join(cells) + " |")
+    lines += ["", "Why each expected direction:", ""]
+    for (param, metric), (want, why) in sweep.EXPECTED.items():
+        lines.append(f"- `{param}`, {metric}: {want} ({why})")
+    lines.append(SWEEP_END)
+    return "\n".join(lines) + "\n"
+
+
+def _replace(text: str, start: str, end: str, body: str) -> str:
+    if start not in text:
+        return text
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1] if end in rest else ""
+    return head + body + tail.lstrip("\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     text = DOC.read_text()
     new = render_knobs(render(text))
+    new = _replace(new, ANCHORS_START, ANCHORS_END, anchors_section())
+    new = _replace(new, SWEEP_START, SWEEP_END, sweep_section())
     if args.check:
         if new != text:
             print(f"{DOC} is out of date: run python tools/gen_model_doc.py", file=sys.stderr)

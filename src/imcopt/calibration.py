@@ -33,16 +33,18 @@ LOG_CONSTANTS = (
     # energies and capacitances
     "cell_gate_capacitance_f", "cell_junction_capacitance_f", "wire_capacitance_f_per_m",
     "sram_bitline_swing_fraction", "dac_capacitance_per_bit_f", "sample_capacitance_f",
-    "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j", "row_switch_energy_j",
+    "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j", "wl_switch_energy_j",
+    "row_register_energy_j", "cimloop_sram_set_energy_j", "cimloop_weight_driver_energy_j",
     "sram_energy_per_bit_j", "router_energy_per_bit_j", "dram_energy_per_bit_j",
     "replica_copy_energy_per_cell_j",
     # timing under the reference's policy
     "cimloop_cycles_per_slice", "layer_overhead_cycles",
     # areas
-    "cell_area_f2", "row_decoder_area_mm2", "driver_area_per_farad_mm2", "dac_area_per_bit_mm2",
+    "cell_area_f2", "row_decoder_area_mm2", "wl_switch_area_mm2", "driver_area_per_farad_mm2",
+    "dac_area_per_bit_mm2",
     "column_periphery_area_mm2", "adc_area_base_mm2", "adc_area_per_step_mm2",
     "comparator_area_mm2", "shift_add_area_per_bit_mm2", "array_periphery_area_mm2",
-    "tile_area_mm2", "tile_buffer_bits_per_array", "router_area_mm2", "sram_area_per_bit_mm2",
+    "tile_area_mm2", "router_area_mm2", "sram_area_per_bit_mm2",
     "chip_periphery_area_mm2",
 )
 #: how far (decades) a fitted constant may move from its source: beyond that a mechanism is

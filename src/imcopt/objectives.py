@@ -38,6 +38,7 @@ from .hardware.fabrication import die_cost_usd
 from .hardware.space import Designs, DesignSpace
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
+from .model.psum import psum_bits_lost
 from .model.xp import namespace
 from .workloads.layer import Workload
 
@@ -371,6 +372,7 @@ class Evaluator:
             ok = (area <= self.area_limit_mm2) & np.isfinite(
                 die_cost_usd(area, d["technology_node_nm"]))
         ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
+        ok &= self.precision_ok(d, subset)
         if self.technology.weight_residency != "resident":
             return ok
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
@@ -381,6 +383,17 @@ class Evaluator:
         idx = range(len(self.workloads)) if subset is None else subset
         for w in idx:
             ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
+        return ok
+
+    def precision_ok(self, d: Designs, subset: Sequence[int] | None = None) -> np.ndarray:
+        """(N,) bool: no workload in `subset` has a column sum the ADC truncates by more than
+        the technology allows (`Technology.psum_bits_limit`; depends on the design only)."""
+        ok = np.ones(d.n, dtype=bool)
+        limit = self.technology.psum_bits_limit
+        if not np.isfinite(limit):
+            return ok
+        for w in range(len(self.workloads)) if subset is None else subset:
+            ok &= psum_bits_lost(d, self.workloads[w], self.technology) <= limit
         return ok
 
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:

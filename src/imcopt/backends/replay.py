@@ -5,9 +5,9 @@
 
 A search on this backend runs on the recorded numbers and is restricted to recorded designs:
 every other design is infeasible with reason "not recorded" (inf metrics), never good.
-Designs match by their reference key (`Designs.keys()`, both sides re-formatted the same
-way); a design whose parameters outside the key (e.g. adc_bits) differ from the study's fixed
-values is not recorded either.
+Designs match by the parameters a recorded key names: the nine searched ones and the node,
+and any `|name=value` after them (as `DesignSpace.keys` writes them); a parameter a key leaves
+out is whatever the recorded simulator used, and matches any value.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..hardware import KEY_FIELDS, Designs, Technology, designs_from_keys
-from ..hardware.space import DEFAULT_VALUES
+from ..hardware import KEY_FIELDS, PARAMETERS, Designs, Technology
+from ..hardware.space import _fmt, parse_key
 from ..workloads.layer import Workload
 from .base import WorkloadMetrics, digest
 
@@ -46,13 +46,35 @@ def _load(path: str) -> dict[tuple[str, str], pd.DataFrame]:
         except ValidationError as exc:
             raise ReplayError(f"backend.table: {exc}") from None
         keys = pd.unique(df["design_key"])
-        canon = dict(zip(keys, designs_from_keys(list(keys)).keys(), strict=True))
+        canon = {}
+        for key in keys:
+            values = parse_key(str(key))
+            values.setdefault("technology_node_nm", 32)
+            canon[key] = _canonical(values, sorted(set(values) - set(NAMED)))
         df["key"] = df["design_key"].map(canon)
         if "technology_node_nm" in df.columns:  # the node is in the canonical key already
             df = df.drop(columns="technology_node_nm")
+        df["extra_parameters"] = df["key"].map(
+            lambda k: ",".join(p.split("=")[0] for p in k.split("|")[1:]))
         _TABLES[stamp] = {(str(t), str(w)): g.drop_duplicates("key").set_index("key")
                           for (t, w), g in df.groupby(["technology", "workload"])}
     return _TABLES[stamp]
+
+
+NAMED = (*KEY_FIELDS, "technology_node_nm")
+
+
+def _canonical(values: dict, extra: list[str]) -> str:
+    fields = [_fmt(values[n], PARAMETERS[n].integer) for n in NAMED]
+    tail = "".join(f"|{n}={_fmt(values[n], PARAMETERS[n].integer)}" for n in extra)
+    return "A_" + "_".join(fields) + tail
+
+
+def _design_keys(designs: Designs, extra: list[str]) -> list[str]:
+    """Canonical keys of designs over the named fields and the parameters `extra`."""
+    names = [*NAMED, *extra]
+    rows = zip(*(designs[n].tolist() for n in names), strict=True)
+    return [_canonical(dict(zip(names, r, strict=True)), extra) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -79,10 +101,11 @@ class ReplayBackend:
         n = len(designs)
         if frame is None or n == 0:
             return WorkloadMetrics.failed(workload.name, [NOT_RECORDED] * n)
-        pos = frame.index.get_indexer(designs.keys())
-        extra = [k for k in designs.values if k not in (*KEY_FIELDS, "technology_node_nm")]
-        for k in extra:  # parameters the key cannot tell must be at the recorded setting
-            pos[designs[k] != DEFAULT_VALUES.get(k, np.nan)] = -1
+        pos = np.full(n, -1)
+        for extra, sub in frame.groupby("extra_parameters", sort=False):
+            names = [e for e in str(extra).split(",") if e]
+            found = sub.index.get_indexer(_design_keys(designs, names))
+            pos = np.where(found >= 0, frame.index.get_indexer(sub.index[found]), pos)
         hit = pos >= 0
         out = WorkloadMetrics.failed(workload.name, [NOT_RECORDED] * n)
         rows = frame.iloc[pos[hit]]

@@ -64,7 +64,9 @@ CONSTANT_SCALING: dict[str, str] = {
     "adc_walden_fom_j": "logic_energy",
     "comparator_energy_j": "logic_energy",
     "logic_energy_per_bit_j": "logic_energy",
-    "row_switch_energy_j": "logic_energy",
+    "wl_switch_energy_j": "logic_energy",
+    "row_register_energy_j": "logic_energy",
+    "wl_switch_area_mm2": "logic_area",
     "sram_energy_per_bit_j": "logic_energy",
     "router_energy_per_bit_j": "logic_energy",
     "digital_mac_energy_j": "logic_energy",
@@ -73,6 +75,8 @@ CONSTANT_SCALING: dict[str, str] = {
     "min_cycle_nominal_s": "delay",
     "adc_decision_time_s": "delay",
     "pulse_unit_s": "delay",
+    # sensing a column: its capacitance (~ the linear dimension) charged by a cell current
+    "read_pulse_s": "delay",
     # areas of CMOS circuits
     "row_decoder_area_mm2": "logic_area",
     "dac_area_per_bit_mm2": "logic_area",

@@ -86,10 +86,10 @@ KEY_FIELDS = (
 )
 #: Values of parameters a space leaves out (the study's fixed settings).
 DEFAULT_VALUES: dict[str, float] = {
-    "voltage_v": 0.7, "bits_per_cell": 1, "clock_period_s": 4e-9, "rows_per_array": 128,
-    "cols_per_array": 128, "router_groups": 8, "tiles_per_group": 16, "arrays_per_tile": 32,
-    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 6, "adc_type": 1,
-    "offchip_memory": 1, "parallel_rows": 32, "cols_per_adc": 8, "dac_bits": 1,
+    "voltage_v": 0.7, "bits_per_cell": 2, "clock_period_s": 2e-9, "rows_per_array": 512,
+    "cols_per_array": 512, "router_groups": 8, "tiles_per_group": 16, "arrays_per_tile": 32,
+    "glb_depth_words": 16384, "technology_node_nm": 32, "adc_bits": 5, "adc_type": 1,
+    "offchip_memory": 1, "parallel_rows": 8, "cols_per_adc": 16, "dac_bits": 1,
     "input_encoding": 1,
 }
 #: The published study's fixed circuit settings (its CiMLoop set-up): 8-bit inputs applied in
@@ -260,10 +260,26 @@ class DesignSpace:
 
     # ---- keys ----------------------------------------------------------------------------
     def keys(self, genomes: np.ndarray) -> list[str]:
-        return self.decode(genomes).keys()
+        """Reference keys, followed by `|name=value` for each parameter of the space the
+        reference key has no field for (e.g. `|adc_bits=6`): unique within the space."""
+        d = self.decode(genomes)
+        extra = [n for n in self.names if n not in (*KEY_FIELDS, "technology_node_nm")]
+        keys = d.keys()
+        if not extra:
+            return keys
+        cols = []
+        for name in extra:
+            uniq, inverse = np.unique(d[name], return_inverse=True)
+            text = [f"|{name}={_fmt(v, PARAMETERS[name].integer)}" for v in uniq.tolist()]
+            cols.append([text[i] for i in inverse.reshape(-1).tolist()])
+        return [k + "".join(parts) for k, *parts in zip(keys, *cols, strict=True)]
 
     def genomes_from_keys(self, keys: Iterable[str]) -> np.ndarray:
-        parsed = [parse_key(k) for k in keys]
+        parsed = [{**self.fixed, **parse_key(k)} for k in keys]
+        missing = [n for n in self.names if any(n not in p for p in parsed)]
+        if missing:
+            raise DesignError(f"design key: no value for {missing[0]} (a key of space "
+                              f"{self.name!r} ends with |{missing[0]}=<value>)")
         return self.encode({n: [p[n] for p in parsed] for n in self.names})
 
     # ---- variants ------------------------------------------------------------------------
@@ -418,11 +434,13 @@ def _values_of(name: str, values: object, empty_ok: bool = False) -> np.ndarray:
 
 
 def parse_key(key: str) -> dict[str, float]:
-    """`A_0.6_8_1e-09_512_32_8_64_32_4096[_node]` -> {parameter: value}."""
+    """`A_0.6_8_1e-09_512_32_8_64_32_4096[_node][|name=value...]` -> {parameter: value}."""
     if not isinstance(key, str):
         raise DesignTypeError(f"design key: expected a string 'A_...', got "
                               f"{type(key).__name__} {_brief(key)}")
-    parts = key.strip().split("_")
+    head, *tails = key.strip().split("|")
+    extra = _key_tails(key, tails)
+    parts = head.split("_")
     if len(parts) not in (10, 11) or parts[0] != "A":
         raise DesignError(
             f"design key {_brief(key)} must look like "
@@ -443,6 +461,28 @@ def parse_key(key: str) -> dict[str, float]:
                 raise DesignError(f"design key {key!r}: {name} = {text!r} must be an integer")
             value = int(value)
         out[name] = value
+    return {**out, **extra}
+
+
+def _key_tails(key: str, tails: list[str]) -> dict[str, float]:
+    """The `name=value` parts after a key's `|`s (parameters only; a network's precision
+    part, `net=w8a8`, is for `JointSpace` and is skipped here)."""
+    out: dict[str, float] = {}
+    for part in tails:
+        name, eq, text = part.partition("=")
+        if not eq or name not in PARAMETERS:
+            continue
+        if name in out:
+            raise DesignError(f"design key {_brief(key)}: {name} is given twice")
+        try:
+            value = float(text)
+        except ValueError:
+            raise DesignError(f"design key {_brief(key)}: {name} = {text!r} is not a "
+                              "number") from None
+        if not np.isfinite(value) or value <= 0:
+            raise DesignError(f"design key {_brief(key)}: {name} = {text!r} must be finite "
+                              "and > 0")
+        out[name] = int(value) if PARAMETERS[name].integer and value == int(value) else value
     return out
 
 

@@ -3,7 +3,7 @@
 `rram` and `sram` (the defaults) are the study's parameters plus the circuit knobs that decide
 whether a chip computes at all: rows activated per conversion (`parallel_rows`), ADC
 resolution (`adc_bits`), columns sharing an ADC (`cols_per_adc`) and input bits per array read
-(`dac_bits`, 1 = bit-serial). `rram_study`, `sram_study` and `sram_study4` are the study's own
+(`dac_bits`, 1 = bit-serial) and the ADC's architecture (`adc_type`, SAR or flash). `rram_study`, `sram_study` and `sram_study4` are the study's own
 spaces, at its fixed circuit (`STUDY_SETTINGS`: 8-bit pulse-width inputs, all rows at once,
 a 5-bit ADC per column).
 """
@@ -24,6 +24,7 @@ CIRCUIT_KNOBS = (
     Parameter("adc_bits", (3, 4, 5, 6, 7, 8)),
     Parameter("cols_per_adc", (1, 2, 4, 8, 16)),
     Parameter("dac_bits", (1, 2, 4)),
+    Parameter("adc_type", (1, 2)),
 )
 
 

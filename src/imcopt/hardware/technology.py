@@ -205,7 +205,7 @@ NAME_BOUNDS = {"alpha_power": Bound(1.0, 2.0), "weight_std_fraction": Bound(0.0,
                "cimloop_cycles_per_slice": POSITIVE, "input_bit_density": Bound(0.0, 1.0),
                "cimloop_input_bit_density": Bound(0.0, 1.0),
                "sram_bitline_swing_fraction": Bound(0.0, 1.0, True),
-               "driver_chain_overhead": NON_NEGATIVE, "drivers_sized_for_write": Bound(0.0, 1.0),
+               "driver_chain_overhead": NON_NEGATIVE, "wl_switch_ir_drop_sized": Bound(0.0, 1.0),
                "adc_enob_loss_bits": NON_NEGATIVE}
 
 

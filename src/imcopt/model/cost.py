@@ -121,10 +121,17 @@ def _supply(c: dict, pol: Policy, supply_v: np.ndarray) -> dict:
     if pol.clock_stretches:
         sizing, slow = 1.0 + 0.0 * supply_v, timing.slowdown(c, supply_v)
     else:
-        sizing = timing.driver_sizing(c, supply_v, c["lp_threshold_voltage_v"])
+        sizing = timing.driver_sizing(c, supply_v, c["lp_threshold_voltage_v"],
+                                      c["lp_current_exponent"])
         slow = 1.0 + 0.0 * supply_v
     return {"v": supply_v, "v2": (supply_v / vnom) ** 2, "digital_v": digital_v,
             "digital_v2": (digital_v / vnom) ** 2, "sizing": sizing, "slowdown": slow}
+
+
+def _switch(c: dict, pol: Policy, cols: np.ndarray, sizing: np.ndarray) -> np.ndarray:
+    """Relative width of a row's wordline switch under the policy's circuit rules."""
+    ir_drop = pol.neurosim_switches and c["wl_switch_ir_drop_sized"] > 0
+    return drivers.switch_width(c, cols, sizing, ir_drop)
 
 
 def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
@@ -137,23 +144,29 @@ def area_mm2(d: Designs, tech: Technology) -> dict[str, np.ndarray]:
     arrays = tiles * d["arrays_per_tile"]
     node_m = d["technology_node_nm"] * 1e-9
     sizing = _supply(c, pol, d["voltage_v"])["sizing"]
-    c_wl = array.wordline_capacitance_f(c, cols, node_m)
+    switch = _switch(c, pol, cols, sizing)
+    bit_cols = array.bit_columns(tech.cell, cols, d["bits_per_cell"])
+    c_wl = array.wordline_capacitance_f(c, bit_cols, node_m)
     adcs = adc.adcs_per_array(cols, d["cols_per_adc"])
     acc_bits = digital.accumulator_bits(8.0, 8.0, rows)  # built for 8-bit operands
     written = pol.write_periphery or tech.weight_residency == "streamed"
     # per array: the cells, the row circuits (beside the array), the column circuits (below)
-    cells = array.cell_area_mm2(c, rows, cols, node_m)
-    row_side = rows * (drivers.row_area_mm2(c, c_wl, d["dac_bits"], sizing)
-                       + (c["write_driver_area_per_row_mm2"] if written else 0.0))
+    cells = array.cell_area_mm2(c, rows, bit_cols, node_m)
+    row_drivers = drivers.row_area_mm2(c, c_wl, d["dac_bits"], sizing,
+                                       chain=pol.driver_chain, switch=switch)
+    if pol.weight_drivers_as_row_drivers and tech.weight_residency == "streamed":
+        row_drivers = 2.0 * row_drivers
+    row_side = rows * (row_drivers + (c["write_driver_area_per_row_mm2"] if written else 0.0))
     col_side = (cols * (c["column_periphery_area_mm2"]
                         + (c["write_driver_area_per_col_mm2"] if written else 0.0))
                 + adcs * (adc.adc_area_mm2(c, d["adc_bits"], d["adc_type"])
-                          + acc_bits * c["shift_add_area_per_bit_mm2"]))
+                          + (acc_bits * c["shift_add_area_per_bit_mm2"] if pol.shift_add
+                             else 0.0)))
     # edge periphery is pitch-matched to the array: the empty corner of the bounding box
     whitespace = (row_side * col_side / cells if pol.array_bounding_box
                   else 0.0 * cells)
     digital_unit = (pol.digital_unit and tech.matmul_policy == "digital")
-    tile_bits = buffers.tile_buffer_capacity_bits(c, d["arrays_per_tile"])
+    tile_bits = buffers.tile_buffer_capacity_bits(c, d["arrays_per_tile"], rows, cols)
     return {
         "cell_array": arrays * cells,
         "dac_row_drivers": arrays * row_side,
@@ -408,9 +421,11 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     movement = _movement_cycles(c, pol, chip, glb_bits, noc_bits, dram_bits)
     if pol.feed_limited_copies:
         # copies beyond those the GLB and network can keep busy only cost writes
+        # the fewest copies whose serial steps fit in the movement time: each copy has
+        # floor(movement / time per step) steps' worth of time
         per_step = mp.chunks * slices_in * phases * step
-        fed = xp.ceil(steps * per_step / xp.maximum(movement, 1.0))
-        mp = limit_copies(mp, fed, steps)
+        slots = xp.maximum(xp.floor(movement / per_step), 1.0)
+        mp = limit_copies(mp, xp.ceil(steps / slots), steps)
 
     # --- events
     wcols = r["M"] * mp.slices
@@ -429,34 +444,48 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     replica_cells = xp.where(written > 0, mp.weight_cells * (mp.copies - 1.0), 0.0)
 
     # --- energies per event (components)
-    c_wl = array.wordline_capacitance_f(c, cols, node_m)
+    c_wl = array.wordline_capacitance_f(
+        c, array.bit_columns(tech.cell, cols, bits_per_cell), node_m)
     c_bl = array.bitline_capacitance_f(c, rows, node_m)
     if tech.cell == "rram":
         # a weight's cells together: its slices, with their levels summed
         e_weight_read = array.rram_read_energy_j(c, mp.slices, level, weighted_s)
     else:
         e_weight_read = array.sram_read_energy_j(c, level, mean_in, supply["v"])
+    reads = tech.cell == "rram" or pol.sram_read_energy  # the reference drops SRAM reads
     column_activity = mean_in * level / mp.slices
     e_write = array.cell_write_energy_j(c, tech.cell, c_bl, c_wl, cols, supply["v"])
-    tile_capacity = buffers.tile_buffer_capacity_bits(c, col["arrays_per_tile"])
+    if pol.sram_write_as_set and tech.cell == "sram":
+        # the reference's plug-in: the cell file's SET pulse through the access transistor
+        # (whose current falls at a low supply), plus the weight drivers' row write
+        e_write = (c["cimloop_sram_set_energy_j"] / supply["sizing"]
+                   + c["cimloop_weight_driver_energy_j"] * (rows + 3.0) / 131.0
+                   * _switch(c, pol, cols, supply["sizing"]) * supply["v2"] / cols)
+    e_replica = e_write + c["replica_copy_energy_per_cell_j"] if pol.replicas_pay_cell_write \
+        else c["replica_copy_energy_per_cell_j"] + 0.0 * e_write
+    tile_capacity = buffers.tile_buffer_capacity_bits(c, col["arrays_per_tile"], rows, cols)
     parts = {
-        "cell_array": macs * slices_in * e_weight_read
-        + conversions * array.conversion_energy_j(c, tech.cell, c_bl, supply["v"],
-                                                  column_activity),
+        "cell_array": (macs * slices_in * e_weight_read
+                       + conversions * array.conversion_energy_j(
+                           c, tech.cell, c_bl, supply["v"], column_activity,
+                           xp.minimum(bits_per_cell, r["weight_bits"])))
+        * (1.0 if reads else 0.0),
         "dac_row_drivers": row_drives * drivers.row_drive_energy_j(
-            c, c_wl, supply["v"], dac_bits, encoding, supply["sizing"], density),
-        "adc": conversions * (adc.conversion_energy_j(c, col["adc_bits"], col["adc_type"],
-                                                      sample_rate, supply["v2"])
-                              + adc.sample_energy_j(c, supply["v"])),
+            c, c_wl, supply["v"], dac_bits, encoding, supply["sizing"], density,
+            chain=pol.driver_chain, switch=_switch(c, pol, cols, supply["sizing"])),
+        "adc": conversions * (adc.conversion_energy_j(
+            c, col["adc_bits"], col["adc_type"], sample_rate,
+            supply["v2"] if pol.adc_follows_supply else 1.0)
+            + adc.sample_energy_j(c, supply["v"])),
         "shift_add": conversions * digital.shift_add_energy_j(c, col["adc_bits"],
-                                                              supply["digital_v2"]),
+                                                              supply["digital_v2"])
+        * (1.0 if pol.shift_add else 0.0),
         "tile_buffers": tile_bits * buffers.access_energy_per_bit_j(c, tile_capacity)
         * supply["digital_v2"],
         "global_buffer": glb_bits * chip["e_glb_bit"],
         "noc": noc_bits * chip["e_noc_bit"],
         "dram": dram.energy_j(c, dram_bits),
-        "weight_writes": first_written * e_write
-        + replica_cells * (e_write + c["replica_copy_energy_per_cell_j"]),
+        "weight_writes": first_written * e_write + replica_cells * e_replica,
     }
 
     # --- cycles

@@ -25,7 +25,16 @@ policies ship:
   leakage (power gating); attention matmuls are mapped like weights, written for free, on a
   chip without a matmul unit; each group of a depthwise layer gets arrays of its own; areas
   are the sum of the components' areas, and only arrays written at run time (streamed
-  weights) carry write drivers.
+  weights) carry write drivers. Its circuits are NeuroSim's, as CiMLoop's plug-in prices
+  them: rows driven through a switch alone (no buffer chain), SRAM switches sized to a
+  quarter of the wordline's wire resistance and to the square-law current of low-power
+  transistors (threshold `lp_threshold_voltage_v`), so narrow arrays and low supplies get
+  wide switches; an ADC energy that does not follow the supply; no SRAM bitline or cell read
+  energy; an SRAM cell write priced with the RRAM SET model of the cell file
+  (`cimloop_sram_set_energy_j`) plus weight drivers (`cimloop_weight_driver_energy_j` per
+  row), whose area repeats the row drivers'; replicas of a streamed layer copied on chip
+  (`replica_copy_energy_per_cell_j`) without a second SET write; no shift-add energy or area
+  (the study's shift-add, adder, pooling and activation components are empty placeholders).
 
 Each is a frozen dataclass of plain flags and names of the constants it reads, so the cost
 model (`cost.py`) holds no `if cimloop` of its own: it asks the policy.
@@ -58,9 +67,21 @@ class Policy:
     spill_to_dram: bool  # activations that overflow the GLB go to DRAM and back
     leakage: bool
     digital_unit: bool  # tiles carry a matmul unit (with matmul policy `digital`)
+    adc_follows_supply: bool  # ADC energy ~ V^2 (else NeuroSim's fixed table value)
+    sram_read_energy: bool  # an SRAM read charges its bitline and compute nodes
+    sram_write_as_set: bool  # an SRAM cell write priced as an RRAM SET pulse (the reference's
+    # plug-in applies the cell file's SET parameters to SRAM) plus NeuroSim's weight drivers
+    replicas_pay_cell_write: bool  # a replica's cells are written like the first copy's
+    shift_add: bool  # shift-adders cost energy and area (the reference's are placeholders)
+    # --- circuits
+    driver_chain: bool  # rows driven through a buffer chain (else NeuroSim's switch alone)
+    neurosim_switches: bool  # wordline switches sized by NeuroSim's rules (IR drop, LSTP
+    # square-law current) where the technology says so
     # --- area
     array_bounding_box: bool  # an array with its edge periphery takes its bounding box
     write_periphery: bool  # arrays carry their write drivers (else only if written at run time)
+    weight_drivers_as_row_drivers: bool  # a written array's weight drivers take the area of
+    # a second set of row drivers (the reference's SRAM macro)
     adc_speed_penalty: bool  # ADC energy rises above the survey's corner sample rate
     streamed_weights_cross_noc: bool  # streamed weights travel the on-chip network
     global_wires: bool  # network bits pay the global wire's C V^2, not only the routers
@@ -79,7 +100,10 @@ PHYSICAL = Policy(
     layer_overhead=True, all_rows_at_once=False,
     digital_follows_supply=True, spill_to_dram=True, leakage=True, digital_unit=True,
     adc_speed_penalty=True, streamed_weights_cross_noc=True, global_wires=True,
-    array_bounding_box=True, write_periphery=True,
+    array_bounding_box=True, write_periphery=True, weight_drivers_as_row_drivers=False,
+    adc_follows_supply=True, sram_read_energy=True, sram_write_as_set=False,
+    replicas_pay_cell_write=True, shift_add=True, driver_chain=True,
+    neurosim_switches=False,
     input_bit_density="input_bit_density", read_pulse="read_pulse_s",
     unit_pulse_is_read_pulse=False,
 )
@@ -92,7 +116,10 @@ CIMLOOP = Policy(
     layer_overhead=False, all_rows_at_once=True,
     digital_follows_supply=False, spill_to_dram=False, leakage=False, digital_unit=False,
     adc_speed_penalty=False, streamed_weights_cross_noc=False, global_wires=False,
-    array_bounding_box=False, write_periphery=False,
+    array_bounding_box=False, write_periphery=False, weight_drivers_as_row_drivers=True,
+    adc_follows_supply=False, sram_read_energy=False, sram_write_as_set=True,
+    replicas_pay_cell_write=False, shift_add=False, driver_chain=False,
+    neurosim_switches=True,
     input_bit_density="cimloop_input_bit_density", read_pulse="cimloop_read_pulse_s",
     unit_pulse_is_read_pulse=True,
 )

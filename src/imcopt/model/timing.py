@@ -7,9 +7,10 @@ grows as V / (V - Vt)^alpha, normalised to the nominal supply:
 
 A low supply is paid for once, by one of two rules (the policy chooses):
 - the clock stretches: cycle = max(clock_period_s, min_cycle_nominal_s slowdown(V));
-- the drivers widen to keep their speed at the given clock: drive current per width goes as
-  (V - Vt)^alpha, so width (and the driver's own capacitance and area) grows by
-  sizing(V) = ((Vnom - Vt) / (V - Vt))^alpha.
+- the drivers widen to keep their on-resistance at the given clock: current per width goes
+  as (V - Vt)^x, so width (and the driver's own capacitance and area) grows by
+  sizing(V) = (V / Vnom) ((Vnom - Vt) / (V - Vt))^x (NeuroSim: low-power devices, the
+  square law x = 2, `lp_threshold_voltage_v`).
 
 An array step (one input slice on the active rows, every column converted) lasts, as the
 column multiplexer hands the `cols_per_adc` columns of an ADC to it one after another, each
@@ -42,11 +43,13 @@ def slowdown(c: dict, supply_v: Array, threshold_v: float | None = None) -> Arra
     return (supply_v / vnom) * ((vnom - vt) / xp.maximum(supply_v - vt, 1e-3)) ** alpha
 
 
-def driver_sizing(c: dict, supply_v: Array, threshold_v: float) -> Array:
-    """How much wider a driver must be at `supply_v` to keep its nominal drive current."""
+def driver_sizing(c: dict, supply_v: Array, threshold_v: float, exponent: float) -> Array:
+    """How much wider a switch must be at `supply_v` to keep its nominal on-resistance
+    V / I, with I ~ (V - Vt)^exponent: (V / Vnom) ((Vnom - Vt) / (V - Vt))^exponent."""
     xp = array_namespace(supply_v)
-    vnom, alpha = c["nominal_voltage_v"], c["alpha_power"]
-    return ((vnom - threshold_v) / xp.maximum(supply_v - threshold_v, 1e-3)) ** alpha
+    vnom = c["nominal_voltage_v"]
+    return (supply_v / vnom) * ((vnom - threshold_v)
+                                / xp.maximum(supply_v - threshold_v, 1e-3)) ** exponent
 
 
 def stretched_cycle_s(c: dict, clock_period_s: Array, supply_v: Array) -> Array:

@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..backends import BackendConfig
 from ..config import load_model
 from ..executors import ExecutorConfig
-from ..hardware import PARAMETERS, DesignError, Parameter, get_space, technology_names
+from ..hardware import (
+    PARAMETERS,
+    DesignError,
+    Parameter,
+    Technology,
+    get_space,
+    load_technology,
+    technology_names,
+)
 from ..inputs import brief
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
@@ -88,8 +96,9 @@ class ObjectiveConfig(_Strict):
     optima: dict[str, float] | Literal["separate"] | None = "separate"
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
     # a design whose ADC drops more partial-sum bits than this on a network is infeasible
-    # there (model/psum.py); None: reported only
-    max_psum_bits_lost: int | None = Field(None, ge=0)
+    # there (model/psum.py): 0 (the default) asks every column sum to convert exactly; null
+    # accepts any truncation (as the published study's set-up did)
+    max_psum_bits_lost: float | None = Field(0, ge=0)
 
     @field_validator("weights")
     @classmethod
@@ -167,6 +176,13 @@ class SearchConfig(_Strict):
             raise ValueError(f"unknown technology {brief(v)}; allowed: "
                              f"{', '.join(technology_names())}")
         return v.lower()
+
+    def technology_model(self) -> Technology:
+        """The technology this search evaluates with: its table, with the objective's bound
+        on the partial-sum bits an ADC may drop (null: any)."""
+        limit = self.objective.max_psum_bits_lost
+        return load_technology(self.technology).with_settings(
+            max_psum_bits_lost=float("inf") if limit is None else float(limit))
 
     @field_validator("start")
     @classmethod

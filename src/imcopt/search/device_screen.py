@@ -74,4 +74,6 @@ class DeviceScreen:
             index = (gene[0] * nc + gene[1]) * nb + gene[2]
             for w in range(len(ev.workloads)) if subset is None else subset:
                 ok &= self._required(w)[index] <= arrays
-        return to_numpy(xp.stack(genes, axis=1)[ok]).astype(np.int64)
+        kept = to_numpy(xp.stack(genes, axis=1)[ok]).astype(np.int64)
+        # the partial-sum bound is checked on the host, for the designs left
+        return kept[ev.precision_ok(space.decode(kept), subset)] if len(kept) else kept

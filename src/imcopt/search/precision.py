@@ -26,7 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..hardware.space import DesignError, Designs, DesignSpace, Parameter, ParameterInfo
+from ..hardware.space import (
+    PARAMETERS,
+    DesignError,
+    Designs,
+    DesignSpace,
+    Parameter,
+    ParameterInfo,
+)
 from ..inputs import EMPTY, clip, read_text, read_yaml
 from ..workloads.layer import Workload
 
@@ -161,8 +168,10 @@ class JointSpace(DesignSpace):
         rows = []
         for key in keys:
             head, *parts = key.split("|")
+            hardware = [p for p in parts if p.partition("=")[0] in PARAMETERS]
+            parts = [p for p in parts if p not in hardware]
             values: dict[str, float] = dict(self.hardware.decode(
-                self.hardware.genomes_from_keys([head])).row(0))
+                self.hardware.genomes_from_keys(["|".join([head, *hardware])])).row(0))
             for part in parts:
                 net, _, code = part.partition("=")
                 match = _SOFTWARE_CODE.fullmatch(code)

@@ -179,7 +179,7 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
                                  p.activation_bits, p.replication)
         accuracy = None if p.accuracy is None else load_accuracy(p.accuracy)
         minimum = dict(p.min_accuracy)
-    return SearchEvaluator(space, load_technology(cfg.technology),
+    return SearchEvaluator(space, cfg.technology_model(),
                                 [get(w) for w in cfg.workloads], cfg.objective.area_limit_mm2,
                                 accuracy=accuracy, min_accuracy=minimum,
                                 max_psum_bits_lost=cfg.objective.max_psum_bits_lost,

@@ -77,6 +77,12 @@ class StudyConfig(_Strict):
         default_factory=lambda: ["max"], min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [1], min_length=1)
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
+    # partial-sum bits an ADC may drop (as a search config's objective.max_psum_bits_lost;
+    # null: any, the published study's set-up)
+    max_psum_bits_lost: float | None = Field(0, ge=0)
+    # per technology: the design space (default: the technology's own, e.g. rram; the
+    # published study's are rram_study, sram_study, sram_study4)
+    spaces: dict[str, str] = Field(default_factory=dict)
     # per technology: restricted value lists of the design space (as a search config's
     # space.values)
     space_values: dict[str, dict[str, list[float]]] = Field(default_factory=dict)
@@ -174,10 +180,11 @@ def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
         phases = b.four_phase
     return load_config({
         "technology": cell.technology, "workloads": list(cell.workloads),
-        "space": {"name": cell.technology,
+        "space": {"name": cfg.spaces.get(cell.technology, cell.technology),
                   "values": cfg.space_values.get(cell.technology, {})},
         "objective": {"aggregation": cell.aggregation, "optima": None,
-                      "area_limit_mm2": cfg.area_limit_mm2},
+                      "area_limit_mm2": cfg.area_limit_mm2,
+                      "max_psum_bits_lost": cfg.max_psum_bits_lost},
         "algorithm": {"name": algo, "phases": [p.model_dump() for p in phases],
                       "sampling": b.sampling.model_dump(), "feasible_only": b.feasible_only,
                       "chunk": b.exhaustive_chunk},
@@ -213,10 +220,15 @@ def _check_cells(cfg: StudyConfig) -> None:
                          else f"space_values.{tech}{field[0].removeprefix('space.values')}"
                          if field[0].startswith("space") else field[0])
                 raise StudyError(f"{where}: {field[-1].strip()}") from None
+    for tech, space in cfg.spaces.items():
+        if tech not in cfg.technologies:
+            raise StudyError(f"spaces.{tech}: not one of the study's technologies")
+        if get_space(space).technology != tech:
+            raise StudyError(f"spaces.{tech}: space {space!r} is for {get_space(space).technology}")
     for tech, values in cfg.space_values.items():
         if tech not in cfg.technologies:
             raise StudyError(f"space_values.{tech}: not one of the study's technologies")
-        names = get_space(tech).names
+        names = get_space(cfg.spaces.get(tech, tech)).names
         for p in values:
             if p not in names:
                 raise StudyError(f"space_values.{tech}.{p}: unknown parameter; allowed: "

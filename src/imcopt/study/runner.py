@@ -234,7 +234,7 @@ def _evaluator(sc: SearchConfig, cls: type, **scale: object) -> Evaluator:
     space = get_space(sc.space.name)
     if sc.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in sc.space.values.items()})
-    return cls(space, load_technology(sc.technology), [get(w) for w in sc.workloads],
+    return cls(space, sc.technology_model(), [get(w) for w in sc.workloads],
                sc.objective.area_limit_mm2, backend=make_backend(sc.backend), **scale)
 
 

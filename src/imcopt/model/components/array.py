@@ -45,6 +45,13 @@ def cell_size_m(c: dict, node_m: Array) -> tuple[Array, Array]:
     return side * aspect, side / aspect
 
 
+def bit_columns(cell: str, cols: Array, bits_per_cell: Array) -> Array:
+    """Physical cells along a row: an RRAM column is one cell of `bits_per_cell` bits; a 6T
+    SRAM cell holds one bit, so an SRAM column of b-bit weights (b > 1: bit-columns combined
+    before the ADC) is b cells wide."""
+    return cols if cell == "rram" else cols * bits_per_cell
+
+
 def wordline_capacitance_f(c: dict, cols: Array, node_m: Array) -> Array:
     width, _ = cell_size_m(c, node_m)
     return cols * (c["cell_gate_capacitance_f"] + width * c["wire_capacitance_f_per_m"])
@@ -56,13 +63,16 @@ def bitline_capacitance_f(c: dict, rows: Array, node_m: Array) -> Array:
 
 
 def conversion_energy_j(c: dict, cell: str, c_bitline_f: Array, supply_v: Array,
-                        activity: Array) -> Array:
-    """Energy to settle one bitline for one conversion (see module docstring). `activity`:
-    mean fraction of full-scale current the column carries (SRAM swing)."""
+                        activity: Array, bits_per_cell: Array) -> Array:
+    """Energy to settle the bitlines of one conversion (see module docstring). `activity`:
+    mean fraction of full-scale current the column carries (SRAM swing). A 6T cell holds one
+    bit, so an SRAM column of `bits_per_cell` > 1 stands for that many bit-columns combined
+    in the analog domain before their ADC (binary-weighted capacitors, a C-2C ladder): each
+    has its own bitline."""
     if cell == "rram":
         return c_bitline_f * c["read_voltage_v"] ** 2 + 0.0 * activity
     swing = c["sram_bitline_swing_fraction"] * supply_v * activity
-    return c_bitline_f * supply_v * swing
+    return c_bitline_f * supply_v * swing * bits_per_cell
 
 
 def rram_conductances_s(c: dict) -> tuple[float, float]:

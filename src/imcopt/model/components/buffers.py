@@ -6,8 +6,9 @@ with the reference value from Horowitz (ISSCC 2014): a 64-bit read of a 1 MB SRA
 about 100 pJ at 45 nm (1.6 pJ/bit), 10 pJ for 8 KB; so the exponent is about 0.5.
 Area: `sram_area_per_bit_mm2` per bit (bit cell and macro periphery).
 
-A tile's buffer holds `tile_buffer_bits_per_array` bits per array (an input vector and a
-partial-sum vector per array, double buffered). The GLB holds `glb_depth_words` words of
+A tile's buffer holds, per array, one input vector and one output vector of
+`buffer_word_bits` bits per value: (rows + cols) x `buffer_word_bits` bits (the sizing of
+CiMLoop's tile input/output buffers: depth = the array's parallel inputs / outputs). The GLB holds `glb_depth_words` words of
 `GLB_WORD_BITS` bits and moves `glb_bits_per_cycle` bits a cycle.
 """
 
@@ -29,8 +30,9 @@ def glb_capacity_bits(glb_depth_words: Array) -> Array:
     return glb_depth_words * GLB_WORD_BITS
 
 
-def tile_buffer_capacity_bits(c: dict, arrays_per_tile: Array) -> Array:
-    return arrays_per_tile * c["tile_buffer_bits_per_array"]
+def tile_buffer_capacity_bits(c: dict, arrays_per_tile: Array, rows: Array, cols: Array
+                              ) -> Array:
+    return arrays_per_tile * (rows + cols) * c["buffer_word_bits"]
 
 
 def buffer_area_mm2(c: dict, capacity_bits: Array) -> Array:

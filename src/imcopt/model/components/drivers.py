@@ -15,17 +15,20 @@ mean x / (2^b - 1) = p, mean (x / (2^b - 1))^2 = p^2 + p (1 - p) (4^b - 1) / (3 
 and is non-zero with probability 1 - (1 - p)^b. A bit-serial slice is the same single pulse
 in every encoding.
 
-Row drive. Each pulse switches the row's decoder/switch (`row_switch_energy_j` at the
-nominal supply, V^2) and charges the wordline: C_wordline V^2 for the line, plus the driver's
-own tapered buffer chain, `driver_chain_overhead` of the load (1/(f - 1) for a chain of
+Row drive. A row's input register (`row_register_energy_j`) takes each slice; each pulse
+switches the row's wordline switch (`wl_switch_energy_j` times its relative width, at V^2)
+and charges the wordline: C_wordline V^2 for the line, plus, with a buffered driver, the
+driver's own tapered chain, `driver_chain_overhead` of the load (1/(f - 1) for a chain of
 fan-out f; sized for the wordline at nominal supply, so the driver grows with the wordline)
-times `sizing` (>= 1 where a policy widens drivers at a low supply). A multi-bit slice also
+times `sizing` (>= 1 where a policy widens drivers at a low supply). NeuroSim drives its
+rows through a switch alone and sizes its SRAM arrays' switches to a quarter of the
+wordline's wire resistance (`switch_width`): short rows then need wide switches. A multi-bit slice also
 pays its DAC: `dac_capacitance_per_bit_f` b V^2 (amplitude) or a b-bit compare against a
 shared counter, b `logic_energy_per_bit_j` (pulse width or count).
 
-Area per row: `row_decoder_area_mm2` (decoder, latch, level shifter) plus the driver chain,
-`driver_area_per_farad_mm2` per F of wordline load (times `sizing`), plus
-`dac_area_per_bit_mm2` per input bit of a multi-bit DAC.
+Area per row: `row_decoder_area_mm2` (decoder, register), the switch (`wl_switch_area_mm2`
+times its relative width), the driver chain (`driver_area_per_farad_mm2` per F of wordline
+load, times `sizing`), and `dac_area_per_bit_mm2` per input bit of a multi-bit DAC.
 """
 
 from __future__ import annotations
@@ -65,23 +68,40 @@ def pulse_times_s(encoding: Array, dac_bits: Array, read_pulse_s: Array, unit_pu
     return duration, weighted
 
 
+def switch_width(c: dict, cols: Array, sizing: Array, ir_drop_sized: bool) -> Array:
+    """Width of a row's wordline switch relative to its reference: fixed, or (NeuroSim's
+    rule for its SRAM arrays) sized to a quarter of the wordline's wire resistance, so a
+    shorter row needs a wider switch, times `sizing` (its current falls at a low supply)."""
+    if not ir_drop_sized:
+        return 1.0 + 0.0 * cols
+    return sizing * c["wl_switch_reference_cols"] / cols
+
+
 def row_drive_energy_j(c: dict, c_wordline_f: Array, supply_v: Array, dac_bits: Array,
-                       encoding: Array, sizing: Array, bit_density: float) -> Array:
-    """Mean energy to drive one row for one input slice (wordline pulses, driver chain, DAC)."""
+                       encoding: Array, sizing: Array, bit_density: float, *,
+                       chain: bool = True, switch: Array = 1.0) -> Array:
+    """Mean energy to drive one row for one input slice: the row's input register, and per
+    pulse its wordline switch (`switch`: relative width), the wordline and (`chain`) the
+    driver's buffer chain; plus a multi-bit slice's DAC."""
     xp = array_namespace(c_wordline_f, dac_bits)
     mean, _, nonzero = slice_statistics(dac_bits, bit_density)
     multi = dac_bits > 1
     pulses = xp.where(multi & (encoding == PULSE_COUNT), mean * (2.0**dac_bits - 1.0), nonzero)
-    line = (c_wordline_f * supply_v**2 * (1.0 + c["driver_chain_overhead"] * sizing)
-            + c["row_switch_energy_j"] * (supply_v / c["nominal_voltage_v"]) ** 2)
+    scale_sq = (supply_v / c["nominal_voltage_v"]) ** 2
+    overhead = c["driver_chain_overhead"] * sizing if chain else 0.0
+    per_pulse = (c_wordline_f * supply_v**2 * (1.0 + overhead)
+                 + c["wl_switch_energy_j"] * switch * scale_sq)
     dac = xp.where(multi & (encoding != AMPLITUDE), dac_bits * c["logic_energy_per_bit_j"],
                    xp.where(multi, c["dac_capacitance_per_bit_f"] * dac_bits * supply_v**2,
                             0.0))
-    return pulses * line + dac
+    return c["row_register_energy_j"] * scale_sq + pulses * per_pulse + dac
 
 
-def row_area_mm2(c: dict, c_wordline_f: Array, dac_bits: Array, sizing: Array) -> Array:
-    """Periphery area of one row (decoder, driver chain, DAC)."""
+def row_area_mm2(c: dict, c_wordline_f: Array, dac_bits: Array, sizing: Array, *,
+                 chain: bool = True, switch: Array = 1.0) -> Array:
+    """Periphery area of one row: its decoder and register, its wordline switch, (`chain`)
+    the driver's buffer chain, and a multi-bit DAC."""
     xp = array_namespace(c_wordline_f, dac_bits)
-    return (c["row_decoder_area_mm2"] + c["driver_area_per_farad_mm2"] * c_wordline_f * sizing
+    driver = c["driver_area_per_farad_mm2"] * c_wordline_f * sizing if chain else 0.0
+    return (c["row_decoder_area_mm2"] + c["wl_switch_area_mm2"] * switch + driver
             + xp.where(dac_bits > 1, c["dac_area_per_bit_mm2"] * dac_bits, 0.0))
