@@ -334,7 +334,9 @@ def _evaluate_block(
 
     layer_latency = cycles * cycle
     if pol.leakage:
-        energy["leakage"] = digital.leakage_energy_j(c, area[:, None], layer_latency,
+        # the bounding box's empty corners hold no transistors: they do not leak
+        leaking = area - area_parts["array_whitespace"]
+        energy["leakage"] = digital.leakage_energy_j(c, leaking[:, None], layer_latency,
                                                      supply["v2"])
     layer_energy = sum(energy.values())
     if tech.layer_schedule == "pipelined":

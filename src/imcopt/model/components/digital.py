@@ -11,7 +11,8 @@ Matmul unit (activation x activation products, matmul policy `digital`):
 `digital_mac_energy_j` per 8 x 8-bit MAC, scaled by (input bits x weight bits / 64), at V^2;
 `digital_lanes_per_tile` lanes of `digital_lane_area_mm2` per tile.
 
-Leakage: `leakage_power_w_per_mm2` over the chip's area for as long as it runs, at V^2
+Leakage: `leakage_power_w_per_mm2` over the chip's area less the bounding boxes' empty corners
+(no transistors there) for as long as it runs, at V^2
 (a power-gated low-power process).
 """
 
