@@ -75,16 +75,20 @@ def test_workloads_show_matmul_has_no_weights():
     assert matmuls and all(r["weights"] == 0 for r in matmuls)
 
 
-@pytest.mark.parametrize(("tech", "size"), [("rram", 12_096_000), ("sram", 4_064_256),
-                                             ("sram_study4", 1_512_000)])
+@pytest.mark.parametrize(("tech", "size"), [
+    ("rram", 10_886_400_000), ("sram", 3_657_830_400), ("rram_study", 12_096_000),
+    ("sram_study", 4_064_256), ("sram_study4", 1_512_000)])
 def test_space_show(tech, size):
     out = run("space", "show", "--tech", tech).stdout
     assert f"{size:,}" in out and "rows_per_array" in out and "architecture" in out
     doc = run_json("space", "show", "--tech", tech)
     assert doc["size"] == size == math.prod(p["count"] for p in doc["parameters"])
     assert set(doc["levels"]) == {"device", "circuit", "architecture", "system"}
-    if tech.startswith("sram"):
-        assert doc["fixed"] == {"bits_per_cell": 1}
+    study = {"technology_node_nm": 32, "adc_bits": 5, "adc_type": 2, "parallel_rows": 4096,
+             "cols_per_adc": 1, "dac_bits": 8, "input_encoding": 3, "offchip_memory": 1}
+    fixed = {**(study if tech.endswith(("_study", "_study4")) else {}),
+             **({"bits_per_cell": 1} if tech.startswith("sram") else {})}
+    assert doc["fixed"] == fixed
 
 
 def test_evaluate_no_options_runs_the_default_job():
@@ -129,10 +133,10 @@ def test_evaluate_per_layer():
 
 def test_evaluate_design_pairs():
     doc = run_json("evaluate", "-w", "resnet18", "--design",
-                   "voltage_v=0.6,bits_per_cell=8,rows_per_array=512")
+                   "voltage_v=0.6,bits_per_cell=8,rows_per_array=256")
     params = doc["design"]["parameters"]
-    assert (params["voltage_v"], params["bits_per_cell"], params["rows_per_array"]) == (0.6, 8, 512)
-    assert params["cols_per_array"] == 128  # an unset parameter takes its default
+    assert (params["voltage_v"], params["bits_per_cell"], params["rows_per_array"]) == (0.6, 8, 256)
+    assert params["cols_per_array"] == 512  # an unset parameter takes its default
     # a key with an override
     doc = run_json("evaluate", "-w", "resnet18", "-d", f"{DEFAULT_DESIGN},rows_per_array=256")
     assert doc["design"]["key"] == DEFAULT_DESIGN.replace("_512_", "_256_")

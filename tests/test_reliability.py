@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import math
 import os
 import random
 import signal
@@ -61,6 +62,26 @@ def _evaluators() -> dict[str, Evaluator]:
 EVALUATORS = _evaluators()
 
 
+def _psum_ok_by_hand(d, workloads, limit: float) -> np.ndarray:
+    """Oracle of the precision constraint, layer by layer in plain Python: a column sum of
+    r = min(parallel_rows, rows, K) products of an input slice (min(dac_bits, input bits))
+    and a cell (min(bits_per_cell, weight bits)) needs ceil(log2(r (2^i-1)(2^c-1) + 1)) bits."""
+    ok = []
+    for n in range(d.n):
+        need = 0
+        for w in workloads:
+            for layer in w.layers:
+                if layer.kind == "matmul":
+                    continue  # digital under the physical policy
+                r = min(d["parallel_rows"][n], d["rows_per_array"][n],
+                        layer.C * layer.R * layer.S)
+                i = min(d["dac_bits"][n], layer.input_bits)
+                c = min(d["bits_per_cell"][n], layer.weight_bits)
+                need = max(need, math.ceil(math.log2(r * (2**i - 1) * (2**c - 1) + 1)))
+        ok.append(need - d["adc_bits"][n] <= limit)
+    return np.array(ok)
+
+
 @pytest.mark.parametrize("space_name", sorted(SPACES))
 @PROPERTY
 @given(data=st.data())
@@ -75,7 +96,8 @@ def test_random_designs_have_sane_metrics_and_consistent_feasibility(space_name,
         v = getattr(e, name)
         assert np.all(np.isfinite(v)) and np.all(v > 0), f"{name} not finite and > 0"
     assert not e.failed.any(), e.reason[e.failed]
-    # feasibility is exactly: area within the limit, cells hold the bits, weights fit
+    # feasibility is exactly: area within the limit, cells hold the bits, weights fit, and
+    # no partial-sum bit lost beyond the technology's limit
     d = ev.space.decode(genomes)
     arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
     bits_ok = d["bits_per_cell"] <= ev.technology.c["max_bits_per_cell"]
@@ -83,7 +105,8 @@ def test_random_designs_have_sane_metrics_and_consistent_feasibility(space_name,
                             .weight_arrays_required <= arrays for w in ev.workloads])
     if ev.technology.weight_residency != "resident":  # streamed weights need not fit
         fits[:] = True
-    expected = (e.area_mm2 <= AREA_LIMIT_MM2) & bits_ok & fits.all(axis=1)
+    psum_ok = _psum_ok_by_hand(d, ev.workloads, ev.technology.psum_bits_limit)
+    expected = (e.area_mm2 <= AREA_LIMIT_MM2) & bits_ok & fits.all(axis=1) & psum_ok
     np.testing.assert_array_equal(e.feasible, expected)
     np.testing.assert_array_equal(ev.screen(genomes), expected)  # the cheap screen agrees
     assert np.all((e.reason == "") == e.feasible)

@@ -72,7 +72,7 @@ def mismatch(net: str, index: int, layer: Layer, row: dict[str, str]) -> str | N
 
 
 def test_registered_names() -> None:
-    expected = set(EXACT) | set(STANDARD) | {"resnet50"}
+    expected = set(EXACT) | set(STANDARD) | {"resnet50", "vgg8"}
     assert set(names()) == expected
     for name in names():
         text = describe(name)

@@ -47,7 +47,9 @@ def constants_section() -> str:
     fitted = [set(t.calibration.get("fitted_constants", [])) for t in techs]
     lines.append("Each constant has its sourced value and, where `imcopt calibrate` fitted it "
                  "(marked *), the fitted value and the ratio fitted / sourced. A fit may move a "
-                 "constant at most one decade from its source; none sits at that bound.")
+                 "constant at most one decade from its source; none sits at that bound. "
+                 "[M] marks our own engineering estimate, with its reasoning in the source "
+                 "column.")
     lines.append("")
     lines.append("| constant | unit | rram | sram | sourced (rram / sram) | fitted / sourced "
                  "(rram / sram) | meaning | source |")

@@ -32,8 +32,10 @@ from .storage import json_safe
 from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
 
 #: the published study's best designs for the mean over its four networks (ela_mean)
-DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
-                   "sram": "A_0.55_1_1e-09_256_128_1_32_8_4096"}
+#: the default design (`hardware.space.DEFAULT_VALUES`) with each technology's fixed values;
+#: its circuit parameters are the defaults, so the key needs no `|name=value` tails
+DEFAULT_DESIGNS = {"rram": "A_0.7_2_2e-09_512_512_8_16_32_16384",
+                   "sram": "A_0.7_1_2e-09_512_512_8_16_32_16384"}
 USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
 ERROR_LINE_CHARS = 300  # the longest `error: ...` line: an input is never echoed whole
 try:  # typer >= 0.16 carries its own copy of click
@@ -407,7 +409,7 @@ def evaluate_cmd(
     design: Annotated[str | None, typer.Option(
         "--design", "-d", help="A design key (A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>"
         "_<arrays>_<glb>) and/or name=value pairs, comma-separated; unset parameters take "
-        "their defaults. Default: the study's best design for the technology "
+        "their defaults. Default: the default design for the technology "
         f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = None,
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
