@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.backends import (
     NOT_RECORDED,
     AnalyticalBackend,
@@ -30,8 +31,6 @@ from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import Evaluator, Objective
 from imcopt.search import load_config, run_search
 from imcopt.workloads import get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 SIM = Path(__file__).with_name("tiny_simulator.py")
 SMALL = {"voltage_v": [0.5, 0.7], "bits_per_cell": [2, 4], "clock_period_s": [1e-9],

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import imcopt
-from imcopt.hardware import DesignError, get_space, load_technology
-
 from design_helpers import PHYSICAL_CIRCUIT
+from imcopt.hardware import DesignError, get_space, load_technology
 
 WL = "vision_transformer"
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import AGGREGATIONS, Evaluator, Objective, ObjectiveError, aggregate
 from imcopt.workloads import get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 E = np.array([[1.0, 4.0], [2.0, 2.0]])
 L = np.array([[3.0, 1.0], [1.0, 5.0]])

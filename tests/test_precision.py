@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.hardware import DesignError, get_space, load_technology
 from imcopt.objectives import Evaluator, Objective, ObjectiveError, aggregate
 from imcopt.search.config import ConfigError, load_config
@@ -16,8 +17,6 @@ from imcopt.search.constrained import ConstrainedEvaluator
 from imcopt.search.precision import AccuracyTable, JointSpace, PrecisionError, at_precision
 from imcopt.search.runner import run_search, write_results
 from imcopt.workloads import get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "examples" / "data" / "accuracy_illustrative.csv"

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.hardware import DesignError, get_space, load_technology
 from imcopt.model.cost import evaluate
 from imcopt.model.mapping import map_layers
@@ -16,8 +17,6 @@ from imcopt.search.constrained import ConstrainedEvaluator
 from imcopt.search.precision import JointSpace, SoftwareParameter, at_replication
 from imcopt.search.runner import run_search, write_results
 from imcopt.workloads import WorkloadError, get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 NETS = ("resnet18", "mobilenet_v3")
 CAPS = (1, 4, 16, 0)

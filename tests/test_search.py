@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.cli import app
 from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import AGGREGATIONS, Evaluator, Objective
@@ -15,8 +16,6 @@ from imcopt.search import algorithms as alg
 from imcopt.search.exhaustive import enumerate_genomes
 from imcopt.search.strategies import STRATEGY_FUNCTIONS
 from imcopt.workloads import get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 VALUES = {"voltage_v": [0.6, 0.8], "bits_per_cell": [2, 4], "clock_period_s": [1e-9, 4e-9],
           "rows_per_array": [256, 512], "cols_per_array": [256, 512],

@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from design_helpers import PHYSICAL_CIRCUIT
 from imcopt.cli import app
 from imcopt.hardware import get_space, load_technology
 from imcopt.objectives import Evaluator
 from imcopt.study import Study, StudyError, expand, load_study
 from imcopt.study.shared import SharedEvaluator, scan
 from imcopt.workloads import get
-
-from design_helpers import PHYSICAL_CIRCUIT
 
 PHASE = {"crossover_prob": 1.0, "crossover_eta": 3, "mutation_prob": 1.0, "mutation_eta": 3}
 TINY = {

@@ -40,8 +40,9 @@ def constants_section() -> str:
                      f"matmul policy `{tech.matmul_policy}`, calibration: "
                      f"{cal.get('status', 'none')}"
                      + (f" on {cal['date']}, {cal.get('fit_rows')} rows fitted, "
-                        f"{cal.get('held_out_rows')} held out, {len(cal.get('fitted_constants', []))}"
-                        " constants free" if cal.get("date") else "") + ".")
+                        f"{cal.get('held_out_rows')} held out, "
+                        f"{len(cal.get('fitted_constants', []))} constants free"
+                        if cal.get("date") else "") + ".")
         lines.append("")
     names = list(dict.fromkeys([*techs[0].constants, *techs[1].constants]))
     fitted = [set(t.calibration.get("fitted_constants", [])) for t in techs]

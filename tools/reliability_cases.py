@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -609,16 +609,18 @@ def _hostile_cases(tmp: Path, s: Callable, st: Callable, f: Callable) -> list[Ca
              ("t_exp.yaml", "constants.lp_current_exponent.value", "<= 10")))
     add(Case(kind, ("evaluate", "--tech", tech("t_volt.yaml", const("nominal_voltage_v", 0.0))),
              ("t_volt.yaml", "constants.nominal_voltage_v.value", "> 0")))
-    add(Case(kind, ("evaluate", "--tech", tech("t_bool.yaml", const("layer_overhead_cycles", True))),
+    add(Case(kind, ("evaluate", "--tech", tech("t_bool.yaml",
+                                               const("layer_overhead_cycles", True))),
              ("t_bool.yaml", "constants.layer_overhead_cycles.value", "not a number")))
-    add(Case(kind, ("evaluate", "--tech", tech("t_str.yaml", const("layer_overhead_cycles", "eight"))),
+    add(Case(kind, ("evaluate", "--tech", tech("t_str.yaml",
+                                               const("layer_overhead_cycles", "eight"))),
              ("t_str.yaml", "constants.layer_overhead_cycles.value", "not a number")))
     add(Case(kind, ("evaluate", "--tech", tech("t_key.yaml", lambda d: d.__setitem__(
         "weight_residence", "resident"))), ("t_key.yaml", "'weight_residence' is unknown",
                                             "did you mean weight_residency")))
     add(Case(kind, ("evaluate", "--tech", tech("t_fit.yaml", lambda d: d["constants"][
-        "layer_overhead_cycles"].__setitem__("fit", "no"))), ("t_fit.yaml", "constants.layer_overhead_cycles.fit",
-                                                 "true or false")))
+        "layer_overhead_cycles"].__setitem__("fit", "no"))),
+             ("t_fit.yaml", "constants.layer_overhead_cycles.fit", "true or false")))
     add(Case(kind, ("evaluate", "--tech", tech("t_policy.yaml", lambda d: d.__setitem__(
         "matmul_policy", "analog"))), ("t_policy.yaml", "matmul_policy 'analog'",
                                        "digital")))

@@ -136,9 +136,9 @@ def against_macros(tech_of: Callable[[str], Technology] | None = None) -> list[d
 #: NeuroSim V1.4's VGG-8 chip (its defaults; the manual's Table VII and the code behind it):
 #: 9,472 subarrays of 128 x 128 one-bit cells (103 tiles; all weights on chip), a 5-bit flash
 #: ADC (multilevel sense amplifiers; the table's "4-bit ADC" is its accuracy model's, the
-#: hardware model runs the code's default of 32 levels) per 8 columns, bit-serial inputs, a 1 GHz clock bound,
-#: layers pipelined (its TOPS is ops over the slowest layer's time); no off-chip traffic (a
-#: 512 KiB global buffer holds any layer's inputs and outputs)
+#: hardware model runs the code's default of 32 levels) per 8 columns, bit-serial inputs, a
+#: 1 GHz clock bound, layers pipelined (its TOPS is ops over the slowest layer's time); no
+#: off-chip traffic (a 512 KiB global buffer holds any layer's inputs and outputs)
 NEUROSIM_CHIP = {
     "bits_per_cell": 1, "clock_period_s": 1e-9, "rows_per_array": 128, "cols_per_array": 128,
     "router_groups": 1, "tiles_per_group": 74, "arrays_per_tile": 128, "glb_depth_words": 2048,

@@ -3,9 +3,10 @@
 `rram` and `sram` (the defaults) are the study's parameters plus the circuit knobs that decide
 whether a chip computes at all: rows activated per conversion (`parallel_rows`), ADC
 resolution (`adc_bits`), columns sharing an ADC (`cols_per_adc`) and input bits per array read
-(`dac_bits`, 1 = bit-serial) and the ADC's architecture (`adc_type`, SAR or flash). `rram_study`, `sram_study` and `sram_study4` are the study's own
-spaces, at its fixed circuit (`STUDY_SETTINGS`: 8-bit pulse-width inputs, all rows at once,
-a 5-bit ADC per column).
+(`dac_bits`, 1 = bit-serial) and the ADC's architecture (`adc_type`, SAR or flash).
+`rram_study`, `sram_study` and `sram_study4` are the study's own spaces, at its fixed circuit
+(`STUDY_SETTINGS`: 8-bit inputs as one pulse-count slice, all rows at once, a 5-bit flash ADC
+per column).
 """
 
 from __future__ import annotations

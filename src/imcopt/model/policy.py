@@ -14,27 +14,27 @@ policies ship:
   periphery sits along its edges (row circuits beside it, column circuits below), so an
   array takes its bounding box, and every array carries its write drivers.
 * `CIMLOOP` (the published study's CiMLoop set-up, for calibration against its numbers): every
-  layer replicates over the whole chip up to the reference mapper's reach
-  (`cimloop_max_copies`), splitting one dimension over the router groups; one step of an
-  array takes `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC, and a layer
-  no fill cycles; no bandwidth bound; the network costs its routers only (no wire model); the clock does not depend on the supply, so at a low supply the row drivers widen
-  instead (NeuroSim's low-power transistors, threshold `lp_threshold_voltage_v`); only the
-  array's own circuits (NeuroSim components) see the supply; each unit pulse of an input
-  lasts `cimloop_read_pulse_s` (the study's READ_PULSE_WIDTH); inputs are offset-encoded, so each input bit is 1
-  with probability one half; activations that overflow the GLB are parked for free; no
-  leakage (power gating); attention matmuls are mapped like weights, written for free, on a
-  chip without a matmul unit; each group of a depthwise layer gets arrays of its own; areas
-  are the sum of the components' areas, and only arrays written at run time (streamed
-  weights) carry write drivers. Its circuits are NeuroSim's, as CiMLoop's plug-in prices
-  them: rows driven through a switch alone (no buffer chain), SRAM switches sized to a
-  quarter of the wordline's wire resistance and to the square-law current of low-power
-  transistors (threshold `lp_threshold_voltage_v`), so narrow arrays and low supplies get
-  wide switches; an ADC energy that does not follow the supply; no SRAM bitline or cell read
-  energy; an SRAM cell write priced with the RRAM SET model of the cell file
-  (`cimloop_sram_set_energy_j`) plus weight drivers (`cimloop_weight_driver_energy_j` per
-  row), whose area repeats the row drivers'; replicas of a streamed layer copied on chip
-  (`replica_copy_energy_per_cell_j`) without a second SET write; no shift-add energy or area
-  (the study's shift-add, adder, pooling and activation components are empty placeholders).
+  layer replicates over the whole chip up to the reference mapper's reach (`cimloop_max_copies`),
+  splitting one dimension over the router groups; one step of an array takes
+  `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC, and a layer no fill cycles;
+  no bandwidth bound; the network costs its routers only (no wire model); the clock does not
+  depend on the supply, so at a low supply the row drivers widen instead (NeuroSim's low-power
+  transistors, threshold `lp_threshold_voltage_v`); only the array's own circuits (NeuroSim
+  components) see the supply; each unit pulse of an input lasts `cimloop_read_pulse_s` (the
+  study's READ_PULSE_WIDTH); inputs are offset-encoded, so each input bit is 1 with probability
+  one half; activations that overflow the GLB are parked for free; no leakage (power gating);
+  attention matmuls are mapped like weights, written for free, on a chip without a matmul unit;
+  each group of a depthwise layer gets arrays of its own; areas are the sum of the components'
+  areas, and only arrays written at run time (streamed weights) carry write drivers. Its circuits
+  are NeuroSim's, as CiMLoop's plug-in prices them: rows driven through a switch alone (no buffer
+  chain), SRAM switches sized to a quarter of the wordline's wire resistance and to the square-law
+  current of low-power transistors (threshold `lp_threshold_voltage_v`), so narrow arrays and low
+  supplies get wide switches; an ADC energy that does not follow the supply; no SRAM bitline or
+  cell read energy; an SRAM cell write priced with the RRAM SET model of the cell file
+  (`cimloop_sram_set_energy_j`) plus weight drivers (`cimloop_weight_driver_energy_j` per row),
+  whose area repeats the row drivers'; replicas of a streamed layer copied on chip
+  (`replica_copy_energy_per_cell_j`) without a second SET write; no shift-add energy or area (the
+  study's shift-add, adder, pooling and activation components are empty placeholders).
 
 Each is a frozen dataclass of plain flags and names of the constants it reads, so the cost
 model (`cost.py`) holds no `if cimloop` of its own: it asks the policy.

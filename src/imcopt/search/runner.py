@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..backends import make_backend
 from ..executors import Executor, make_executor
-from ..hardware import get_space, load_technology
+from ..hardware import get_space
 from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
 from ..storage import write_csv, write_json, write_manifest

@@ -8,8 +8,8 @@ Area: `sram_area_per_bit_mm2` per bit (bit cell and macro periphery).
 
 A tile's buffer holds, per array, one input vector and one output vector of
 `buffer_word_bits` bits per value: (rows + cols) x `buffer_word_bits` bits (the sizing of
-CiMLoop's tile input/output buffers: depth = the array's parallel inputs / outputs). The GLB holds `glb_depth_words` words of
-`GLB_WORD_BITS` bits and moves `glb_bits_per_cycle` bits a cycle.
+CiMLoop's tile input/output buffers: depth = the array's parallel inputs / outputs). The GLB
+holds `glb_depth_words` words of `GLB_WORD_BITS` bits and moves `glb_bits_per_cycle` bits a cycle.
 """
 
 from __future__ import annotations

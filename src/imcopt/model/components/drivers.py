@@ -22,8 +22,8 @@ driver's own tapered chain, `driver_chain_overhead` of the load (1/(f - 1) for a
 fan-out f; sized for the wordline at nominal supply, so the driver grows with the wordline)
 times `sizing` (>= 1 where a policy widens drivers at a low supply). NeuroSim drives its
 rows through a switch alone and sizes its SRAM arrays' switches to a quarter of the
-wordline's wire resistance (`switch_width`): short rows then need wide switches. A multi-bit slice also
-pays its DAC: `dac_capacitance_per_bit_f` b V^2 (amplitude) or a b-bit compare against a
+wordline's wire resistance (`switch_width`): short rows then need wide switches. A multi-bit
+slice also pays its DAC: `dac_capacitance_per_bit_f` b V^2 (amplitude) or a b-bit compare against a
 shared counter, b `logic_energy_per_bit_j` (pulse width or count).
 
 Area per row: `row_decoder_area_mm2` (decoder, register), the switch (`wl_switch_area_mm2`
