@@ -110,8 +110,14 @@ def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, qu
     rows = [[b["rank"], b["key"], b["fitness"] if b["fitness"] is not None else "infeasible",
              *[b["workloads"][w].get(column) if b["workloads"][w].get(column)
                is not None else "-" for w in names]] for b in best]
-    console.print(_table(f"best designs ({cfg.objective.aggregation}); columns per workload: "
-                         f"{what}", ["#", "design", "fitness", *names], rows, left=(1,)))
+    first = "analytical search: " if result.verification is not None else ""
+    console.print(_table(f"{first}best designs ({cfg.objective.aggregation}); columns per "
+                         f"workload: {what}", ["#", "design", "fitness", *names], rows, left=(1,)))
+    if result.verification is not None:  # the final ranking is the verifier's
+        from .search.verify import console_rows
+
+        title, headers, vrows = console_rows(result.verification, result.evaluator)
+        console.print(_table(title, headers, vrows, left=(2,)))
     console.print(f"{result.evaluator.n_calls} objective calls, {result.evaluator.n_evals} "
                   f"designs evaluated, {result.wall_time_s:.1f} s; results in {out}/ "
                   f"({', '.join(p.name for p in paths.values())})")

@@ -84,30 +84,38 @@ class SubprocessBackend:
 
     def _run(self, request: dict) -> dict | str:
         """The simulator's answer, or the failure reason (str)."""
-        try:
-            proc = subprocess.run(list(self.command), input=json.dumps(request),
-                                  capture_output=True, text=True, timeout=self.timeout_s,
-                                  check=False)
-        except subprocess.TimeoutExpired:
-            return f"simulator timed out after {self.timeout_s:g} s"
-        except OSError as exc:
-            return f"simulator could not start: {exc}"
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
-            return f"simulator failed (exit {proc.returncode}): {last}"
-        try:
-            doc = json.loads(proc.stdout)
-            answer = {"energy_j": float(doc["energy_j"]), "latency_s": float(doc["latency_s"]),
-                      "area_mm2": float(doc["area_mm2"]),
-                      "feasible": bool(doc.get("feasible", True)),
-                      "reason": str(doc.get("reason", "")),
-                      "weight_arrays_required": float(doc.get("weight_arrays_required", 0.0))}
-        except (ValueError, KeyError, TypeError) as exc:
-            return f"simulator output is not the expected JSON ({exc.__class__.__name__}: {exc})"
-        if not all(math.isfinite(answer[k]) and answer[k] >= 0
-                   for k in ("energy_j", "latency_s", "area_mm2")):
-            return "simulator returned a non-finite or negative metric"
-        return answer
+        return run_simulator(self.command, request, self.timeout_s)
+
+
+def run_simulator(command: tuple[str, ...] | list[str], request: dict, timeout_s: float,
+                  what: str = "simulator") -> dict | str:
+    """Run `command` with `request` as JSON on stdin; its answer (the protocol above, checked
+    and with the optional fields filled in), or why it failed (str) after `timeout_s`, a
+    non-zero exit or output that is not the expected JSON. The whole answer object is kept:
+    fields beyond the protocol's travel along."""
+    try:
+        proc = subprocess.run(list(command), input=json.dumps(request), capture_output=True,
+                              text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return f"{what} timed out after {timeout_s:g} s"
+    except OSError as exc:
+        return f"{what} could not start: {exc}"
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [""])[-1][:200]
+        return f"{what} failed (exit {proc.returncode}): {last}"
+    try:
+        doc = json.loads(proc.stdout)
+        answer = {**doc, "energy_j": float(doc["energy_j"]),
+                  "latency_s": float(doc["latency_s"]), "area_mm2": float(doc["area_mm2"]),
+                  "feasible": bool(doc.get("feasible", True)),
+                  "reason": str(doc.get("reason", "")),
+                  "weight_arrays_required": float(doc.get("weight_arrays_required", 0.0))}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"{what} output is not the expected JSON ({exc.__class__.__name__}: {exc})"
+    if not all(math.isfinite(answer[k]) and answer[k] >= 0
+               for k in ("energy_j", "latency_s", "area_mm2")):
+        return f"{what} returned a non-finite or negative metric"
+    return answer
 
 
 def _layer(layer: Layer) -> dict:

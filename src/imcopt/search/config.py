@@ -25,6 +25,7 @@ from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
 from ..workloads import get as get_workload
 from ..workloads import names as workload_names
+from .verify import VerifyConfig
 
 
 class ConfigError(ValueError):
@@ -168,6 +169,7 @@ class SearchConfig(_Strict):
     backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     cache: bool = True  # `imcopt search --out DIR`: keep evaluations in DIR/evaluations.sqlite
+    verify: VerifyConfig | None = None  # re-evaluate the best designs with a slower backend
 
     @field_validator("technology")
     @classmethod
@@ -212,6 +214,20 @@ class SearchConfig(_Strict):
                 raise ValueError(f"a workload {same}")
             resolved[name] = w
         return v
+
+    @model_validator(mode="after")
+    def _verify_fits(self) -> SearchConfig:
+        """A zigzag backend (search or verify) needs SRAM; verify cannot judge per-network
+        precision (that search runs on the analytical model alone)."""
+        for where, b in (("backend", self.backend),
+                         ("verify.backend", self.verify.backend if self.verify else None)):
+            if b is not None and b.name == "zigzag" and self.technology != "sram":
+                raise ValueError(f"{where}: ZigZag models SRAM IMC only; technology is "
+                                 f"{self.technology!r}")
+        if self.verify is not None and self.precision is not None:
+            raise ValueError("verify: not available with a precision section (per-network "
+                             "precision is searched on the analytical model only)")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> SearchConfig:

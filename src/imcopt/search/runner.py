@@ -3,9 +3,10 @@
 Output folder: designs.csv (every evaluated design: parameters, per-workload metrics,
 feasibility, reason, failed), convergence.csv (per generation), best.json (best designs with
 each workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
-(resolved config, seed, imcopt version, wall time, evaluation and failure counts), and
-checksums.json (SHA-256 of each, written last). Every file is written atomically
-(`imcopt.storage`).
+(resolved config, seed, imcopt version, wall time, evaluation and failure counts), with
+`verify:` verify.csv (the verified designs, both fidelities side by side; best.json then
+ranks by the verifier: search/verify.py), and checksums.json (SHA-256 of each, written
+last). Every file is written atomically (`imcopt.storage`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .config import SearchConfig, load_config
 from .constrained import ConstrainedEvaluator
 from .precision import JointSpace, load_accuracy
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
+from .verify import Verification, verification_table, verified_best, verify
 
 PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
 POLISH_TOP = 50  # per-network precision: the best distinct chips whose precision is then chosen
@@ -46,6 +48,7 @@ class SearchResult:
     trace: Trace
     optima: np.ndarray | None
     wall_time_s: float
+    verification: Verification | None = None  # `verify:` in the config (search/verify.py)
 
     def designs(self) -> pd.DataFrame:
         """Every evaluated design, one row each."""
@@ -80,14 +83,18 @@ def run_search(config: SearchConfig | dict | str | Path,
     device: where the cost model runs: numpy (default), cpu or cuda (PyTorch); the results
     are the same to 1e-6 relative. cache_file: a persistent evaluation cache (`imcopt search
     --out DIR` uses DIR/evaluations.sqlite); executor: overrides the config's (and is not
-    closed here).
+    closed here). With `verify:` in the config the best designs are then re-evaluated by
+    the verify backend (`SearchResult.verification`, search/verify.py).
     """
     cfg = config if isinstance(config, SearchConfig) else load_config(config)
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(make_executor(cfg.executor))
-        return _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
-                           device, checkpoint)
+        cache_file = cache_file if cfg.cache else None
+        result = _run_search(cfg, on_progress, cache_file, executor, device, checkpoint)
+        if cfg.verify is not None:  # two fidelities: the slower backend ranks the best k
+            result.verification = verify(result, executor, cache_file, on_progress)
+        return result
 
 
 def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
@@ -287,6 +294,10 @@ def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
     if result.optima is not None:
         doc["optima_edap_j_s_mm2"] = dict(zip(result.evaluator.workload_names,
                                               map(float, result.optima), strict=True))
+    if result.verification is not None:
+        doc = verified_best(doc, result.verification, result.evaluator)
+        paths["verify"] = out / "verify.csv"
+        write_csv(paths["verify"], verification_table(result.verification, result.evaluator))
     write_json(paths["best"], doc)
     if s.pareto is not None:
         paths["pareto"] = out / "pareto.csv"
@@ -301,6 +312,8 @@ def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
            "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
            "config": result.config.model_dump(mode="json"),
            "inputs": identity["inputs"]}
+    if result.verification is not None:
+        run["verify"] = result.verification.summary()
     write_json(paths["run"], run, default=str)
     remove_stale(out, [p.name for p in paths.values()])
     paths["checksums"] = write_manifest(out, list(paths.values()))
