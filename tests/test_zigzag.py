@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from imcopt.backends import BackendConfig, ZigZagBackend, make_backend
-from imcopt.backends.external import run_simulator
 from imcopt.backends.batch import design_keys
+from imcopt.backends.external import run_simulator
 from imcopt.backends.zigzag_inputs import (
     CELL_AREA_MM2,
     TranslationError,
