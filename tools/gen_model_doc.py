@@ -8,6 +8,7 @@ With --check it exits 1 when docs/model.md is out of date (the tests run this).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from imcopt.hardware import load_technology
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 START, END = "<!-- constants -->", "<!-- /constants -->"
+
+
+def in_repo(text: str) -> str:
+    """A constant's source as the docs cite it: the published study by this repository's
+    summary of it (docs/original_study.md), not by files outside the repository."""
+    text = re.sub(r"ORIGINAL_STUDY(?:\.md)? ?§?(\d(?:\.\d)?)", r"original_study.md §\1", text)
+    return re.sub(r"\(shared/reference/([^)]+)\)",
+                  r"(the study's recorded data, \1; original_study.md §5)", text)
 
 
 def constants_section() -> str:
@@ -45,8 +54,8 @@ def constants_section() -> str:
 
     for name in names:
         a, b = techs[0].constants[name], techs[1].constants.get(name)
-        sources = a.source if b is None or b.source == a.source else (
-            f"rram: {a.source}; sram: {b.source}")
+        sources = in_repo(a.source if b is None or b.source == a.source else (
+            f"rram: {a.source}; sram: {b.source}"))
         sourced = f"{a.sourced:.4g}" + ("" if b is None else f" / {b.sourced:.4g}")
         lines.append(f"| `{name}` | {a.unit} | {cell(0, name)} | {cell(1, name)} | {sourced} | "
                      f"{a.description} | {sources} |")
