@@ -119,6 +119,8 @@ def search_progress(cfg: SearchConfig, console: Console, quiet: bool
     from .workloads import get
 
     space = get_space(cfg.space.name)
+    if cfg.space.values:
+        space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     names = [get(w).name for w in cfg.workloads]
     tracker = Tracker(planned_searches(cfg, space, names))
     with Progress(TextColumn("{task.description}"), BarColumn(bar_width=16),

@@ -52,12 +52,19 @@ def _log_ticks(axis: matplotlib.axis.Axis, values: object) -> None:
         axis.set_major_locator(LogLocator(base=10, numticks=6))
         return
     lo, hi = v.min(), v.max()
-    spread = np.geomspace(lo, hi, 5) if hi > lo else np.array([lo])
-    for digits in (2, 3, 4, 5):  # the fewest digits that give 3 distinct ticks in the data
-        ticks = sorted(t for t in {float(f"{t:.{digits}g}") for t in spread}
-                       if lo <= t <= hi) or [float(f"{lo:.{digits}g}")]
-        if len(ticks) >= min(3, len(spread)):
+    decades = range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+    for steps in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7)):  # round values: 1, 2, 5, 10, 20 ...
+        ticks = [m * 10.0**k for k in decades for m in steps if lo <= m * 10.0**k <= hi]
+        if len(ticks) >= 3:
+            digits = 3
             break
+    else:  # a very narrow range: values spread evenly, with the fewest digits that differ
+        spread = np.geomspace(lo, hi, 5) if hi > lo else np.array([lo])
+        for digits in (2, 3, 4, 5):
+            ticks = sorted(t for t in {float(f"{t:.{digits}g}") for t in spread}
+                           if lo <= t <= hi) or [float(f"{lo:.{digits}g}")]
+            if len(ticks) >= min(3, len(spread)):
+                break
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FuncFormatter(lambda t, _pos, d=digits: f"{t:.{d}g}"))
     axis.set_minor_locator(NullLocator())

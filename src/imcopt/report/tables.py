@@ -255,15 +255,26 @@ def network_losses(data: StudyData, chips: pd.DataFrame | None = None) -> pd.Dat
                                        WORST]))
 
 
+def _separate_sets(data: StudyData, group: tuple[str, str], agg: str) -> list[dict]:
+    """The separate method's chip set of its best seed (one record: each network on its own
+    chip), for the tables that list every method's chips."""
+    c = data.group_cells(group)
+    sets = [r for cid in c.id[(c.method == "separate") & (c.aggregation == agg)]
+            if (r := _separate_chips(data, group, cid, agg)) is not None]
+    return sorted(sets, key=lambda r: fitness(r["fitness"]))[:1]
+
+
 def normalised(data: StudyData, k: int = 5) -> pd.DataFrame:
-    """Per workload, each method's k best designs (joint chips): the loss factor (EDAP / the
-    network's own optimum; 1 = as good as a chip made for it alone)."""
+    """Per workload, each method's k best chips: the loss factor (EDAP / the network's own
+    optimum; 1 = as good as a chip made for it alone); separate: each network on its own
+    chip (the best seed's)."""
     rows = []
     for g in data.groups():
         sub = data.group_cells(g)
         for agg in dict.fromkeys(sub.aggregation):
             for method in dict.fromkeys(sub.method):
-                top = top_designs(data, g, method, agg, k)
+                top = (_separate_sets(data, g, agg) if method == "separate"
+                       else top_designs(data, g, method, agg, k))
                 if not top:
                     continue
                 loss = data.losses(g, top)
