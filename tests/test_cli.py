@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import imcopt
-from imcopt.cli import DEFAULT_DESIGNS, app
+from imcopt.api import DEFAULT_DESIGNS
+from imcopt.cli import app
 from imcopt.workloads import FOUR_NETWORKS, names
 
 DEFAULT_DESIGN = DEFAULT_DESIGNS["rram"]
@@ -136,7 +137,17 @@ def test_evaluate_design_pairs():
                    "voltage_v=0.6,bits_per_cell=8,rows_per_array=256")
     params = doc["design"]["parameters"]
     assert (params["voltage_v"], params["bits_per_cell"], params["rows_per_array"]) == (0.6, 8, 256)
-    assert params["cols_per_array"] == 512  # an unset parameter takes its default
+    # an unset parameter keeps the default design's value (A_0.7_2_2e-09_512_512_8_...: 512
+    # columns, 8 router groups): one default design everywhere
+    assert params["cols_per_array"] == 512 and params["router_groups"] == 8
+    plain = run_json("evaluate", "-w", "resnet18")
+    same = run_json("evaluate", "-w", "resnet18", "--design", "voltage_v=0.7")
+    assert plain["design"] == same["design"]
+    for tech in ("rram", "sram"):  # `space show` names the default `evaluate` starts from
+        shown = run_json("space", "show", "--tech", tech)["default_design"]
+        assert shown["key"] == run_json("evaluate", "--tech", tech, "-w", "alexnet"
+                                        )["design"]["key"] == DEFAULT_DESIGNS[tech]
+        assert shown["note"] is None  # inside the technology's space
     # a key with an override
     doc = run_json("evaluate", "-w", "resnet18", "-d", f"{DEFAULT_DESIGN},rows_per_array=256")
     assert doc["design"]["key"] == DEFAULT_DESIGN.replace("_512_", "_256_")

@@ -133,9 +133,10 @@ def test_separate_optima_give_losses(tmp_path):
            "algorithm": {"name": "exhaustive"}}
     res = run_search(cfg)
     best = res.best()[0]
-    losses = [w["loss_vs_optimum"] for w in best["workloads"].values()]
-    assert all(v is not None and v >= -1e-12 for v in losses)
-    assert best["fitness"] == pytest.approx(1 + max(losses))
+    losses = [w["loss_x"] for w in best["workloads"].values()]
+    assert all(v is not None and v >= 1 - 1e-12 for v in losses)
+    assert best["fitness"] == pytest.approx(max(losses))
+    assert best["worst_network_loss_x"] == pytest.approx(max(losses))
 
 
 def test_a_separate_optimum_estimate_is_lowered_to_the_best_design_met():

@@ -22,8 +22,9 @@ TINY = {
     "name": "tiny",
     "technologies": ["rram"],
     "workload_sets": {"two": ["resnet18", "alexnet"]},
-    "methods": ["separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive"],
-    "aggregations": ["max", "mean"],
+    "methods": ["separate", "largest", "sequential", "ga", "ga_sampling", "four_phase",
+                "exhaustive", "nsga2"],
+    "aggregations": ["max", "mean", "worst_regret"],
     "seeds": [1, 2],
     "space_values": {"rram": {"voltage_v": [0.5, 0.7], "bits_per_cell": [2, 4],
                               "clock_period_s": [1e-9, 4e-9], "rows_per_array": [128, 256],
@@ -60,14 +61,16 @@ def one_go(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_cells() -> None:
     cells = expand(load_study(TINY))
-    assert len(cells) == 5 * 2 * 2 + 2  # exhaustive: one per aggregation, no seeds
+    # exhaustive: one per aggregation, no seeds; nsga2 (the front): one per seed, ranked by max
+    assert len(cells) == 6 * 3 * 2 + 3 + 2
+    assert {c.aggregation for c in cells if c.method == "nsga2"} == {"max"}
     assert len({c.id for c in cells}) == len(cells)
     assert "rram-two-exhaustive-max-exact" in {c.id for c in cells}
 
 
 def test_one_go_stores_every_cell(one_go: Path) -> None:
     doc = json.loads((one_go / "study.json").read_text())
-    assert len(doc["completed"]) == len(doc["cells"]) == 22
+    assert len(doc["completed"]) == len(doc["cells"]) == 41
     for c in doc["cells"]:
         assert (one_go / "runs" / c["id"] / "best.json").exists()
     ex = doc["completed"]["rram-two-exhaustive-max-exact"]["best_fitness"]
@@ -89,7 +92,7 @@ def test_interrupted_then_resumed_equals_one_go(one_go: Path, tmp_path: Path) ->
     assert len(json.loads((tmp_path / "study.json").read_text())["completed"]) == 4
     Study.open(tmp_path).run(max_cells=7)  # a second interruption, by cell count
     study = Study.open(tmp_path)
-    assert len(study.completed) == 11
+    assert len(study.completed) == 11 and len(study.cells) == 41
     study.run()
     assert not study.pending
     assert _outputs(tmp_path) == _outputs(one_go)
@@ -214,3 +217,82 @@ def test_sigkill_midway_then_resume_equals_one_go(one_go: Path, tmp_path: Path) 
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert _outputs(root) == _outputs(one_go)
+
+
+def test_separate_cells_replay_one_search_per_seed(one_go: Path) -> None:
+    """A separate cell's outputs are those of running the separate strategy itself with the
+    cell's aggregation: one search per seed serves every aggregation."""
+    from imcopt.search import Trace
+    from imcopt.search.runner import algorithm_spec
+    from imcopt.search.strategies import separate
+    from imcopt.study.config import Cell, search_config
+
+    cfg = load_study(TINY)
+    ref = json.loads((one_go / "study.json").read_text())["references"]["rram-two"]
+    opt = tuple(ref["workloads"][w]["edap_j_s_mm2"] for w in ("resnet18", "alexnet"))
+    for agg in ("mean", "worst_regret"):
+        cell = Cell("rram", "two", ("resnet18", "alexnet"), "separate", agg, 2)
+        sc = search_config(cfg, cell)
+        space = get_space("rram").restrict(**TINY["space_values"]["rram"])
+        ev = Evaluator(space, load_technology("rram"), [get("resnet18"), get("alexnet")])
+        from imcopt.objectives import Objective
+
+        res = separate(ev, Objective(agg, optima=opt), algorithm_spec(sc), 2, Trace(),
+                       top_k=sc.top_k)
+        stored = json.loads((one_go / "runs" / cell.id / "best.json").read_text())
+        recs = stored["best"] or stored["closest_infeasible"]
+        assert [r["key"] for r in recs] == space.keys(res.best)[: len(recs)]
+        run = json.loads((one_go / "runs" / cell.id / "run.json").read_text())
+        assert run["n_calls"] == ev.n_calls and run["n_evals"] == ev.n_evals
+
+
+def test_reference_is_the_best_of_the_separate_searches(one_go: Path) -> None:
+    doc = json.loads((one_go / "study.json").read_text())
+    ref = doc["references"]["rram-two"]
+    assert ref["source"] == "best-known" and ref["infeasible"] == {}
+    for w in ("resnet18", "alexnet"):
+        own = [json.loads((one_go / "runs" / f"rram-two-separate-max-s{s}" / "best.json"
+                           ).read_text())["per_workload_best"][w]["workloads"][w][
+                               "edap_j_s_mm2"] for s in TINY["seeds"]]
+        assert ref["workloads"][w]["edap_j_s_mm2"] == pytest.approx(min(own), rel=1e-12)
+
+
+def test_exact_reference_and_a_set_no_chip_can_serve(tmp_path: Path) -> None:
+    """optima: exact enumerates each network's optimum; a set with a network no chip can run
+    is proved so before any search, its cells are not searched, and the report says so."""
+    from imcopt.report import build_report
+    from imcopt.search.optima import exact_optima
+
+    # 2,048 or 4,096 arrays of at most 256 x 256 cells at <= 4 bits per cell: at most 134 M
+    # weights, so alexnet's 61 M fit and vgg16's 138 M never do
+    space_values = {"rram": {**TINY["space_values"]["rram"], "router_groups": [16],
+                             "tiles_per_group": [32], "arrays_per_tile": [4, 8]}}
+    cfg = {**TINY, "workload_sets": {"two": ["resnet18", "alexnet"],
+                                     "big": ["vgg16", "alexnet"]},
+           "methods": ["separate", "four_phase", "exhaustive"], "aggregations":
+           ["max", "worst_regret"], "seeds": [1], "optima": "exact",
+           "space_values": space_values}
+    study = Study(cfg, tmp_path).run()
+    doc = json.loads((tmp_path / "study.json").read_text())
+    space = get_space("rram").restrict(**space_values["rram"])
+    ev = Evaluator(space, load_technology("rram"), [get("resnet18"), get("alexnet")])
+    opt, _ = exact_optima(ev)
+    two = doc["references"]["rram-two"]
+    assert two["source"] == "exact"
+    assert [two["workloads"][w]["edap_j_s_mm2"] for w in ("resnet18", "alexnet")] == list(opt)
+    big = doc["references"]["rram-big"]
+    assert set(big["infeasible"]) == {"vgg16"}  # 138 M weights: no chip of this space
+    for cid, s in doc["completed"].items():
+        assert ("not_searched" in s) == cid.startswith("rram-big"), cid
+        if cid.startswith("rram-big"):
+            assert s["best_fitness"] is None and s["n_calls"] <= 4
+    assert len(study.completed) == len(study.cells)
+    build_report(tmp_path)
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "No chip can serve this set" in page and "vgg16" in page
+    import pandas as pd
+
+    head = pd.read_csv(tmp_path / "report" / "headline.csv")
+    big_rows = head[head.workload_set == "big"]
+    assert len(big_rows) and big_rows.note.str.contains("vgg16").all()
+    assert (head[head.workload_set == "two"].optima_source == "exact").all()

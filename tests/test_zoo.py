@@ -31,7 +31,7 @@ STANDARD = {
     "vision_transformer": (197, 12, 64, 12), "gpt2_medium": (256, 16, 64, 24),
     "mobilebert": (139, 4, 32, 24), "dpt_large": (577, 16, 64, 24),
 }
-#: README / ORIGINAL_STUDY totals per reference network: layers, weights, MACs
+#: README / docs/original_study.md totals per reference network: layers, weights, MACs
 #: (reference weights count the attention einsums' "weights" too)
 TOTALS = {
     "alexnet": (8, 61.1e6, 0.71e9), "vgg16": (16, 138e6, 15.5e9),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +30,14 @@ def _bound_note(tech_name: str, name: str, value: float, sourced: float) -> str:
                                          - LOG_RANGE_DECADES) < 1e-3:
         return " (at bound)"
     return ""
+
+
+def in_repo(text: str) -> str:
+    """A constant's source as the docs cite it: the published study by this repository's
+    summary of it (docs/original_study.md), not by files outside the repository."""
+    text = re.sub(r"ORIGINAL_STUDY(?:\.md)? ?§?(\d(?:\.\d)?)", r"original_study.md §\1", text)
+    return re.sub(r"\(shared/reference/([^)]+)\)",
+                  r"(the study's recorded data, \1; original_study.md §5)", text)
 
 
 def constants_section() -> str:
@@ -73,8 +82,8 @@ def constants_section() -> str:
     for name in names:
         a, b = techs[0].constants.get(name), techs[1].constants.get(name)
         first = a or b
-        sources = first.source if a is None or b is None or b.source == a.source else (
-            f"rram: {a.source}; sram: {b.source}")
+        sources = in_repo(first.source if a is None or b is None or b.source == a.source else (
+            f"rram: {a.source}; sram: {b.source}"))
         sourced = " / ".join(f"{x.sourced:.4g}" if x is not None else "-" for x in (a, b))
         lines.append(f"| `{name}` | {first.unit} | {cell(0, name)} | {cell(1, name)} | "
                      f"{sourced} | {ratio(0, name)} / {ratio(1, name)} | {first.description} | "

@@ -1,5 +1,5 @@
 """Cost vs EDAP of every feasible design of a search run, coloured by technology node, with
-the Pareto front (the study's `scatterCOST` plot, ORIGINAL_STUDY.md 1.4).
+the Pareto front (the study's cost-vs-EDAP plot, docs/original_study.md §1.4).
 
     python tools/plot_node_cost.py RUN_DIR [--out FILE.png]
 

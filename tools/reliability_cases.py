@@ -727,7 +727,7 @@ def _results_cases() -> list[Case]:
              ("checksums.json", "missing"),
              "imcopt report <search: designs.csv cut, checksums.json deleted>"))
     add(Case(kind, search_damaged("se_empty", lambda d: (d / "checksums.json").write_text("{}")),
-             ("checksums.json", "does not list designs.csv"),
+             ("checksums.json", "does not list best.json"),
              "imcopt report <search: checksums.json is {}>"))
     add(Case(kind, search_damaged("se_escape", lambda d: (d / "checksums.json").write_text(
         json.dumps({**json.loads((d / "checksums.json").read_text()), "../x": "0"}))),

@@ -29,6 +29,19 @@ from .workloads.layer import WorkloadTypeError
 
 DesignsLike = Designs | str | Sequence[str] | Mapping[str, object] | np.ndarray
 
+#: each technology's default design: `hardware.space.DEFAULT_VALUES` with the technology's
+#: fixed values (SRAM: one bit per cell), feasible on the four study networks and ViT with no
+#: partial-sum bit lost; `imcopt evaluate` starts from it, and name=value pairs change it
+DEFAULT_DESIGNS = {"rram": "A_0.7_2_2e-09_512_512_8_16_32_16384",
+                   "sram": "A_0.7_1_2e-09_512_512_8_16_32_16384"}
+
+
+def default_design(technology: str) -> Designs:
+    """The technology's default design (`DEFAULT_DESIGNS`; another technology: RRAM's), every
+    parameter the key does not hold at its default value (`hardware.space.DEFAULT_VALUES`)."""
+    return designs_from_keys([DEFAULT_DESIGNS.get(str(technology).lower(),
+                                                  DEFAULT_DESIGNS["rram"])])
+
 
 def as_designs(designs: DesignsLike, space: DesignSpace | None = None) -> Designs:
     """Designs from keys (`A_...`), a {parameter: values} mapping, or genomes of `space`."""
@@ -78,7 +91,9 @@ def evaluate(
     per_layer: bool = True,
     device: str = "numpy",
 ) -> Metrics:
-    """Evaluate designs (keys, values or genomes) on one workload (object or zoo name).
+    """Evaluate designs (keys, values or genomes) on one workload (object or zoo name). A
+    {parameter: values} mapping changes the technology's default design (`DEFAULT_DESIGNS`,
+    `imcopt space show`): a parameter it leaves out keeps that design's value.
 
     device: numpy (default), cpu (PyTorch on the CPU) or cuda (PyTorch on a GPU)."""
     return _run(designs, [workload], technology, space, per_layer, device)[0]
@@ -112,5 +127,8 @@ def _run(designs: DesignsLike, workloads: Sequence[Workload | str],
     namespace(device)  # an unknown device, no torch, no GPU: an error, not failed designs
     tech = _technology(technology)
     wls = [_workload(w) for w in workloads]
+    if isinstance(designs, Mapping):  # unset parameters: the technology's default design
+        base = default_design(tech.name).row(0)
+        designs = {**{k: v for k, v in base.items() if k not in designs}, **designs}
     d = as_designs(designs, space)
     return [evaluate_guarded(d, wl, tech, device=device, per_layer=per_layer) for wl in wls]

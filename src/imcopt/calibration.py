@@ -198,7 +198,7 @@ def calibrate_technology(
     calibration = {
         "status": "fitted",
         "date": _dt.date.today().isoformat(),
-        "data": "CiMLoop results of the published study"
+        "data": "CiMLoop results of the published study (docs/original_study.md §5)"
                 ", 32 nm rows",
         "assumptions_during_fit": "cimloop",
         "held_out_fraction": held_out_fraction,

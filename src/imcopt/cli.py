@@ -23,7 +23,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__
-from .api import as_designs, evaluate_many
+from .api import DEFAULT_DESIGNS, as_designs, default_design, evaluate_many
 from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
 from .hardware import parse_key as _parse_key
 from .inputs import brief, clip
@@ -31,11 +31,6 @@ from .model import Metrics
 from .storage import json_safe
 from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
 
-#: the published study's best designs for the mean over its four networks (ela_mean)
-#: the default design (`hardware.space.DEFAULT_VALUES`) with each technology's fixed values;
-#: its circuit parameters are the defaults, so the key needs no `|name=value` tails
-DEFAULT_DESIGNS = {"rram": "A_0.7_2_2e-09_512_512_8_16_32_16384",
-                   "sram": "A_0.7_1_2e-09_512_512_8_16_32_16384"}
 USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
 ERROR_LINE_CHARS = 300  # the longest `error: ...` line: an input is never echoed whole
 try:  # typer >= 0.16 carries its own copy of click
@@ -274,19 +269,29 @@ TechSpaceOpt = Annotated[str, typer.Option("--tech", help="rram, sram or sram_st
 
 @space_app.command("show")
 def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
-    """A design space: each parameter's level, unit and values; the space size."""
+    """A design space: each parameter's level, unit and values (codes by name); the space
+    size; the default design (`imcopt evaluate` without --design)."""
+    from .hardware.names import code_names, display
+
     space = get_space(tech)
     params = space.describe()
     levels = {lv: list(ps) for lv, ps in space.levels().items()}
+    default = default_design(space.technology)
     if as_json:
         for entry, p in zip(params, space.parameters, strict=True):
             entry["values"] = list(p.values)
+            if code_names(p.name):
+                entry["value_names"] = [display(p.name, v) for v in p.values]
         _echo_json({"name": space.name, "technology": space.technology, "size": space.size,
-                    "fixed": dict(space.fixed), "levels": levels, "parameters": params})
+                    "fixed": dict(space.fixed), "levels": levels, "parameters": params,
+                    "default_design": {"key": default.keys()[0],
+                                       "parameters": default.row(0),
+                                       "note": space_note(default, space.technology)}})
         return
     console = _console()
-    rows = [[p["parameter"], p["level"], p["unit"], p["count"], " ".join(p["values"])]
-            for p in params]
+    rows = [[p["parameter"], p["level"], p["unit"], p["count"],
+             " ".join(display(p["parameter"], v) for v in q.values)]
+            for p, q in zip(params, space.parameters, strict=True)]
     console.print(_table(f"design space {space.name} ({space.technology})",
                          ["parameter", "level", "unit", "count", "values"], rows,
                          left=(0, 1, 2, 4)))
@@ -295,12 +300,16 @@ def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
                                          for lv, ps in levels.items()))
     for k, v in space.fixed.items():
         console.print(f"fixed: {k} = {_num(v)}")
+    console.print(f"default design: {default.keys()[0]} (imcopt evaluate --tech "
+                  f"{space.technology} without --design; name=value pairs change it)")
+    console.print("  " + "  ".join(f"{k}={display(k, v)}" for k, v in default.row(0).items()))
 
 
 # ---- evaluate ---------------------------------------------------------------------------
-def parse_design(text: str) -> Designs:
+def parse_design(text: str, base: str | None = None) -> Designs:
     """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs (each
-    parameter at most once among the pairs)."""
+    parameter at most once among the pairs); pairs alone change the design key `base` (the
+    technology's default design) when given."""
     parts = [p.strip() for p in text.split(",")]
     if not any(parts):
         raise DesignError("--design is empty: give a key A_... or name=value pairs (leave "
@@ -310,6 +319,8 @@ def parse_design(text: str) -> Designs:
     values: dict[str, float] = {}
     if parts[0].startswith("A_"):
         values.update(_parse_key(parts.pop(0)))
+    elif base is not None:
+        values.update(_parse_key(base))
     given: set[str] = set()
     for part in parts:
         name, sep, raw = (s.strip() for s in part.partition("="))
@@ -373,7 +384,9 @@ TOTAL_HEADERS = {"energy_j": "energy (J)", "latency_s": "latency (s)", "area_mm2
 def _print_evaluation(doc: dict[str, Any], tech: str, per_layer: bool) -> None:
     console = _console()
     design, wls = doc["design"], doc["workloads"]
-    rows = [[k, v, PARAMETERS[k].unit, PARAMETERS[k].level]
+    from .hardware.names import code_names, display
+
+    rows = [[k, display(k, v) if code_names(k) else v, PARAMETERS[k].unit, PARAMETERS[k].level]
             for k, v in design["parameters"].items()]
     console.print(_table(f"design {design['key']} on {tech}",
                          ["parameter", "value", "unit", "level"], rows, left=(0, 2, 3)))
@@ -408,9 +421,9 @@ def evaluate_cmd(
         f"Default: {', '.join(FOUR_NETWORKS)}.")] = None,
     design: Annotated[str | None, typer.Option(
         "--design", "-d", help="A design key (A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>"
-        "_<arrays>_<glb>) and/or name=value pairs, comma-separated; unset parameters take "
-        "their defaults. Default: the default design for the technology "
-        f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = None,
+        "_<arrays>_<glb>) and/or name=value pairs, comma-separated; pairs alone change the "
+        "technology's default design (`imcopt space show` lists it: "
+        f"{', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = None,
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
     matmul_policy: Annotated[str | None, typer.Option(
@@ -422,9 +435,8 @@ def evaluate_cmd(
     technology = load_technology(tech)
     if matmul_policy is not None:
         technology = technology.with_settings(matmul_policy=matmul_policy)
-    if design is None:
-        design = DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"])
-    designs = parse_design(design)
+    base = default_design(technology.name).keys()[0]
+    designs = parse_design(base if design is None else design, base=base)
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
                             per_layer=per_layer, device=device)
     doc = {

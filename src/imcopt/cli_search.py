@@ -5,12 +5,22 @@ Python twin: `imcopt.search.run_search(config)` + `imcopt.search.write_results(r
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 
 from .cli import DeviceOpt, _console, _table, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
@@ -79,15 +89,7 @@ def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, qu
     from .search import run_search, write_results
     from .search.checkpoint import SearchInterrupted
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True, disable=quiet) as progress:
-        task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}", total=None)
-
-        def show(row: dict) -> None:
-            progress.update(task, description=(
-                f"{cfg.strategy} / {row['phase']} gen {row['generation']}: "
-                f"{row['n_calls']} calls, {row['n_evals']} designs, best {row['best_so_far']:.4g}"))
-
+    with search_progress(cfg, console, quiet) as show:
         try:
             result = run_search(cfg, on_progress=show, checkpoint=journal, device=device,
                                 cache_file=out / FILE)
@@ -99,20 +101,10 @@ def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, qu
             raise typer.Exit(130) from None
     paths = write_results(result, out)
     journal.unlink(missing_ok=True)  # the outputs are complete: the checkpoint is not needed
-    best = result.best()[: min(5, cfg.top_k)]
-    names = result.evaluator.workload_names
-    # per workload: the loss against its own optimum, or (per-network software knobs and no
-    # optima) what the knobs buy on that chip
-    gain = cfg.precision is not None and all(b["workloads"][w]["loss_vs_optimum"] is None
-                                             for b in best for w in names)
-    column, what = (("edap_vs_fixed_software", "EDAP / same chip at 8 bits, unlimited copies")
-                    if gain else ("loss_vs_optimum", "EDAP / its own optimum - 1"))
-    rows = [[b["rank"], b["key"], b["fitness"] if b["fitness"] is not None else "infeasible",
-             *[b["workloads"][w].get(column) if b["workloads"][w].get(column)
-               is not None else "-" for w in names]] for b in best]
-    first = "analytical search: " if result.verification is not None else ""
-    console.print(_table(f"{first}best designs ({cfg.objective.aggregation}); columns per "
-                         f"workload: {what}", ["#", "design", "fitness", *names], rows, left=(1,)))
+    print_best(console, result.best()[: min(5, cfg.top_k)], result.evaluator.workload_names,
+               cfg.objective.aggregation, result.reference.source,
+               software=cfg.precision is not None,
+               title_prefix="analytical search: " if result.verification is not None else "")
     if result.verification is not None:  # the final ranking is the verifier's
         from .search.verify import console_rows
 
@@ -121,3 +113,84 @@ def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, qu
     console.print(f"{result.evaluator.n_calls} objective calls, {result.evaluator.n_evals} "
                   f"designs evaluated, {result.wall_time_s:.1f} s; results in {out}/ "
                   f"({', '.join(p.name for p in paths.values())})")
+
+
+@contextmanager
+def search_progress(cfg: SearchConfig, console: Console, quiet: bool
+                    ) -> Iterator[Callable[[dict], None]]:
+    """A progress display for `run_search`'s on_progress hook: which search runs ("separate:
+    vgg16, 2 of 5"), its phase, a bar over the planned objective calls and the time left."""
+    from .hardware import get_space
+    from .search.progress import Tracker, planned_searches
+    from .workloads import get
+
+    space = get_space(cfg.space.name)
+    if cfg.space.values:
+        space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
+    names = [get(w).name for w in cfg.workloads]
+    tracker = Tracker(planned_searches(cfg, space, names))
+    with Progress(TextColumn("{task.description}"), BarColumn(bar_width=16),
+                  TaskProgressColumn(), TimeRemainingColumn(compact=True),
+                  console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}",
+                                 total=tracker.total)
+
+        def show(row: dict) -> None:
+            label, done = tracker.update(row)
+            best = row["best_so_far"]
+            progress.update(task, completed=done, description=(
+                f"{label}: {row['phase']} gen {row['generation']}, best "
+                f"{best:.3g}" if np.isfinite(best) else f"{label}: {row['phase']}"))
+
+        yield show
+
+
+def print_best(console: Console, best: list[dict], names: list[str], aggregation: str,
+               source: str, software: bool = False, title_prefix: str = "") -> None:
+    """The best designs in 80 columns (full keys; the worst per-network loss), then the
+    winner: its parameters (codes by name), area, die cost, and per network its energy,
+    latency, EDAP and loss factor."""
+    from .hardware.names import display
+    from .losses import format_factor
+    from .objectives import AGGREGATE_MEANING, aggregate_unit
+
+    unit = aggregate_unit(aggregation, len(names))
+    table = Table(title=f"{title_prefix}best designs: {aggregation} = "
+                  f"{AGGREGATE_MEANING[aggregation]} "
+                  f"({unit})", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("#", justify="right")
+    table.add_column("design key", no_wrap=True)
+    table.add_column(aggregation, justify="right", no_wrap=True)
+    table.add_column("worst loss", justify="right", no_wrap=True)
+    table.add_column("network")
+    for b in best:
+        fit = "infeasible" if b["fitness"] is None else f"{b['fitness']:.4g}"
+        table.add_row(str(b["rank"]), b["key"], fit, format_factor(b.get("worst_network_loss_x")),
+                      b.get("worst_network") or "-")
+    console.print(table)
+    if not best:
+        return
+    w = best[0]
+    params = "  ".join(f"{k}={display(k, v)}" for k, v in w["parameters"].items())
+    console.print(f"winner {w['key']}: area {w['area_mm2']:.4g} mm2, die cost "
+                  f"{w.get('cost_usd') or 0:.3g} USD" + ("" if w["feasible"] else
+                                                        f"; infeasible: {w['reason']}"))
+    console.print(params, soft_wrap=False, overflow="fold")
+    loss_title = "loss: EDAP / own optimum"
+    if software and all(w["workloads"][n].get("edap_vs_fixed_software") is not None
+                        for n in names):
+        loss_title += "; software = EDAP / same chip at 8 bits, unlimited copies"
+    per = Table(title=f"winner per network ({loss_title}, {source})",
+                title_justify="left", box=None, padding=(0, 1))
+    for head in ("network", "energy (J)", "latency (s)", "EDAP (J s mm2)", "loss"):
+        per.add_column(head, justify="left" if head == "network" else "right")
+    if "software" in loss_title:
+        per.add_column("software", justify="right")
+    for n in names:
+        m = w["workloads"][n]
+        row = [n, f"{m['energy_j']:.4g}", f"{m['latency_s']:.4g}", f"{m['edap_j_s_mm2']:.4g}",
+               format_factor(m.get("loss_x"))]
+        if "software" in loss_title:
+            row.append(f"{m['edap_vs_fixed_software']:.3g}")
+        per.add_row(*row)
+    console.print(per)

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from .cli import DeviceOpt, _console, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
@@ -31,8 +38,9 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
     assert isinstance(study, Study)
     console = _console()
     done0 = len(study.completed)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=quiet) as progress:
+    with Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(compact=True),
+                  console=console, disable=quiet) as progress:
         overall = progress.add_task("cells", total=len(study.cells), completed=done0)
         current = progress.add_task("", total=None)
 
@@ -41,9 +49,10 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
                 progress.update(current, description=f"  {e['cell']}: starting")
             elif e["event"] == "progress":
                 r = e["row"]
+                search = str(r.get("search", "joint")).replace(":", ": ", 1)
+                what = f"{search} (loss reference)" if r.get("loss_reference") else search
                 progress.update(current, description=(
-                    f"  {e['cell']}: {r['phase']} gen {r['generation']}, {r['n_calls']} calls, "
-                    f"best {r['best_so_far']:.4g}"))
+                    f"  {e['cell']}: {what}, {r['phase']} gen {r['generation']}"))
             else:
                 progress.update(overall, completed=e["done"])
 

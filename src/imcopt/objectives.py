@@ -427,3 +427,26 @@ class Evaluator:
                 out[i] = r
                 self._required[f"{wl.name}|{geo[i].tobytes().hex()}"] = r
         return out
+
+
+def aggregate_unit(how: str, n_workloads: int = 1, normalised: bool = False) -> str:
+    """The unit of an aggregate (what `fitness` is measured in); `normalised`: the weighted
+    aggregation divides by each workload's optimum."""
+    if how == "worst_regret" or (how == "weighted" and normalised):
+        return "x (EDAP / own optimum)"
+    if how == "product":
+        return f"J^{n_workloads} s^{n_workloads} mm2"
+    return {"el_cost": "J s USD", "edap_cost": "J s mm2 USD"}.get(how, "J s mm2")
+
+
+#: what each aggregation measures, in words (console and report)
+AGGREGATE_MEANING = {
+    "max": "worst-case energy x worst-case latency x area",
+    "mean": "mean energy x mean latency x area",
+    "geomean": "geometric mean of the networks' EDAP",
+    "product": "area x product of energies x product of latencies",
+    "worst_regret": "largest per-network loss factor (EDAP / own optimum)",
+    "weighted": "weighted sum of the networks' EDAP",
+    "el_cost": "worst-case energy x worst-case latency x die cost",
+    "edap_cost": "worst-case energy x worst-case latency x area x die cost",
+}

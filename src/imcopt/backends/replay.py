@@ -1,7 +1,7 @@
 """`ReplayBackend`: answers from recorded simulator results in the reference CSV format
 (`technology, workload, design_key, energy_j, latency_s, area_mm2 | area_cm2`, optional
-`weight_cells_required_orig_rule`, `weights_fit_on_chip_orig_rule`), e.g.
-`shared/reference/cimloop_results.csv.gz`.
+`weight_cells_required_orig_rule`, `weights_fit_on_chip_orig_rule`), e.g. the published
+study's CiMLoop results (docs/original_study.md §5).
 
 A search on this backend runs on the recorded numbers and is restricted to recorded designs:
 every other design is infeasible with reason "not recorded" (inf metrics), never good.

@@ -14,7 +14,7 @@ standard one with edge loss (e.g. Hennessy & Patterson, Computer Architecture, c
 
 Cost per mm^2 relative to 32 nm (any one die size): 7 nm 3.54, 10 nm 2.27, 14 nm 1.69,
 22 nm 1.30, 45 nm 0.83, 65 nm 0.73; the published study's undocumented factors, inferred from
-its data, were 3.871, 2.243, 1.498, 1.283, 1.000 (32 nm), 0.606 (ORIGINAL_STUDY 1.4).
+its data, were 3.871, 2.243, 1.498, 1.283, 1.000 (32 nm), 0.606 (docs/original_study.md §1.4).
 """
 
 from __future__ import annotations

@@ -1,128 +1,130 @@
 """The report of one `imcopt search` folder: DIR/report/index.html with PNG figures and CSV
-tables, from the stored files only (run.json, best.json, designs.csv, convergence.csv)."""
+tables, from the stored files only: run.json, best.json, convergence.csv (always written),
+pareto.csv and designs.csv (when the run wrote them)."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from ..outdir import SEARCH_REQUIRED
+from ..hardware.names import named_table
+from ..losses import WORST, format_factor
+from ..objectives import AGGREGATE_MEANING, aggregate_unit
+from ..search.records import record_table
 from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv
 from . import figures
-from .data import ReportError
-from .tables import pareto_mask
+from .data import RUN_REQUIRED, ReportError
+from .page import failures, img, table, write_page
+from .tables import worst_case
 
 
 def is_search_folder(root: Path) -> bool:
     return (root / "run.json").exists() and not (root / "study.json").exists()
 
 
-def _load(root: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
+def _load(root: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame | None,
+                               pd.DataFrame | None]:
     try:
-        verify_manifest(root, SEARCH_REQUIRED)
+        verify_manifest(root, RUN_REQUIRED)
         run, best = read_json(root / "run.json"), read_json(root / "best.json")
-        designs, conv = read_csv(root / "designs.csv"), read_csv(root / "convergence.csv")
+        conv = read_csv(root / "convergence.csv")
+        designs = (read_csv(root / "designs.csv") if (root / "designs.csv").is_file()
+                   else None)
+        pareto = read_csv(root / "pareto.csv") if (root / "pareto.csv").is_file() else None
     except StorageError as exc:
         raise ReportError(str(exc)) from None
-    return run, best, designs, conv
+    return run, best, conv, designs, pareto
 
 
-def worst_case(designs: pd.DataFrame, workloads: list[str]) -> pd.DataFrame:
-    """Feasible designs with worst-case energy (J) and latency (s) over the workloads, their
-    area (mm^2) and whether they are non-dominated in (energy, latency, area)."""
-    ok = designs[designs["feasible"].astype(bool)]
-    out = pd.DataFrame({
-        "key": ok["key"],
-        "energy_j": ok[[f"energy_j.{w}" for w in workloads]].max(axis=1),
-        "latency_s": ok[[f"latency_s.{w}" for w in workloads]].max(axis=1),
-        "area_mm2": ok["area_mm2"],
-    }).reset_index(drop=True)
-    points = out[["energy_j", "latency_s", "area_mm2"]].to_numpy(dtype=float)
-    out["pareto"] = pareto_mask(points) if len(out) else np.zeros(0, bool)
-    return out
+def _workloads(best: dict, designs: pd.DataFrame | None) -> list[str]:
+    """The networks' names as stored (a layer table given by its path: its network's name)."""
+    for section in ("best", "closest_infeasible"):
+        if best.get(section):
+            return list(best[section][0]["workloads"])
+    if "optima" in best:
+        return list(best["optima"]["workloads"])
+    if designs is not None:
+        return [c.split(".", 1)[1] for c in designs.columns if c.startswith("energy_j.")]
+    return []
 
 
-def _convergence_png(conv: pd.DataFrame, aggregation: str, path: Path) -> Path:
-    """Best objective so far vs objective calls, one line per search of the strategy (the
-    separate searches that estimate each workload's optimum, then the joint one, ...), its
-    phases marked by the line's points."""
-    fig, ax = plt.subplots(figsize=(6.2, 3.8))
-    by = "search" if "search" in conv.columns else "phase"  # older folders: no search column
-    for name, part in conv.groupby(by, sort=False):
-        ax.plot(part["n_calls"], part["best_so_far"], marker=".", ms=3, label=str(name))
-    figures._log_y(ax, conv["best_so_far"] if len(conv) else [])
-    ax.set_xlabel("objective calls")
-    ax.set_ylabel(f"best objective so far ({aggregation} for the joint search,\n"
-                  "EDAP for a single workload's)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    return figures._save(fig, path)
-
-
-def _best_table(best: list[dict], workloads: list[str]) -> pd.DataFrame:
-    """One row per best design: key, fitness, area, cost, then per workload its EDAP and the
-    comparison the run has (loss against its own optimum, or what the software knobs buy)."""
-    rows = []
-    for b in best:
-        row = {"rank": b["rank"], "design": b["key"], "fitness": b["fitness"],
-               "area_mm2": b["area_mm2"], "cost_usd": b.get("cost_usd")}
-        for w in workloads:
-            rec = b["workloads"][w]
-            row[f"edap_j_s_mm2.{w}"] = rec["edap_j_s_mm2"]
-            for extra in ("loss_vs_optimum", "edap_vs_fixed_software"):
-                if rec.get(extra) is not None:
-                    row[f"{extra}.{w}"] = rec[extra]
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _units(cfg: dict, conv: pd.DataFrame, n_w: int) -> dict[str, str]:
+    """Each search's y label: a network's own EDAP for the per-network searches, the
+    aggregate (with its unit) for the joint one."""
+    agg = cfg["objective"]["aggregation"]
+    joint = f"best {agg} so far ({aggregate_unit(agg, n_w)})"
+    units = {"*": joint}
+    for name in conv.get("search", pd.Series(dtype=str)).unique():
+        if str(name).startswith(("separate:", "largest:")):
+            units[str(name)] = "best EDAP so far (J s mm$^2$)"
+    return units
 
 
 def build_search_report(root: str | Path) -> Path:
     """Write root/report/ for a search folder; returns the index path."""
-    from .build import _failures_html, _img, _table, write_page
-
     root = Path(root)
-    run, best, designs, conv = _load(root)
+    run, best, conv, designs, pareto = _load(root)
     cfg = run["config"]
-    # the networks' names as stored (a layer table given by its path: its network's name)
-    workloads = [c.split(".", 1)[1] for c in designs.columns if c.startswith("energy_j.")]
+    workloads = _workloads(best, designs)
     out = root / "report"
     out.mkdir(exist_ok=True)
-    table = _best_table(best.get("best", []), workloads)
-    write_csv(out / "best_designs.csv", table)
-    front = worst_case(designs, workloads)
-    write_csv(out / "pareto.csv", front[front["pareto"]])
+    recs = best.get("best", [])
+    top = record_table(recs, workloads)
+    write_csv(out / "best_designs.csv", top)
+    if designs is not None:
+        front, source = worst_case(designs, workloads), "every evaluated design (designs.csv)"
+    else:
+        kept = [top] + ([pareto] if pareto is not None else [])
+        front = worst_case(pd.concat(kept, ignore_index=True), workloads) if len(top) else \
+            worst_case(pd.DataFrame(columns=["key", "feasible", "area_mm2"] + [
+                f"{m}.{w}" for w in workloads for m in ("energy_j", "latency_s")]), workloads)
+        source = "the best designs and front the run kept (it did not keep every design)"
+    write_csv(out / "energy_latency_front.csv", front[front["pareto"]])
     agg = cfg["objective"]["aggregation"]
-    algo = cfg["algorithm"]["name"]
+    opt = best.get("optima", {})
+    n_calls, n_evals = run["n_calls"], run["n_evals"]
     parts = [
         f"<h1>imcopt search report: {html.escape(str(root.name))}</h1>",
-        f"<p class=note>{html.escape(cfg['technology'])}, workloads "
+        f"<p class=note>{html.escape(cfg['technology'])}, networks "
         f"{html.escape(', '.join(workloads))}; strategy {html.escape(cfg['strategy'])}, "
-        f"algorithm {html.escape(algo)}, aggregation {html.escape(agg)}, area limit "
-        f"{cfg['objective']['area_limit_mm2']:g} mm2, seed {run['seed']}; {run['n_calls']} "
-        f"objective calls, {run['n_evals']} designs evaluated in {run['wall_time_s']:.1f} s "
-        f"(imcopt {html.escape(str(run['imcopt_version']))}). Built from the stored files "
-        "only; tables are also CSV files next to this page.</p>",
-        _failures_html(int(run.get("n_failed", 0))),
+        f"algorithm {html.escape(cfg['algorithm']['name'])}, aggregation {html.escape(agg)} "
+        f"({html.escape(AGGREGATE_MEANING.get(agg, agg))}), area limit "
+        f"{cfg['objective']['area_limit_mm2']:g} mm2, seed {run['seed']}; {n_calls} objective "
+        f"calls, {n_evals} designs evaluated in {run['wall_time_s']:.1f} s (imcopt "
+        f"{html.escape(str(run['imcopt_version']))}). Built from the stored files only; "
+        "tables are also CSV files next to this page.</p>",
+        failures(int(run.get("n_failed", 0)))]
+    if recs:
+        w = recs[0]
+        parts += ["<h2>The winner</h2>",
+                  f"<p><b>{html.escape(w['key'])}</b>: {agg} objective {w['fitness']:.4g} "
+                  f"{html.escape(aggregate_unit(agg, len(workloads)))}, area "
+                  f"{w['area_mm2']:.4g} mm2, die cost {w.get('cost_usd') or 0:.4g} USD; worst "
+                  f"network loss {format_factor(w.get(WORST))} "
+                  f"({html.escape(str(w.get('worst_network')))}).</p>",
+                  table(named_table(pd.DataFrame([{
+                      "network": n, "energy_j": m["energy_j"], "latency_s": m["latency_s"],
+                      "edap_j_s_mm2": m["edap_j_s_mm2"], "loss_x": m.get("loss_x")}
+                      for n, m in w["workloads"].items()])))]
+    parts += [
         "<h2>Best designs</h2>",
-        "<p class=note>EDAP in J s mm2 per workload; loss_vs_optimum = EDAP / the workload's "
-        "own optimum - 1 (0: no loss for sharing the chip); edap_vs_fixed_software = EDAP / "
-        "the same chip at 8 bits with unlimited weight copies (per-network software knobs)."
-        "</p>",
-        _table(table, left=2) if len(table) else "<p class=bad>No design was found.</p>",
+        "<p class=note>fitness = the aggregation's value, in "
+        f"{html.escape(aggregate_unit(agg, len(workloads)))}; per network: energy (J), "
+        "latency (s), EDAP (J s mm2) and loss factor loss_x = EDAP / the network's own "
+        f"optimum ({html.escape(str(opt.get('source', 'best-known')))}; 1.00x: no loss for "
+        "sharing the chip).</p>",
+        table(named_table(top), left=1) if len(top)
+        else "<p class=bad>No feasible design was found.</p>",
         "<h2>Convergence</h2>",
-        _img(_convergence_png(conv, agg, out / "convergence.png"), "convergence"),
-        "<h2>Energy-latency-area of the feasible designs</h2>",
-        _img(figures.pareto(front, f"{cfg['technology']}: feasible designs of this search",
-                            out / "pareto.png"), "pareto"),
-        f"<p class=note>{len(front)} feasible designs of {len(designs)} evaluated, "
+        img(figures.search_convergence(conv, _units(cfg, conv, len(workloads)),
+                                       out / "convergence.png"), "convergence"),
+        "<h2>Energy and latency of the feasible designs</h2>",
+        img(figures.energy_latency(front, f"{cfg['technology']}: feasible designs of this "
+                                   "search", out / "energy_latency.png"), "energy-latency"),
+        f"<p class=note>{len(front)} feasible designs ({html.escape(source)}), "
         f"{int(front['pareto'].sum())} non-dominated in (worst-case energy, worst-case "
-        "latency, area): pareto.csv.</p>",
+        "latency): energy_latency_front.csv.</p>",
     ]
     return write_page(out, "imcopt search report", parts)

@@ -36,7 +36,7 @@ class Phase:
     mutation_eta: float = 3.0
 
 
-#: ORIGINAL_STUDY.md 3.4: exploration, transition, convergence, fine-tuning
+#: docs/original_study.md §3.4: exploration, transition, convergence, fine-tuning
 STUDY_PHASES = (
     Phase(70, 10, 1.0, 3, 1.0, 3),
     Phase(70, 10, 0.9, 7, 0.5, 7),
@@ -47,7 +47,7 @@ STUDY_PHASES = (
 
 @dataclass(frozen=True)
 class HammingSampling:
-    """Phase-1 sampling of the four-phase GA (ORIGINAL_STUDY.md 3.3)."""
+    """Phase-1 sampling of the four-phase GA (docs/original_study.md §3.3)."""
 
     n_candidates: int = 1000
     n_select: int = 500

@@ -81,6 +81,9 @@ class AlgorithmConfig(_Strict):
     n_evals: int = Field(3300, ge=1)
     feasible_only: bool = True
     chunk: int | None = Field(None, ge=1)  # exhaustive; None: by the device
+    # nsga2: the objectives of the front: worst-case energy, latency and area, or the
+    # max-aggregate EDAP against the worst per-network loss factor (needs objective.optima)
+    front: Literal["energy_latency_area", "max_edap_worst_loss"] = "energy_latency_area"
 
     @field_validator("phases")
     @classmethod
@@ -92,9 +95,11 @@ class ObjectiveConfig(_Strict):
     aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted",
                          "el_cost", "edap_cost"] = "max"
     weights: dict[str, float] | None = None
-    # each workload's own optimum, for the losses a designer reads: "separate" searches each
-    # workload alone first (same algorithm and budget); None skips it
-    optima: dict[str, float] | Literal["separate"] | None = "separate"
+    # each workload's own optimum, the reference of the per-network loss factors (loss_x):
+    # "separate" searches each workload alone first (same algorithm and budget; best-known),
+    # "exact" enumerates the space per workload, a mapping gives them; None: the best EDAP
+    # on each workload among the run's own designs
+    optima: dict[str, float] | Literal["separate", "exact"] | None = "separate"
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
     # a design whose ADC drops more partial-sum bits than this on a network is infeasible
     # there (model/psum.py): 0 (the default) asks every column sum to convert exactly; null

@@ -10,11 +10,13 @@ from pymoo.core.problem import Problem
 
 from ..objectives import Evaluation, Evaluator, Objective
 
-OBJECTIVES = ("aggregate", "energy_latency_area")
+OBJECTIVES = ("aggregate", "energy_latency_area", "max_edap_worst_loss")
 
 
 class DesignProblem(Problem):
-    """Minimise an `Objective` (one objective) or the aggregated (energy, latency, area).
+    """Minimise an `Objective` (one objective), the aggregated (energy, latency, area), or
+    (max-aggregate EDAP, worst per-network loss factor) for the cost-of-generality front
+    (this mode needs the objective's optima: each workload's own optimum EDAP).
 
     free: indices of the space's parameters that are searched (default all); the others
     take their values from `base` (a full genome). G holds the area constraint and one
@@ -32,6 +34,9 @@ class DesignProblem(Problem):
     ) -> None:
         if mode not in OBJECTIVES:
             raise ValueError(f"mode {mode!r} is not one of {', '.join(OBJECTIVES)}")
+        if mode == "max_edap_worst_loss" and objective.optima is None:
+            raise ValueError("the max_edap_worst_loss front needs each workload's optimum "
+                             "(objective.optima)")
         space = evaluator.space
         self.evaluator, self.objective, self.mode = evaluator, objective, mode
         self.free = np.arange(space.n_var) if free is None else np.asarray(free, dtype=np.int64)
@@ -39,7 +44,8 @@ class DesignProblem(Problem):
                      else np.asarray(base, dtype=np.int64).copy())
         n_w = len(evaluator.workloads) if objective.subset is None else len(objective.subset)
         card = space.cardinalities[self.free]
-        super().__init__(n_var=len(self.free), n_obj=1 if mode == "aggregate" else 3,
+        n_obj = {"aggregate": 1, "energy_latency_area": 3, "max_edap_worst_loss": 2}[mode]
+        super().__init__(n_var=len(self.free), n_obj=n_obj,
                          n_ieq_constr=1 + n_w, xl=np.zeros(len(self.free)), xu=card - 1,
                          vtype=int)
 
@@ -57,6 +63,10 @@ class DesignProblem(Problem):
         ev = self.evaluate_full(x)
         if self.mode == "aggregate":
             f = self.objective.raw(ev)[:, None]
+        elif self.mode == "max_edap_worst_loss":
+            o = self.objective
+            f = np.column_stack([Objective("max", o.subset).raw(ev), Objective(
+                "worst_regret", o.subset, optima=o.optima).raw(ev)])
         else:
             f = np.column_stack(_components(ev, self.objective))
         out["F"] = np.nan_to_num(f, nan=1e300, posinf=1e300)

@@ -24,14 +24,17 @@ from ..backends import make_backend
 from ..executors import Executor, make_executor
 from ..hardware import get_space
 from ..hardware.space import DesignSpace
-from ..objectives import Evaluator, Objective
+from ..losses import LOSS_PREFIX, WORST, Optima, loss_columns
+from ..objectives import Evaluation, Evaluator, Objective
 from ..storage import write_csv, write_json, write_manifest
 from ..workloads import get
 from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
 from .checkpoint import JournalEvaluator, stop_on_sigint
 from .config import SearchConfig, load_config
 from .constrained import ConstrainedEvaluator
+from .optima import exact_optima
 from .precision import JointSpace, load_accuracy
+from .records import record_table
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
 from .verify import Verification, verification_table, verified_best, verify
 
@@ -49,13 +52,27 @@ class SearchResult:
     optima: np.ndarray | None
     wall_time_s: float
     verification: Verification | None = None  # `verify:` in the config (search/verify.py)
+    optima_source: str = "best-known"  # exact, best-known or given (`imcopt.losses`)
 
     def designs(self) -> pd.DataFrame:
         """Every evaluated design, one row each."""
-        return design_table(self.evaluator, self.objective, self.optima)
+        return design_table(self.evaluator, self.objective, self.reference.values)
 
     def best(self) -> list[dict]:
-        return best_records(self.evaluator, self.objective, self.strategy.best, self.optima)
+        return best_records(self.evaluator, self.objective, self.strategy.best,
+                            self.reference.values)
+
+    @property
+    def reference(self) -> Optima:
+        """Each workload's own optimum, the reference of the loss factors: the run's optima
+        (lowered to the best EDAP it met when they are best-known), or, when the run has
+        none, the best EDAP it met on each workload."""
+        ev = self.evaluator
+        seen, keys = workload_bests(ev)
+        if self.optima is None:
+            return Optima(tuple(ev.workload_names), tuple(seen.tolist()), "best-known", keys)
+        return Optima(tuple(ev.workload_names), tuple(map(float, self.optima)),
+                      self.optima_source).lowered(seen, keys)
 
 
 def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
@@ -66,7 +83,7 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
     else:
         phases = (PLAIN_GA,) if a.name in ("ga", "nsga2") else STUDY_PHASES
     return AlgorithmSpec(a.name, phases, HammingSampling(**a.sampling.model_dump()), a.n_evals,
-                         a.feasible_only, a.chunk)
+                         a.feasible_only, a.chunk, a.front)
 
 
 def run_search(config: SearchConfig | dict | str | Path,
@@ -119,8 +136,11 @@ def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] |
     spec = algorithm_spec(cfg)
     optima = None
     o = cfg.objective
+    source = {"separate": "best-known", "exact": "exact"}.get(str(o.optima), "given")
     if o.optima == "separate":
         optima = separate(ev, Objective("max"), spec, cfg.seed, trace, cfg.top_k).optima
+    elif o.optima == "exact":
+        optima = exact_optima(ev)[0]
     elif isinstance(o.optima, dict):
         missing = [w for w in cfg.workloads if w not in o.optima]
         if missing:
@@ -155,16 +175,27 @@ def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] |
         # the separate searches only estimate each workload's optimum: the run may have met a
         # better design for a workload elsewhere, and a loss below 0 would mislead
         optima = best_known_optima(ev, optima)
-    return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0)
+    return SearchResult(cfg, ev, obj, res, trace, optima, time.perf_counter() - t0,
+                        "best-known" if o.optima is None else source)
 
 
 def best_known_optima(ev: Evaluator, optima: np.ndarray) -> np.ndarray:
     """Each workload's optimum estimate, lowered to the best EDAP (J s mm^2) that any feasible
     design the run evaluated reached on that workload."""
+    return np.minimum(np.asarray(optima, dtype=float), workload_bests(ev)[0])
+
+
+def workload_bests(ev: Evaluator) -> tuple[np.ndarray, tuple[str | None, ...]]:
+    """Each workload's lowest EDAP (J s mm^2) among the evaluated designs feasible for it
+    (area limit, its weights fit; +inf if none), and those designs' keys."""
     e = ev.evaluated()
-    ok = e.capacity_ok & e.area_ok[:, None]
-    seen = np.where(ok, e.edap, np.inf).min(axis=0, initial=np.inf)
-    return np.minimum(np.asarray(optima, dtype=float), seen)
+    if not len(e):
+        return np.full(len(ev.workloads), np.inf), (None,) * len(ev.workloads)
+    own = np.where(e.capacity_ok & e.area_ok[:, None], e.edap, np.inf)
+    j = own.argmin(axis=0)
+    best = own[j, np.arange(own.shape[1])]
+    keys = ev.space.keys(e.genomes[j])
+    return best, tuple(k if np.isfinite(b) else None for k, b in zip(keys, best, strict=True))
 
 
 @dataclass
@@ -212,8 +243,9 @@ def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
         df[f"latency_s.{name}"] = e.latency_s[:, w]
         df[f"edap.{name}"] = e.edap[:, w]
         df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
-        if optima is not None:
-            df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
+    if optima is not None:
+        for col, values in design_losses(e, optima, ev.workload_names).items():
+            df[col] = values
     if hasattr(ev, "report_columns"):
         for col, values in ev.report_columns(e.genomes).items():
             df[col] = values
@@ -222,15 +254,17 @@ def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
 
 def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
                  optima: np.ndarray | None) -> list[dict]:
-    """The designs with parameters, fitness and per-workload metrics and losses."""
-    all_ev = ev.evaluated()
-    own = np.where(all_ev.capacity_ok & all_ev.area_ok[:, None], all_ev.edap, np.inf)
-    best_seen = own.min(axis=0) if len(own) else np.full(len(ev.workloads), np.inf)
+    """The designs with parameters, fitness and per-workload metrics and loss factors
+    (EDAP / the workload's own optimum, `imcopt.losses`; the best EDAP the run met on each
+    workload when `optima` is None)."""
+    if optima is None:
+        optima = workload_bests(ev)[0]
     calls = ev.n_calls
     e = ev.evaluate(genomes)
     ev.n_calls = calls  # a look-up, not a search evaluation
     fit = obj.fitness(e)
     extra = ev.report_columns(e.genomes) if hasattr(ev, "report_columns") else {}
+    loss = design_losses(e, optima, ev.workload_names)
     out = []
     for i in range(len(e)):
         per = {}
@@ -238,8 +272,7 @@ def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
             per[name] = {
                 "energy_j": float(e.energy_j[i, w]), "latency_s": float(e.latency_s[i, w]),
                 "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
-                "loss_vs_best_seen": _loss(e.edap[i, w], best_seen[w]),
-                "loss_vs_optimum": None if optima is None else _loss(e.edap[i, w], optima[w]),
+                "loss_x": _plain(loss[f"{LOSS_PREFIX}{name}"][i]),
                 **{k.split(".")[0]: _plain(v[i]) for k, v in extra.items()
                    if k.split(".", 1)[1] == name},
             }
@@ -250,17 +283,20 @@ def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
             "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
             "cost_usd": float(e.cost_usd[i]),
             "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
-            "aggregation": obj.aggregation, "workloads": per,
+            "aggregation": obj.aggregation, WORST: _plain(loss[WORST][i]),
+            "worst_network": str(loss["worst_network"][i]) or None, "workloads": per,
         })
     return out
 
 
+def design_losses(e: Evaluation, optima: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    """The loss columns (`losses.loss_columns`) of evaluated designs: +inf on a workload the
+    design cannot run (over the area limit, or its weights do not fit)."""
+    return loss_columns(e.edap, optima, names, e.capacity_ok & e.area_ok[:, None])
+
+
 def _plain(value: object) -> float | int:
     return int(value) if isinstance(value, (np.integer, int)) else float(value)
-
-
-def _loss(value: float, ref: float) -> float | None:
-    return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
 
 
 def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
@@ -287,13 +323,13 @@ def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
                  "infeasible_only": not any(b["feasible"] for b in best)}
     if doc["infeasible_only"]:
         doc["closest_infeasible"] = best[:1]
+    reference = result.reference
     if s.per_workload_best:
         doc["per_workload_best"] = {
-            w: best_records(result.evaluator, result.objective, g[None, :], result.optima)[0]
+            w: best_records(result.evaluator, result.objective, g[None, :],
+                            reference.values)[0]
             for w, g in s.per_workload_best.items()}
-    if result.optima is not None:
-        doc["optima_edap_j_s_mm2"] = dict(zip(result.evaluator.workload_names,
-                                              map(float, result.optima), strict=True))
+    doc["optima"] = reference.to_json()  # the loss factors' reference, and its source
     if result.verification is not None:
         doc = verified_best(doc, result.verification, result.evaluator)
         paths["verify"] = out / "verify.csv"
@@ -301,11 +337,8 @@ def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
     write_json(paths["best"], doc)
     if s.pareto is not None:
         paths["pareto"] = out / "pareto.csv"
-        front = best_records(result.evaluator, result.objective, s.pareto, result.optima)
-        write_csv(paths["pareto"], pd.DataFrame([
-            {"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
-             **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
-                for m in ("energy_j", "latency_s")}} for r in front]))
+        front = best_records(result.evaluator, result.objective, s.pareto, reference.values)
+        write_csv(paths["pareto"], record_table(front, result.evaluator.workload_names))
     run = {"imcopt_version": __version__, "seed": result.config.seed,
            "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
            "n_evals": result.evaluator.n_evals,

@@ -44,6 +44,7 @@ class AlgorithmSpec:
     n_evals: int = 3300  # random search
     feasible_only: bool = True  # initial designs screened for area and weight capacity
     chunk: int | None = None  # exhaustive; None: by the evaluator's device
+    front: str = "energy_latency_area"  # nsga2: the objectives (`problem.OBJECTIVES`)
 
     def __post_init__(self) -> None:
         if self.name not in ALGORITHMS:
@@ -87,7 +88,7 @@ def _top(problem: DesignProblem, k: int) -> np.ndarray:
 
 def joint(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
           top_k: int = 10) -> StrategyResult:
-    mode = "energy_latency_area" if spec.name == "nsga2" else "aggregate"
+    mode = spec.front if spec.name == "nsga2" else "aggregate"
     problem = DesignProblem(ev, obj, mode=mode)
     front = run_algorithm(problem, spec, seed, trace)
     return StrategyResult(_top(DesignProblem(ev, obj), top_k), pareto=front)

@@ -3,7 +3,9 @@
 A study is a grid: technologies x workload sets x methods x aggregations x seeds, with shared
 settings (area limit, budgets). Every cell is one search run through `imcopt.search`.
 The exhaustive optimum does not depend on the seed, so it is one cell per
-(technology, workload set, aggregation).
+(technology, workload set, aggregation); the NSGA-II front of (max-aggregate EDAP, worst
+per-network loss) does not depend on the aggregation, so it is one cell per (technology,
+workload set, seed), ranked by `max`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,18 @@ from ..inputs import brief
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..search.config import SEED_MAX, PhaseConfig, SamplingConfig, SearchConfig, load_config
 
-METHODS = ("separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive")
+METHODS = ("separate", "largest", "sequential", "ga", "ga_sampling", "four_phase", "exhaustive",
+           "nsga2")
+#: the methods a study runs by default (nsga2, the front, is asked for by name)
+DEFAULT_METHODS = ("separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive")
 #: method -> (strategy, algorithm) of `imcopt search`
 METHOD_SEARCH = {"separate": ("separate", None), "largest": ("largest", None),
-                 "ga": ("joint", "ga"), "ga_sampling": ("joint", "four_phase"),
-                 "four_phase": ("joint", "four_phase"), "exhaustive": ("joint", "exhaustive")}
+                 "sequential": ("sequential", "ga"), "ga": ("joint", "ga"),
+                 "ga_sampling": ("joint", "four_phase"), "four_phase": ("joint", "four_phase"),
+                 "exhaustive": ("joint", "exhaustive"), "nsga2": ("joint", "nsga2")}
+AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "el_cost", "edap_cost")
+#: the aggregation that ranks the designs of the NSGA-II front (its EDAP axis)
+FRONT_AGGREGATION = "max"
 _STUDY_PHASES = [
     {"pop_size": 70, "n_gen": 10, "crossover_prob": 1.0, "crossover_eta": 3, "mutation_prob": 1.0,
      "mutation_eta": 3},
@@ -55,7 +64,9 @@ class BudgetConfig(_Strict):
     four_phase: list[PhaseConfig] = Field(
         default_factory=lambda: [PhaseConfig(**p) for p in _STUDY_PHASES], min_length=1)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    # plain GA: random initial population, one GA run (70 x 47 = ~3,300 calls)
+    # plain GA: random initial population, one GA run (70 x 47 = ~3,300 calls); also the GA
+    # of each level of the sequential method (levels below `exhaustive_below` designs are
+    # enumerated) and NSGA-II's population and generations
     ga: PhaseConfig = Field(default_factory=lambda: PhaseConfig(pop_size=70, n_gen=47))
     # GA + Hamming sampling: one GA run after the evaluated sampling (500 + 70 x 40 calls)
     ga_sampling: PhaseConfig = Field(default_factory=lambda: PhaseConfig(pop_size=70, n_gen=40))
@@ -63,18 +74,23 @@ class BudgetConfig(_Strict):
     baseline_algorithm: Literal["ga", "four_phase"] = "four_phase"
     feasible_only: bool = True
     exhaustive_chunk: int = Field(250_000, ge=1)
+    exhaustive_below: int = Field(2000, ge=0)  # sequential: levels this small are enumerated
 
 
 class StudyConfig(_Strict):
     name: str = "study"
     technologies: list[str] = Field(default_factory=lambda: ["rram"], min_length=1)
     workload_sets: dict[str, list[str]] = Field(min_length=1)
-    methods: list[Literal["separate", "largest", "ga", "ga_sampling", "four_phase",
-                          "exhaustive"]] = Field(default_factory=lambda: list(METHODS),
-                                                 min_length=1)
-    aggregations: list[Literal["max", "mean", "geomean", "product", "el_cost",
+    methods: list[Literal["separate", "largest", "sequential", "ga", "ga_sampling",
+                          "four_phase", "exhaustive", "nsga2"]] = Field(
+        default_factory=lambda: list(DEFAULT_METHODS), min_length=1)
+    aggregations: list[Literal["max", "mean", "geomean", "product", "worst_regret", "el_cost",
                                "edap_cost"]] = Field(
         default_factory=lambda: ["max"], min_length=1)
+    # each network's own optimum, the reference of the per-network loss factors and of the
+    # worst_regret aggregation: "separate" searches each network alone (the baseline
+    # algorithm and budget, every seed; best-known), "exact" enumerates the space per network
+    optima: Literal["separate", "exact"] = "separate"
     seeds: list[int] = Field(default_factory=lambda: [1], min_length=1)
     area_limit_mm2: float = Field(DEFAULT_AREA_LIMIT_MM2, gt=0)
     # partial-sum bits an ADC may drop (as a search config's objective.max_psum_bits_lost;
@@ -161,34 +177,39 @@ def expand(cfg: StudyConfig) -> list[Cell]:
     for tech in cfg.technologies:
         for wset, wls in cfg.workload_sets.items():
             for method in cfg.methods:
-                for agg in cfg.aggregations:
+                aggs = [FRONT_AGGREGATION] if method == "nsga2" else cfg.aggregations
+                for agg in aggs:
                     seeds: list[int | None] = [None] if method == "exhaustive" else list(cfg.seeds)
                     cells += [Cell(tech, wset, tuple(wls), method, agg, s) for s in seeds]
     return cells
 
 
-def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
-    """The `imcopt search` config of one cell (stored in its run.json)."""
+def search_config(cfg: StudyConfig, cell: Cell, optima: dict[str, float] | None = None
+                  ) -> SearchConfig:
+    """The `imcopt search` config of one cell (stored in its run.json); `optima`: each
+    workload's own optimum EDAP (the study's reference), which the worst_regret aggregation
+    and the NSGA-II front need (None: left out)."""
     strategy, algo = METHOD_SEARCH[cell.method]
     b = cfg.budget
     algo = algo or b.baseline_algorithm
-    if cell.method == "ga" or algo == "ga":
+    if cell.method in ("ga", "nsga2") or algo == "ga":
         phases = [b.ga]
     elif cell.method == "ga_sampling":
         phases = [b.ga_sampling]
     else:
         phases = b.four_phase
+    front = "max_edap_worst_loss" if cell.method == "nsga2" else "energy_latency_area"
     return load_config({
         "technology": cell.technology, "workloads": list(cell.workloads),
         "space": {"name": cfg.spaces.get(cell.technology, cell.technology),
                   "values": cfg.space_values.get(cell.technology, {})},
-        "objective": {"aggregation": cell.aggregation, "optima": None,
+        "objective": {"aggregation": cell.aggregation, "optima": optima,
                       "area_limit_mm2": cfg.area_limit_mm2,
                       "max_psum_bits_lost": cfg.max_psum_bits_lost},
         "algorithm": {"name": algo, "phases": [p.model_dump() for p in phases],
                       "sampling": b.sampling.model_dump(), "feasible_only": b.feasible_only,
-                      "chunk": b.exhaustive_chunk},
-        "strategy": strategy, "top_k": cfg.top_k,
+                      "chunk": b.exhaustive_chunk, "front": front},
+        "strategy": strategy, "top_k": cfg.top_k, "exhaustive_below": b.exhaustive_below,
         "seed": 1 if cell.seed is None else cell.seed,
         "backend": cfg.backend.model_dump(),
     })

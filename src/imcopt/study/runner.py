@@ -2,7 +2,9 @@
 
 Folder layout (DIR):
   study.yaml          the study config as given (resolved, all defaults filled in)
-  study.json          cells and which are finished; rewritten atomically after every cell
+  study.json          cells and which are finished, and each group's loss reference (every
+                      network's own optimum, `references.py`); rewritten atomically after
+                      every cell
   runs/<cell-id>/     `imcopt search` outputs of one cell (designs.csv, convergence.csv,
                       best.json, run.json)
   evaluations.sqlite  the persistent evaluation cache (unless `cache: false`)
@@ -23,7 +25,8 @@ import yaml
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
 from ..executors import Executor, ExecutorConfig, make_executor
-from ..hardware import get_space
+from ..hardware import get_space, load_technology
+from ..losses import Optima
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
 from ..outdir import SEARCH_REQUIRED, clear, locked
@@ -33,6 +36,7 @@ from ..search.strategies import STRATEGY_FUNCTIONS
 from ..storage import StorageError, read_json, verify_manifest, write_json
 from ..storage import write_text as _atomic_write
 from ..workloads import get
+from . import references
 from .config import Cell, StudyConfig, StudyError, expand, load_study, search_config
 from .shared import ScanResult, SharedEvaluator, scan
 
@@ -55,8 +59,11 @@ class Study:
         self.cells = expand(self.config)
         self.completed: dict[str, dict] = {}
         self.damaged: dict[str, str] = {}  # finished cells whose files fail their checks
+        # group id -> its loss reference (`Optima.to_json()` + "infeasible": {network: why})
+        self.references: dict[str, dict] = {}
         self._stores: dict[tuple[str, str], Evaluator] = {}
         self._scans: dict[tuple[str, str], ScanResult] = {}
+        self._seed_searches: dict[tuple, references.SeedSearch] = {}
         state = self.out / STATE
         if not force and not state.exists() and (self.out / "run.json").exists():
             raise StudyError(f"--out {self.out}: holds a search (run.json); a study needs a "
@@ -68,6 +75,7 @@ class Study:
                                  "folder, `imcopt study resume` to continue that one, or "
                                  "--force to replace it")
             self.completed = dict(doc.get("completed", {}))
+            self.references = dict(doc.get("references", {}))
             self._check_cells()
 
     def _check_cells(self) -> None:
@@ -105,7 +113,7 @@ class Study:
         doc = {"name": self.config.name, "imcopt_version": __version__,
                "config": self.config.model_dump(mode="json"),
                "cells": [{**c.record(), "done": c.id in self.completed} for c in self.cells],
-               "completed": self.completed}
+               "completed": self.completed, "references": self.references}
         write_json(self.out / STATE, doc, indent=1)  # strict JSON: no NaN or Infinity
 
     # ---- running ------------------------------------------------------------------------
@@ -120,7 +128,7 @@ class Study:
             stack.enter_context(locked(self.out))  # one run per folder at a time
             if self.force:
                 clear(self.out)  # another study or a search: replaced, as asked
-                self.completed, self.force = {}, False
+                self.completed, self.references, self.force = {}, {}, False
             cfg_file = self.out / "study.yaml"
             if not cfg_file.exists():
                 _atomic_write(cfg_file, yaml.safe_dump(self.config.model_dump(mode="json"),
@@ -155,6 +163,7 @@ class Study:
         if cell.group not in self._stores:
             self._stores = {}  # groups run one after another: keep one store in memory
             self._scans = {k: v for k, v in self._scans.items() if k == cell.group}
+            self._seed_searches = {}
             sc = search_config(self.config, cell)
             self._stores[cell.group] = _evaluator(sc, Evaluator, **self._scale())
         return self._stores[cell.group]
@@ -167,38 +176,108 @@ class Study:
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
         t0 = time.perf_counter()
-        sc = search_config(self.config, cell)
-        ev = _evaluator(sc, SharedEvaluator, device=self.device)
-        ev.store = self._store(cell)
-        obj = Objective(cell.aggregation)
-        trace = Trace(on_record=progress)
         with warnings.catch_warnings(record=True) as caught:  # kept in study.json, not shown
             warnings.simplefilter("always", UserWarning)
-            if cell.method == "exhaustive":
-                res = self._exhaustive(cell, sc, ev, trace)
+            group_ref = self.reference(cell, progress)
+            ref, infeasible = group_ref.optima, group_ref.infeasible
+            known = (dict(zip(cell.workloads, ref.edap_j_s_mm2, strict=True)) if ref.known
+                     else None)
+            sc = search_config(self.config, cell, known)
+            ev = _evaluator(sc, SharedEvaluator, device=self.device)
+            ev.store = self._store(cell)
+            optima = tuple(ref.values) if known is not None else (
+                # no chip can run every network: every fitness is +inf whatever the optima
+                (1.0,) * len(ref.workloads) if infeasible else None)
+            obj = Objective(cell.aggregation, optima=optima)
+            trace = Trace(on_record=progress)
+            if infeasible:
+                res = self._not_searched(group_ref, ev, obj, trace)
+            elif cell.method == "exhaustive":
+                res = self._exhaustive(cell, sc, ev, trace, ref)
+            elif cell.method in references.SEED_SEARCH_METHODS:
+                res = references.replay(self._seed_search(cell, cell.method, sc.seed), ev, obj,
+                                        trace, sc.top_k)
             else:
                 res = STRATEGY_FUNCTIONS[sc.strategy](ev, obj, algorithm_spec(sc), sc.seed, trace,
                                                       top_k=sc.top_k)
-        result = SearchResult(sc, ev, obj, res, trace, None, time.perf_counter() - t0)
+        result = SearchResult(sc, ev, obj, res, trace, ref.values, time.perf_counter() - t0,
+                              ref.source)
         folder = self.out / "runs" / cell.id
         if folder.exists():  # left over from an interrupted run
             shutil.rmtree(folder)
         write_results(result, folder)
         calls, evals = ev.n_calls, ev.n_evals
-        fit = obj.fitness(ev.evaluate(res.best[:1])) if len(res.best) else np.array([np.inf])
+        top = result.best()[:1] if len(res.best) else []
+        fit = top[0]["fitness"] if top else None
         return {"wall_s": round(time.perf_counter() - t0, 3), "n_calls": calls,
                 "n_evals": evals, "n_failed": int(ev.evaluated().failed.sum()),
-                "best_fitness": float(fit[0]) if np.isfinite(fit[0]) else None,
+                "best_fitness": fit,
+                "worst_network_loss_x": top[0]["worst_network_loss_x"] if fit is not None
+                else None,
+                **({"not_searched": "; ".join(infeasible.values())} if infeasible else {}),
                 "warnings": sorted({str(w.message) for w in caught})}
 
+    # ---- the loss reference ----------------------------------------------------------------
+    def reference(self, cell: Cell, progress: Callable[[dict], None] | None = None
+                  ) -> references.GroupReference:
+        """The group's loss reference (each network's own optimum, and the networks no design
+        can run), computed before its first cell and kept in study.json."""
+        gid = f"{cell.technology}-{cell.workload_set}"
+        if gid not in self.references:
+            sc = search_config(self.config, cell)
+            plain = _evaluator(sc, Evaluator, **self._scale())
+            chunk = self.config.budget.exhaustive_chunk
+            infeasible = references.unrunnable(plain, chunk)
+            if infeasible:
+                ref = references.not_searched(plain, infeasible)
+            elif self.config.optima == "exact":
+                ref = references.exact(plain, chunk)
+            else:
+                mark = None if progress is None else (
+                    lambda row: progress({**row, "loss_reference": True}))
+                ref = references.from_searches(plain, [
+                    self._seed_search(cell, "separate", seed, mark)
+                    for seed in self.config.seeds])
+            self.references[gid] = references.complete(ref, plain, chunk).to_json()
+            self._save()
+        return references.GroupReference.from_json(self.references[gid])
+
+    def _seed_search(self, cell: Cell, method: str, seed: int,
+                     progress: Callable[[dict], None] | None = None) -> references.SeedSearch:
+        """The group's search of `method` (separate or largest) for `seed`, run once."""
+        key = (cell.group, method, seed)
+        if key not in self._seed_searches:
+            sc = search_config(self.config, Cell(cell.technology, cell.workload_set,
+                                                 cell.workloads, method, "max", seed))
+            ev = _evaluator(sc, SharedEvaluator, device=self.device)
+            ev.store = self._store(cell)
+            self._seed_searches[key] = references.run_seed_search(
+                ev, method, algorithm_spec(sc), seed, sc.top_k, progress)
+        return self._seed_searches[key]
+
+    def _not_searched(self, ref: references.GroupReference, ev: SharedEvaluator,
+                      obj: Objective, trace: Trace) -> StrategyResult:
+        """A cell of a group where some network fits no design: no search (no design can
+        serve every network); the other networks' optima are reported, all infeasible."""
+        found = [g for g in ref.genomes if g is not None]
+        genomes = (np.unique(np.asarray(found, dtype=np.int64), axis=0) if found
+                   else ev.space.sample(1, 0))
+        order = obj.rank(ev.evaluate(genomes))
+        f = float("inf")
+        trace.rows.append({"search": "joint", "phase": "not searched", "generation": 0,
+                           "n_calls": ev.n_calls, "n_evals": ev.n_evals, "population_best": f,
+                           "best_so_far": f})
+        return StrategyResult(genomes[order], notes={"not_searched": ref.infeasible})
+
     def _exhaustive(self, cell: Cell, sc: SearchConfig, ev: SharedEvaluator,
-                    trace: Trace) -> StrategyResult:
+                    trace: Trace, ref: Optima) -> StrategyResult:
         """The optimum by enumeration: one scan per group serves every aggregation."""
         if cell.group not in self._scans:
             plain = _evaluator(sc, Evaluator, **self._scale())
             self._scans[cell.group] = scan(plain, self.config.aggregations,
                                            keep=max(100, sc.top_k),
-                                           chunk=self.config.budget.exhaustive_chunk)
+                                           chunk=self.config.budget.exhaustive_chunk,
+                                           optima=ref.values if ref.known else None)
         s = self._scans[cell.group]
         best = s.best[cell.aggregation][:sc.top_k]
         ok = np.isfinite(s.optima)

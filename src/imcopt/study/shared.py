@@ -62,27 +62,29 @@ def _bound_workloads(evaluator: Evaluator, budget: float = 0.3) -> list[int]:
 
 def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
          chunk: int = 250_000, progress: Callable[[int, int], None] | None = None,
-         prune: bool = True) -> ScanResult:
+         prune: bool = True, optima: Sequence[float] | None = None) -> ScanResult:
     """Evaluate every design of the evaluator's space (no caching) and keep, for each
-    aggregation, the best `keep` designs.
+    aggregation, the best `keep` designs (worst_regret needs `optima`, each workload's own
+    optimum EDAP).
 
-    prune (max and mean aggregations, 3+ workloads): each chunk is first evaluated on a cheap
-    subset of the workloads, which bounds every aggregate from below (max over a subset <=
-    max over all; sums over a subset <= sums over all); only designs whose bound beats the
-    current `keep`-th best of some aggregation are evaluated on every workload. The best
-    designs are exact; each workload's own optimum is then among the designs fully
-    evaluated (the bound workloads: among all screened designs).
+    prune (max, mean and worst_regret aggregations, 3+ workloads): each chunk is first
+    evaluated on a cheap subset of the workloads, which bounds every aggregate from below
+    (max over a subset <= max over all; sums over a subset <= sums over all); only designs
+    whose bound beats the current `keep`-th best of some aggregation are evaluated on every
+    workload. The best designs are exact; each workload's own optimum is then among the
+    designs fully evaluated (the bound workloads: among all screened designs).
     """
     space, n_w = evaluator.space, len(evaluator.workloads)
     cards = space.cardinalities
     total = int(np.prod(cards))
-    objs = {a: Objective(a) for a in aggregations}
+    opt_given = None if optima is None else tuple(float(v) for v in optima)
+    objs = {a: Objective(a, optima=opt_given) for a in aggregations}
     best_g = {a: np.empty((0, space.n_var), np.int64) for a in aggregations}
     best_f = {a: np.empty(0) for a in aggregations}
     opt = np.full(n_w, np.inf)
     opt_g = np.zeros((n_w, space.n_var), np.int64)
     sub = _bound_workloads(evaluator) if prune and n_w >= 3 else []
-    if not set(aggregations) <= {"max", "mean"} or len(sub) == n_w:
+    if not set(aggregations) <= {"max", "mean", "worst_regret"} or len(sub) == n_w:
         sub = []
     cheap = (Evaluator(space, evaluator.technology, [evaluator.workloads[w] for w in sub],
                        evaluator.area_limit_mm2, cache=False, backend=evaluator.backend,
@@ -94,7 +96,8 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
             g = mixed_radix(cards, start, min(total, start + chunk))
             g = g[evaluator.screen(g)]
             if cheap is not None and len(g):
-                g = g[_survivors(cheap.evaluate(g), n_w, objs, best_f, keep, opt, sub)]
+                g = g[_survivors(cheap.evaluate(g), n_w, objs, best_f, keep, opt, sub,
+                                 opt_given)]
             if len(g):
                 ev = evaluator.evaluate(g)
                 n_eval += len(g)
@@ -117,7 +120,7 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
 
 def _survivors(ev: Evaluation, n_w: int, objs: dict[str, Objective],
                best_f: dict[str, np.ndarray], keep: int, opt: np.ndarray,
-               sub: list[int]) -> np.ndarray:
+               sub: list[int], optima: Sequence[float] | None = None) -> np.ndarray:
     """(N,) bool: designs whose lower bound (from the subset's metrics) may still enter the
     best `keep` of some aggregation, or improve a subset workload's own optimum."""
     feas = ev.feasible
@@ -125,6 +128,8 @@ def _survivors(ev: Evaluation, n_w: int, objs: dict[str, Objective],
     for a in objs:
         if a == "max":
             bound = ev.energy_j.max(axis=1) * ev.latency_s.max(axis=1) * ev.area_mm2
+        elif a == "worst_regret":  # max over a subset of EDAP_w / EDAP_w* <= max over all
+            bound = (ev.edap / np.asarray(optima, dtype=float)[sub][None, :]).max(axis=1)
         else:  # mean over all W >= (sum over the subset) / W
             bound = (ev.energy_j.sum(axis=1) / n_w) * (ev.latency_s.sum(axis=1) / n_w
                                                       ) * ev.area_mm2

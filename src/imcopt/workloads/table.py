@@ -1,4 +1,4 @@
-"""Layer tables in the CSV format of ``shared/reference/workload_layers.csv``.
+"""Layer tables in the CSV format of the published study's recorded layer table.
 
 Required columns: ``network``, ``C``, ``M``; optional: ``layer_index`` (sort order),
 ``layer_name``, ``layer_kind``, ``N``, ``G``, ``R``, ``S``, ``P``, ``Q``, ``HStride``,
