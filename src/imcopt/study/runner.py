@@ -25,7 +25,7 @@ import yaml
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
 from ..executors import Executor, ExecutorConfig, make_executor
-from ..hardware import get_space, load_technology
+from ..hardware import get_space
 from ..losses import Optima
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
