@@ -106,16 +106,24 @@ def calibrate_technology(
     max_evaluations: int = 400,
     constants: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    held_out: np.ndarray | None = None,
 ) -> CalibrationResult:
-    """Fit one technology's constants to the reference rows of that technology."""
+    """Fit one technology's constants to the reference rows of that technology.
+
+    Rows are held out of the fit by a hash of their design key (`held_out_fraction`), or,
+    when `held_out` is given (a boolean mask over `reference`'s rows), exactly those rows."""
     base = technology if isinstance(technology, Technology) else load_technology(technology)
     base = base.with_settings(assumptions="cimloop")
-    ref = reference[reference["technology"] == base.name]
-    if "technology_node_nm" in ref.columns:
-        ref = ref[ref["technology_node_nm"].fillna(32) == 32]
+    keep = (reference["technology"] == base.name).to_numpy().copy()
+    if "technology_node_nm" in reference.columns:
+        keep &= (reference["technology_node_nm"].fillna(32) == 32).to_numpy()
+    ref = reference[keep]
     if ref.empty:
         raise ValueError(f"the reference holds no rows for technology {base.name!r}")
-    held = ref["design_key"].map(lambda k: is_held_out(k, held_out_fraction))
+    if held_out is not None:
+        held = pd.Series(np.asarray(held_out, dtype=bool)[keep], index=ref.index)
+    else:
+        held = ref["design_key"].map(lambda k: is_held_out(k, held_out_fraction))
     train_groups = _groups(ref[~held], layers or {})
     test_groups = _groups(ref[held], layers or {})
 
@@ -217,7 +225,8 @@ def calibrate_technology(
     return CalibrationResult(
         technology=tech,
         fit_summary=summarise(_model_rows(fitted, train_groups)),
-        held_out_summary=summarise(_model_rows(fitted, test_groups)),
+        held_out_summary=(summarise(_model_rows(fitted, test_groups)) if test_groups
+                          else pd.DataFrame()),
         initial_cost=initial,
         final_cost=final,
     )

@@ -127,21 +127,32 @@ def calibrate_cmd(
                                      "fit / held-out summaries.")] = "calibration",
     held_out: Annotated[float, typer.Option(
         "--held-out", help="Fraction of designs held out of the fit (by key hash).")] = 0.2,
-    max_evaluations: Annotated[int, typer.Option(
+    max_evaluations: Annotated[int | None, typer.Option(
         "--max-evaluations", help="Least-squares iterations (each costs one model run per "
-        "constant).")] = 40,
+        "constant). Default: 40, or 8 per fold with --cv.")] = None,
+    cv: Annotated[str | None, typer.Option(
+        "--cv", help="Cross-validate instead of fitting the tables: 'networks' (fit on all "
+        "networks but one, score it, for each) or 'chip_size' (fit on the smaller chips, "
+        "score the largest fifth). Each fold starts from the sourced constants.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="With --cv: print the scored rows as one JSON list.")] = False,
 ) -> None:
-    """Fit each technology's named constants to a reference file; report fit and held-out."""
+    """Fit each technology's named constants to a reference file; report fit and held-out
+    (or, with --cv, the out-of-sample agreement of fits that did not see the scored rows)."""
     from .calibration import calibrate
 
     if not 0.0 <= held_out < 1.0:
         raise ValueError(f"--held-out {held_out} must be in [0, 1)")
-    if max_evaluations < 1:
+    if max_evaluations is not None and max_evaluations < 1:
         raise ValueError(f"--max-evaluations {max_evaluations} must be >= 1")
-    folder = folder_option(out)
     names = tech or ["rram", "sram"]
     for name in names:
         load_technology(name)  # unknown names fail here, before any work
+    if cv is not None:
+        _cross_validate(reference, layers, names, cv, max_evaluations or 8, out, as_json)
+        return
+    max_evaluations = max_evaluations or 40
+    folder = folder_option(out)
     results = calibrate(reference, layers, names, write=write, held_out_fraction=held_out,
                         max_evaluations=max_evaluations, progress=lambda m: typer.echo(m))
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,3 +165,34 @@ def calibrate_cmd(
         console.print(summary_table(f"{name}: held-out designs", res.held_out_summary))
     where = "the built-in tables and " if write else ""
     typer.echo(f"wrote the fitted constants to {where}{folder}")
+
+
+CV_SHORT = {"rho_energy_j": "rho E", "rho_latency_s": "rho L", "rho_area_mm2": "rho A",
+            "rho_edap": "rho EDAP", "median_abs_log10_energy_j": "|log10| E",
+            "top10_overlap": "top-10", "free_constants": "free k", "aic": "AIC"}
+
+
+def _cross_validate(reference: Path, layers: Path | None, names: list[str], by: str,
+                    max_evaluations: int, out: str, as_json: bool) -> None:
+    from .crossval import CV_KINDS, cross_validate
+
+    if by not in CV_KINDS:
+        raise ValueError(f"--cv {by!r} is not one of {', '.join(CV_KINDS)}")
+    folder = folder_option(out)
+    say = (lambda m: typer.echo(m, err=True)) if as_json else typer.echo
+    rows = cross_validate(reference, layers, names, by, max_evaluations, progress=say)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / f"cv_{by}.csv", rows)
+    if as_json:
+        _echo_json(rows.to_dict(orient="records"))
+        return
+
+    def cell(v: object) -> object:
+        return f"{v:.3f}" if isinstance(v, float) else v
+
+    _console().print(_table(
+        f"cross-validation by {by} (scored rows never fitted)",
+        ["tech", "fold", "workload", "designs", *CV_SHORT.values()],
+        [[cell(r[c]) for c in ("technology", "fold", "workload", "designs", *CV_SHORT)]
+         for _, r in rows.iterrows()], left=(0, 1, 2)))
+    typer.echo(f"wrote {folder / f'cv_{by}.csv'}")
