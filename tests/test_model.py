@@ -184,33 +184,41 @@ def test_cimloop_splits_one_layer_dimension_over_router_groups():
     assert cim64.latency_s[1] < cim64.latency_s[0]
 
 
-def test_cimloop_copies_stop_at_the_mappers_reach():
-    """Under `cimloop` a layer replicates into at most `cimloop_max_copies` copies (the reach
-    of the reference's SRAM mapper): a chip with room for far more copies is no faster than
-    one with exactly that many, and writes no more replicas; with an unlimited reach the
-    extra arrays are used, and imcopt's own mapping (`physical`) ignores the reach."""
+def test_copies_split_only_the_output_rows_where_the_reference_mapper_does():
+    """The study's SRAM runs loop over all output columns Q at the buffer, so copies split only
+    the output rows P. Hand-worked, one 1x1 conv of K = 64, M = 32, P = Q = 112 on 128 x 128
+    arrays (2 arrays per copy): 2048 arrays hold 1024 copies; by rows only, at most P = 112
+    copies of ceil(112 / 112) = 1 row, each running 1 x 112 steps; over all of P Q, 1024
+    copies run ceil(12,544 / 1024) = 13 steps. 8 arrays: 4 copies of 28 rows, 28 x 112 steps."""
+    from imcopt.model.mapping import map_layers
     from imcopt.workloads import Layer
+
+    def mapped(arrays: float, by_rows: bool):
+        one = np.ones((1, 1))
+        mp, _ = map_layers(rows=128 * one, cols=128 * one, arrays=arrays * one,
+                           bits_per_cell=one, G=one, K=64 * one, M=32 * one,
+                           steps=112 * 112 * one, weight_bits=8 * one, resident=False,
+                           replicate_whole_chip=True,
+                           output_rows=112 * one if by_rows else None)
+        return float(mp.copies[0, 0]), float(mp.serial_steps[0, 0])
+
+    assert mapped(2048, True) == (112, 112)
+    assert mapped(2048, False) == (1024, 13)
+    assert mapped(8, True) == (4, 28 * 112)
+    assert mapped(8, False) == (4, 12544 / 4)
+    # the technology says which rule its reference used; imcopt's own mapping ignores it
     wl = Workload("one_conv", (Layer("conv", "conv", C=64, M=32, R=1, S=1, P=112, Q=112),))
-    # 64 x 256 weight cells = 2 arrays of 128 x 128 per copy: 8 and 2048 arrays hold 4 and
-    # 1024 copies
-    keys = ["A_0.7_1_1e-09_128_128_1_2_4_16384", "A_0.7_1_1e-09_128_128_1_32_64_16384"]
-    d = designs_from_keys(keys)
-    sram = load_technology("sram").with_settings(assumptions="cimloop")
-    reach = 4.0
-    capped = evaluate(d, wl, sram.with_constants(cimloop_max_copies=reach))
-    assert capped.latency_s[1] == pytest.approx(capped.latency_s[0])
-    np.testing.assert_allclose(capped.energy_breakdown_j["weight_writes"][1],
-                               capped.energy_breakdown_j["weight_writes"][0])
-    free = evaluate(d, wl, sram.with_constants(cimloop_max_copies=1e12))
-    assert free.latency_s[1] < free.latency_s[0] / 10
-    assert free.energy_breakdown_j["weight_writes"][1] > capped.energy_breakdown_j[
-        "weight_writes"][1]
-    # the reach is a property of the reference's mapper, not of the hardware
-    sram_phys = load_technology("sram")
-    phys = evaluate(d, wl, sram_phys.with_constants(cimloop_max_copies=reach))
-    phys_free = evaluate(d, wl, sram_phys.with_constants(cimloop_max_copies=1e12))
-    np.testing.assert_allclose(phys.latency_s, phys_free.latency_s)
-    np.testing.assert_allclose(phys.energy_j, phys_free.energy_j)
+    d = designs_from_keys(["A_0.7_1_1e-09_128_128_1_32_64_16384"])
+    sram = load_technology("sram")
+    assert sram.c["cimloop_replicates_output_rows_only"] == 1.0
+    assert load_technology("rram").c["cimloop_replicates_output_rows_only"] == 0.0
+    cim = sram.with_settings(assumptions="cimloop")
+    rows_only = evaluate(d, wl, cim)
+    all_dims = evaluate(d, wl, cim.with_constants(cimloop_replicates_output_rows_only=0.0))
+    assert rows_only.latency_s[0] > 3 * all_dims.latency_s[0]
+    phys = [evaluate(d, wl, sram.with_constants(cimloop_replicates_output_rows_only=v))
+            for v in (0.0, 1.0)]
+    np.testing.assert_allclose(phys[0].latency_s, phys[1].latency_s)
 
 
 def test_cimloop_chip_has_no_matmul_unit():

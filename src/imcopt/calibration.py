@@ -36,7 +36,6 @@ LOG_CONSTANTS = (
     "adc_walden_fom_j", "comparator_energy_j", "logic_energy_per_bit_j", "wl_switch_energy_j",
     "row_register_energy_j", "cimloop_sram_set_energy_j", "cimloop_weight_driver_energy_j",
     "sram_energy_per_bit_j", "router_energy_per_bit_j", "dram_energy_per_bit_j",
-    "replica_copy_energy_per_cell_j",
     # timing under the reference's policy
     "cimloop_cycles_per_slice", "layer_overhead_cycles",
     # areas

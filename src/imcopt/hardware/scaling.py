@@ -70,7 +70,6 @@ CONSTANT_SCALING: dict[str, str] = {
     "sram_energy_per_bit_j": "logic_energy",
     "router_energy_per_bit_j": "logic_energy",
     "digital_mac_energy_j": "logic_energy",
-    "replica_copy_energy_per_cell_j": "logic_energy",
     # delays
     "min_cycle_nominal_s": "delay",
     "adc_decision_time_s": "delay",

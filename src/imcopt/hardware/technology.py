@@ -206,7 +206,8 @@ NAME_BOUNDS = {"alpha_power": Bound(1.0, 2.0), "weight_std_fraction": Bound(0.0,
                "cimloop_input_bit_density": Bound(0.0, 1.0),
                "sram_bitline_swing_fraction": Bound(0.0, 1.0, True),
                "driver_chain_overhead": NON_NEGATIVE, "wl_switch_ir_drop_sized": Bound(0.0, 1.0),
-               "adc_enob_loss_bits": NON_NEGATIVE}
+               "adc_enob_loss_bits": NON_NEGATIVE,
+               "cimloop_replicates_output_rows_only": Bound(0.0, 1.0)}
 
 
 def constant_bound(name: str, unit: str) -> Bound:

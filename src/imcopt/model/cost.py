@@ -378,13 +378,14 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     layer_arrays = (reference_layer_arrays(col["router_groups"], col["tiles_per_group"],
                                            col["arrays_per_tile"], r)
                     if pol.split_one_dimension else arrays)
-    reach = c["cimloop_max_copies"] if pol.mapper_reach else None
     mp, required = map_layers(
         rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=bits_per_cell, G=r["G"], K=K,
         M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
         replicate_whole_chip=pol.replicate_whole_chip, pack_groups=pol.pack_groups,
-        max_copies=_copy_limit(network_copies, reach),
-        balance_pipeline=tech.layer_schedule == "pipelined")
+        max_copies=network_copies,
+        balance_pipeline=tech.layer_schedule == "pipelined",
+        output_rows=(r["P"] if pol.replicate_whole_chip
+                     and c["cimloop_replicates_output_rows_only"] else None))
 
     # --- one array step: the input slices, the rows read together, the pulse, the ADC
     dac_bits, encoding = col["dac_bits"], col["input_encoding"]
@@ -463,8 +464,9 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
         e_write = (c["cimloop_sram_set_energy_j"] / supply["sizing"]
                    + c["cimloop_weight_driver_energy_j"] * (rows + 3.0) / 131.0
                    * _switch(c, pol, cols, supply["sizing"]) * supply["v2"] / cols)
-    e_replica = e_write + c["replica_copy_energy_per_cell_j"] if pol.replicas_pay_cell_write \
-        else c["replica_copy_energy_per_cell_j"] + 0.0 * e_write
+    # every copy is written like the first: the buffer multicasts the weights to all copies
+    # (one read), and each copy's cells are filled through its own write path
+    e_replica = e_write
     tile_capacity = buffers.tile_buffer_capacity_bits(c, col["arrays_per_tile"], rows, cols)
     parts = {
         "cell_array": (macs * slices_in * e_weight_read
@@ -553,13 +555,6 @@ def _movement_cycles(c: dict, pol: Policy, chip: dict, glb_bits: np.ndarray,
     return xp.maximum(xp.maximum(glb_bits / c["glb_bits_per_cycle"],
                                  noc_bits / chip["noc_bits_per_cycle"]),
                       dram.cycles(c, dram_bits, chip["cycle"]))
-
-
-def _copy_limit(network: int | None, mapper: float | None) -> int | None:
-    """The most copies a layer may have: the network's mapping choice and, under the
-    reference's policy, the reach of its mapper."""
-    limits = [v for v in (network, mapper) if v is not None]
-    return int(min(limits)) if limits else None
 
 
 def _lifetime(cell_writes: np.ndarray, endurance: float) -> np.ndarray:

@@ -53,6 +53,7 @@ def map_layers(
     pack_groups: bool = True,
     max_copies: int | None = None,
     balance_pipeline: bool = False,
+    output_rows: np.ndarray | None = None,
 ) -> tuple[Mapping, np.ndarray]:
     """Map every weight layer of a workload onto every design.
 
@@ -68,6 +69,10 @@ def map_layers(
     balance_pipeline: a resident design's spare arrays go where they shorten the slowest
       layer (layers run as a pipeline: minimise max steps / copies, copies ~ steps), not the
       sum of the layers' times (layers run one after another: copies ~ sqrt(steps / apc)).
+    output_rows: when given (the layers' output rows P, (1, L)), copies split only the output
+      rows: at most P copies, each taking ceil(P / copies) rows and every output column and
+      batch item (a mapper whose buffer loops over all output columns, as the study's SRAM
+      runs constrain theirs); otherwise copies split all of N P Q.
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
     xp = array_namespace(rows)
@@ -103,7 +108,12 @@ def map_layers(
     copies = xp.minimum(copies, steps)
     if max_copies is not None:
         copies = xp.minimum(copies, float(max_copies))
-    serial_steps = xp.ceil(steps / copies) * chunks
+    if output_rows is not None:
+        rows_per_copy = ceil_div(output_rows, xp.minimum(copies, output_rows))
+        copies = ceil_div(output_rows, rows_per_copy)
+        serial_steps = rows_per_copy * (steps / output_rows) * chunks
+    else:
+        serial_steps = xp.ceil(steps / copies) * chunks
     return Mapping(slices, row_tiles, col_tiles, arrays_per_copy, weight_cells, copies, chunks,
                    serial_steps), required
 

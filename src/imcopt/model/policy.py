@@ -14,8 +14,8 @@ policies ship:
   periphery sits along its edges (row circuits beside it, column circuits below), so an
   array takes its bounding box, and every array carries its write drivers.
 * `CIMLOOP` (the published study's CiMLoop set-up, for calibration against its numbers): every
-  layer replicates over the whole chip up to the reference mapper's reach (`cimloop_max_copies`),
-  splitting one dimension over the router groups; one step of an array takes
+  layer replicates over the whole chip (no other layer's weights take room), splitting one
+  dimension over the router groups; one step of an array takes
   `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC, and a layer no fill cycles;
   no bandwidth bound; the network costs its routers only (no wire model); the clock does not
   depend on the supply, so at a low supply the row drivers widen instead (NeuroSim's low-power
@@ -32,8 +32,12 @@ policies ship:
   supplies get wide switches; an ADC energy that does not follow the supply; no SRAM bitline or
   cell read energy; an SRAM cell write priced with the RRAM SET model of the cell file
   (`cimloop_sram_set_energy_j`) plus weight drivers (`cimloop_weight_driver_energy_j` per row),
-  whose area repeats the row drivers'; replicas of a streamed layer copied on chip
-  (`replica_copy_energy_per_cell_j`) without a second SET write; no shift-add energy or area (the
+  whose area repeats the row drivers'; every replica of a streamed layer written like the first
+  copy (Timeloop fills each copy's cells through its own weight drivers); where the technology
+  says so
+  (`cimloop_replicates_output_rows_only`), copies split only a layer's output rows (the study's
+  SRAM runs keep the buffer constraint Q = 0, which Timeloop reads as all of Q, so every copy
+  loops over all output columns); no shift-add energy or area (the
   study's shift-add, adder, pooling and activation components are empty placeholders).
 
 Each is a frozen dataclass of plain flags and names of the constants it reads, so the cost
@@ -52,7 +56,6 @@ class Policy:
     replicate_whole_chip: bool  # a resident layer may replicate over every array
     pack_groups: bool  # several small groups share an array block-diagonally
     split_one_dimension: bool  # one layer dimension over the router groups, padded
-    mapper_reach: bool  # copies stop at `cimloop_max_copies`
     feed_limited_copies: bool  # no more copies than the GLB/network can feed
     matmul_as_weights: bool  # attention matmuls mapped like weight layers, written for free
     # --- timing
@@ -71,7 +74,6 @@ class Policy:
     sram_read_energy: bool  # an SRAM read charges its bitline and compute nodes
     sram_write_as_set: bool  # an SRAM cell write priced as an RRAM SET pulse (the reference's
     # plug-in applies the cell file's SET parameters to SRAM) plus NeuroSim's weight drivers
-    replicas_pay_cell_write: bool  # a replica's cells are written like the first copy's
     shift_add: bool  # shift-adders cost energy and area (the reference's are placeholders)
     # --- circuits
     driver_chain: bool  # rows driven through a buffer chain (else NeuroSim's switch alone)
@@ -95,14 +97,14 @@ class Policy:
 PHYSICAL = Policy(
     name="physical",
     replicate_whole_chip=False, pack_groups=True, split_one_dimension=False,
-    mapper_reach=False, feed_limited_copies=True, matmul_as_weights=False,
+    feed_limited_copies=True, matmul_as_weights=False,
     bandwidth_bound=True, analog_step_timing=True, clock_stretches=True, write_time=True,
     layer_overhead=True, all_rows_at_once=False,
     digital_follows_supply=True, spill_to_dram=True, leakage=True, digital_unit=True,
     adc_speed_penalty=True, streamed_weights_cross_noc=True, global_wires=True,
     array_bounding_box=True, write_periphery=True, weight_drivers_as_row_drivers=False,
     adc_follows_supply=True, sram_read_energy=True, sram_write_as_set=False,
-    replicas_pay_cell_write=True, shift_add=True, driver_chain=True,
+    shift_add=True, driver_chain=True,
     neurosim_switches=False,
     input_bit_density="input_bit_density", read_pulse="read_pulse_s",
     unit_pulse_is_read_pulse=False,
@@ -111,14 +113,14 @@ PHYSICAL = Policy(
 CIMLOOP = Policy(
     name="cimloop",
     replicate_whole_chip=True, pack_groups=False, split_one_dimension=True,
-    mapper_reach=True, feed_limited_copies=False, matmul_as_weights=True,
+    feed_limited_copies=False, matmul_as_weights=True,
     bandwidth_bound=False, analog_step_timing=False, clock_stretches=False, write_time=False,
     layer_overhead=False, all_rows_at_once=True,
     digital_follows_supply=False, spill_to_dram=False, leakage=False, digital_unit=False,
     adc_speed_penalty=False, streamed_weights_cross_noc=False, global_wires=False,
     array_bounding_box=False, write_periphery=False, weight_drivers_as_row_drivers=True,
     adc_follows_supply=False, sram_read_energy=False, sram_write_as_set=True,
-    replicas_pay_cell_write=False, shift_add=False, driver_chain=False,
+    shift_add=False, driver_chain=False,
     neurosim_switches=True,
     input_bit_density="cimloop_input_bit_density", read_pulse="cimloop_read_pulse_s",
     unit_pulse_is_read_pulse=True,

@@ -51,8 +51,8 @@ class SearchResult:
     trace: Trace
     optima: np.ndarray | None
     wall_time_s: float
-    verification: Verification | None = None  # `verify:` in the config (search/verify.py)
     optima_source: str = "best-known"  # exact, best-known or given (`imcopt.losses`)
+    verification: Verification | None = None  # `verify:` in the config (search/verify.py)
 
     def designs(self) -> pd.DataFrame:
         """Every evaluated design, one row each."""
