@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..backends import make_backend
-from ..executors import Executor, make_executor
+from ..executors import Executor, describe, make_executor
 from ..hardware import get_space, load_technology
 from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
@@ -46,6 +46,7 @@ class SearchResult:
     trace: Trace
     optima: np.ndarray | None
     wall_time_s: float
+    executor: dict | None = None  # what ran the evaluations (`executors.describe`)
 
     def designs(self) -> pd.DataFrame:
         """Every evaluated design, one row each."""
@@ -86,8 +87,10 @@ def run_search(config: SearchConfig | dict | str | Path,
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(make_executor(cfg.executor))
-        return _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
-                           device, checkpoint)
+        result = _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
+                             device, checkpoint)
+        result.executor = describe(executor)
+        return result
 
 
 def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
@@ -291,6 +294,7 @@ def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
            "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
            "n_evals": result.evaluator.n_evals,
            "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
+           "executor": result.executor or describe(result.evaluator.executor),
            "config": result.config.model_dump(mode="json")}
     write_json(paths["run"], run, default=str)
     paths["checksums"] = write_manifest(out, list(paths.values()))

@@ -23,7 +23,7 @@ import yaml
 
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
-from ..executors import Executor, ExecutorConfig, make_executor
+from ..executors import Executor, ExecutorConfig, describe, make_executor
 from ..hardware import get_space, load_technology
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
@@ -157,7 +157,8 @@ class Study:
             else:
                 res = STRATEGY_FUNCTIONS[sc.strategy](ev, obj, algorithm_spec(sc), sc.seed, trace,
                                                       top_k=sc.top_k)
-        result = SearchResult(sc, ev, obj, res, trace, None, time.perf_counter() - t0)
+        result = SearchResult(sc, ev, obj, res, trace, None, time.perf_counter() - t0,
+                              describe(self._executor))
         folder = self.out / "runs" / cell.id
         if folder.exists():  # left over from an interrupted run
             shutil.rmtree(folder)
