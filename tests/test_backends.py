@@ -306,9 +306,9 @@ def test_cli_search_backend_cache_and_executor_options(tmp_path: Path) -> None:
         "objective": {"optima": None}, "algorithm": {"name": "random", "n_evals": 20}}))
     out = tmp_path / "o"
     r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(out), "--quiet",
-                                 "--backend", f"replay:{table}"])
+                                 "--backend", f"replay:{table}", "--save-all"])
     assert r.exit_code == 0, r.output
-    designs = pd.read_csv(out / "designs.csv")
+    designs = pd.read_parquet(out / "designs.parquet")
     assert designs["reason"].fillna("").str.contains(NOT_RECORDED).any()
     assert len(EvaluationCache(out / "evaluations.sqlite")) == 2 * len(designs)
     r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / "n"), "--quiet",

@@ -226,8 +226,8 @@ def test_model_errors_and_bad_metrics_mark_designs_failed_never_ranked(monkeypat
         assert not b["feasible"] or "failed" not in b["reason"]
         assert not b["feasible"] or (p["voltage_v"], p["cols_per_array"]) != (0.7, 128)
         assert not b["feasible"] or (p["voltage_v"], p["rows_per_array"]) != (0.5, 128)
-    paths = write_results(result, tmp_path / "out")
-    table = pd.read_csv(paths["designs"])
+    paths = write_results(result, tmp_path / "out", save_all=True)
+    table = pd.read_parquet(paths["designs"])
     assert table.failed.sum() == e.failed.sum()
     assert table.loc[table.failed, "reason"].str.contains("failed: ").all()
     assert json.loads(paths["run"].read_text())["n_failed"] == int(e.failed.sum())
@@ -303,7 +303,7 @@ KILL_SEARCH = {
                               "mutation_prob": 0.5, "mutation_eta": 7}]},
     "seed": 5,
 }
-OUTPUTS = ("designs.csv", "convergence.csv", "best.json")
+OUTPUTS = ("kept_designs.csv", "convergence.csv", "best.json")
 
 
 def imcopt_cmd(*args: str) -> list[str]:

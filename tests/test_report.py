@@ -116,12 +116,19 @@ def test_report_of_a_single_search_folder(tmp_path: Path) -> None:
     assert (best[[c for c in best.columns if c.startswith("loss_vs_optimum.")]] >= -1e-12
             ).all().all()
     front = pd.read_csv(out / "report" / "pareto.csv")
-    designs = pd.read_csv(out / "designs.csv")
+    designs = pd.read_csv(out / "kept_designs.csv")
     assert 0 < len(front) <= designs["feasible"].sum()
+    # with every design saved the report draws them all, and finds the same front
+    everything = tmp_path / "everything"
+    write_results(res, everything, save_all=True)
+    r = CliRunner().invoke(app, ["report", str(everything)])
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_parquet(everything / "designs.parquet")) == res.evaluator.n_evals
+    pd.testing.assert_frame_equal(pd.read_csv(everything / "report" / "pareto.csv"), front)
     conv = pd.read_csv(out / "convergence.csv")
     assert list(dict.fromkeys(conv["search"])) == [
         *[f"separate:{w}" for w in res.evaluator.workload_names], "joint"]
     # a results file changed after the run: named, exit 2, no report over bad data
-    (out / "designs.csv").write_text("key\nx\n")
+    (out / "kept_designs.csv").write_text("key\nx\n")
     r = CliRunner().invoke(app, ["report", str(out)])
-    assert r.exit_code == 2 and "designs.csv" in r.output
+    assert r.exit_code == 2 and "kept_designs.csv" in r.output

@@ -183,6 +183,7 @@ WIDE = {"voltage_v": [0.5, 0.6, 0.7, 0.8], "bits_per_cell": [2, 4, 8],
 WIDE_PHASES = (Phase(30, 8), Phase(30, 8, 0.9, 7, 0.5, 7), Phase(30, 8, 1.0, 15, 0.2, 15),
                Phase(30, 8, 1.0, 25, 0.05, 25))
 WIDE_BUDGET = 1100  # objective calls, each search below stays within it
+SEEDS = (1, 2, 3, 4, 5, 6)
 
 
 @pytest.fixture(scope="module")
@@ -209,14 +210,14 @@ def _gap(wide, spec: AlgorithmSpec, seed: int) -> float:
     AlgorithmSpec("four_phase", WIDE_PHASES, HammingSampling(200, 100)),
     AlgorithmSpec("ga", (Phase(30, 35),))], ids=["four_phase", "ga"])
 def test_searches_find_the_optimum_where_random_designs_do_not(wide, spec):
-    gaps = [_gap(wide, spec, seed) for seed in (1, 2, 3)]
-    assert max(gaps) <= 0.01, gaps
+    gaps = [_gap(wide, spec, seed) for seed in SEEDS]
+    assert sum(g <= 0.01 for g in gaps) >= 5, gaps  # the bar: 5 of 6 seeds
 
 
 def test_random_search_misses_that_optimum_at_the_same_budget(wide):
     # the check above is not won by luck: random designs of the same budget miss 1 %
-    gaps = [_gap(wide, AlgorithmSpec("random", n_evals=1000), seed) for seed in (1, 2, 3)]
-    assert sum(g > 0.01 for g in gaps) >= 2, gaps
+    gaps = [_gap(wide, AlgorithmSpec("random", n_evals=1000), seed) for seed in SEEDS]
+    assert sum(g <= 0.01 for g in gaps) <= 2, gaps
 
 
 # ---- the journal replays what it holds ----------------------------------------------------

@@ -25,6 +25,13 @@ import numpy as np
 from .backends.base import WorkloadMetrics
 
 FILE = "evaluations.sqlite"
+
+
+def cache_wanted(setting: bool | str, backend_name: str) -> bool:
+    """Whether a run keeps a persistent cache: `cache: true/false`, or auto: for every backend
+    but the analytical model (microseconds per design: reading the cache back would cost as
+    much as computing, and its file would outgrow the results)."""
+    return setting is True or (setting == "auto" and backend_name != "analytical")
 _COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
 _BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
 _SCHEMA = """

@@ -12,7 +12,15 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .cli import DeviceOpt, _console, _table, app
-from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
+from .cli_scale import (
+    BackendOpt,
+    DaskWorkers,
+    NoCache,
+    Processes,
+    SaveAll,
+    Scheduler,
+    overrides,
+)
 
 
 @app.command("search")
@@ -28,6 +36,7 @@ def search_cmd(
     processes: Processes = None,
     backend: BackendOpt = None,
     no_cache: NoCache = False,
+    save_all: SaveAll = False,
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy).
 
@@ -66,7 +75,7 @@ def search_cmd(
             typer.echo(f"interrupted: {stop.n_designs} designs evaluated and kept in {journal};"
                        f" resume with: {again}", err=True)
             raise typer.Exit(130) from None
-    paths = write_results(result, out)
+    paths = write_results(result, out, save_all=save_all)
     journal.unlink(missing_ok=True)  # the outputs are complete: the checkpoint is not needed
     best = result.best()[: min(5, cfg.top_k)]
     names = result.evaluator.workload_names

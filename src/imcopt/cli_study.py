@@ -13,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .cli import DeviceOpt, _console, app
-from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
+from .cli_scale import (
+    BackendOpt,
+    DaskWorkers,
+    NoCache,
+    Processes,
+    SaveAll,
+    Scheduler,
+    overrides,
+)
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
                         "methods x aggregations x seeds), stored and resumable.",
@@ -75,6 +83,7 @@ def study_run(
     backend: BackendOpt = None,
     no_cache: NoCache = False,
     device: DeviceOpt = "numpy",
+    save_all: SaveAll = False,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept)."""
     from .study import Study, load_study
@@ -84,7 +93,7 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, out, executor, device), max_cells, quiet)
+    _run(Study(cfg, out, executor, device, save_all), max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -96,14 +105,15 @@ def study_resume(
     dask_workers: DaskWorkers = None,
     processes: Processes = None,
     device: DeviceOpt = "numpy",
+    save_all: SaveAll = False,
 ) -> None:
     """Continue a study: run the cells not finished yet, with the same seeds (on any
     executor or device)."""
     from .executors import executor_options
     from .study import Study
 
-    _run(Study.open(out, executor_options(scheduler, dask_workers, processes), device),
-         max_cells, quiet)
+    _run(Study.open(out, executor_options(scheduler, dask_workers, processes), device,
+                    save_all), max_cells, quiet)
 
 
 @app.command("report")

@@ -35,7 +35,7 @@ import numpy as np
 
 from .failures import evaluate_guarded, failed_mask, mark_bad_metrics
 from .hardware.fabrication import die_cost_usd
-from .hardware.space import Designs, DesignSpace
+from .hardware.space import Designs, DesignSpace, genome_codes
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .model.xp import namespace
@@ -159,6 +159,58 @@ class Evaluation:
                           self.reason[index], self.cost_usd[index])
 
 
+class EvaluationTable:
+    """Evaluations appended batch by batch into preallocated columns that double when full,
+    so that adding a generation costs its own size, not the size of everything before it;
+    `view()` gives read-only views of the rows so far."""
+
+    _GROW = ("genomes", "energy_j", "latency_s", "area_mm2", "capacity_ok",
+             "capacity_violation", "reason", "cost_usd")
+
+    def __init__(self, n_var: int, n_workloads: int, capacity: int = 1024) -> None:
+        self.n, self.area_limit_mm2 = 0, float("nan")
+        w = (capacity, n_workloads)
+        self.cols: dict[str, np.ndarray] = {
+            "genomes": np.empty((capacity, n_var), np.int64), "energy_j": np.empty(w),
+            "latency_s": np.empty(w), "area_mm2": np.empty(capacity),
+            "capacity_ok": np.empty(w, bool), "capacity_violation": np.empty(w),
+            "reason": np.empty(capacity, "<U1"), "cost_usd": np.empty(capacity)}
+        self._view: Evaluation | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, ev: Evaluation) -> None:
+        m = len(ev)
+        self.area_limit_mm2 = ev.area_limit_mm2
+        cap = len(self.cols["area_mm2"])
+        reason = np.asarray(ev.reason, dtype=str)
+        if self.n + m > cap or reason.dtype.itemsize > self.cols["reason"].dtype.itemsize:
+            size = max(cap, 1)
+            while size < self.n + m:
+                size *= 2
+            for name, col in self.cols.items():
+                dtype = (np.promote_types(col.dtype, reason.dtype) if name == "reason"
+                         else col.dtype)
+                grown = np.empty((size, *col.shape[1:]), dtype)
+                grown[:self.n] = col[:self.n]
+                self.cols[name] = grown
+        for name in self._GROW:
+            self.cols[name][self.n:self.n + m] = reason if name == "reason" else getattr(ev, name)
+        self.n += m
+        self._view = None
+
+    def view(self) -> Evaluation:
+        if self._view is None:
+            parts = {}
+            for name, col in self.cols.items():
+                v = col[:self.n]
+                v.flags.writeable = False
+                parts[name] = v
+            self._view = Evaluation(area_limit_mm2=self.area_limit_mm2, **parts)
+        return self._view
+
+
 @dataclass(frozen=True)
 class Objective:
     """An aggregation over a subset of the evaluator's workloads (all when `subset` is None)."""
@@ -224,10 +276,9 @@ class Evaluator:
     cache_file: EvaluationCache | str | Path | None = None
     n_calls: int = 0
     n_evals: int = 0
-    _index: dict[bytes, int] = field(default_factory=dict, repr=False)
-    _store: list[Evaluation] = field(default_factory=list, repr=False)
+    _index: dict = field(default_factory=dict, repr=False)  # genome code -> row of _table
+    _table: EvaluationTable | None = field(default=None, repr=False)
     _required: dict[str, float] = field(default_factory=dict, repr=False)
-    _all: Evaluation | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.workloads = list(self.workloads)
@@ -299,42 +350,45 @@ class Evaluator:
         self.n_calls += len(x)
         if not self.cache:
             return self._compute(x)
-        keys = [r.tobytes() for r in x]
-        missing = [i for i, k in enumerate(keys) if k not in self._index]
-        if missing:
-            new_keys = list(dict.fromkeys(keys[i] for i in missing))
-            first = {k: i for i, k in reversed(list(enumerate(keys)))}
-            new = self._compute(x[[first[k] for k in new_keys]])
-            base = sum(len(s) for s in self._store)
-            self._store.append(new)
-            for j, k in enumerate(new_keys):
-                self._index[k] = base + j
-            self._all = None
-        table = self.evaluated()
-        return table.take(np.array([self._index[k] for k in keys], dtype=np.int64))
+        codes = genome_codes(x, self.space.cardinalities).tolist()
+        rows = self._rows(codes)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            first = dict(zip(reversed([codes[i] for i in missing]),
+                             reversed(missing.tolist()), strict=True))  # code -> first row
+            order = sorted(first.values())
+            self._append(self._compute(x[order]), [codes[i] for i in order])
+            rows[missing] = self._rows([codes[i] for i in missing])
+        return self._stored().take(rows)
 
     def add(self, ev: Evaluation) -> None:
         """Put already computed results (e.g. from an exhaustive scan) into the cache."""
-        new = [i for i, r in enumerate(ev.genomes) if r.tobytes() not in self._index]
-        new = list({ev.genomes[i].tobytes(): i for i in reversed(new)}.values())[::-1]
+        codes = genome_codes(ev.genomes, self.space.cardinalities).tolist()
+        new = [i for i, c in enumerate(codes) if c not in self._index]
+        new = sorted({codes[i]: i for i in reversed(new)}.values())
         if new:
-            base = sum(len(s) for s in self._store)
-            self._store.append(ev.take(np.asarray(new, dtype=np.int64)))
-            for j, i in enumerate(new):
-                self._index[ev.genomes[i].tobytes()] = base + j
-            self._all = None
+            self._append(ev.take(np.asarray(new, dtype=np.int64)), [codes[i] for i in new])
 
     def evaluated(self) -> Evaluation:
-        """Every distinct design evaluated so far, in first-seen order."""
-        if self._all is None:
-            if not self._store:
-                return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
-            s = self._store
-            self._store = [Evaluation(*(np.concatenate([getattr(e, f) for e in s])
-                                        if f != "area_limit_mm2" else self.area_limit_mm2
-                                        for f in Evaluation.__dataclass_fields__))]
-            self._all = self._store[0]
-        return self._all
+        """Every distinct design evaluated so far, in first-seen order (read-only views)."""
+        if self._table is None:
+            return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
+        return self._table.view()
+
+    def _rows(self, codes: list) -> np.ndarray:
+        get = self._index.get
+        return np.fromiter((get(c, -1) for c in codes), np.int64, len(codes))
+
+    def _append(self, ev: Evaluation, codes: list) -> None:
+        if self._table is None:
+            self._table = EvaluationTable(self.space.n_var, len(self.workloads))
+        base = len(self._table)
+        self._table.append(ev)
+        self._index.update(zip(codes, range(base, base + len(codes)), strict=True))
+
+    def _stored(self) -> Evaluation:
+        assert self._table is not None
+        return self._table.view()
 
     # ---- cheap screening (no full model run) ------------------------------------------------
     def area(self, genomes: np.ndarray) -> np.ndarray:

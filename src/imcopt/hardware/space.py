@@ -282,6 +282,18 @@ def mixed_radix(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
     return out
 
 
+def genome_codes(genomes: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """One key per genome row, equal for equal rows: its mixed-radix number (int64) when the
+    radices' product fits, else the row's bytes (an object array)."""
+    x = np.ascontiguousarray(genomes, dtype=np.int64)
+    if float(np.prod(np.asarray(cards, dtype=np.float64))) < 2.0**62:
+        strides = np.cumprod(np.asarray(cards, dtype=np.int64)[::-1])[::-1]
+        return x @ np.append(strides[1:], 1)
+    out = np.empty(len(x), dtype=object)
+    out[:] = [r.tobytes() for r in x]
+    return out
+
+
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Number of genes that differ, broadcasting over leading axes."""
     return np.count_nonzero(np.asarray(a) != np.asarray(b), axis=-1)

@@ -66,8 +66,9 @@ def _headline_html(h: pd.DataFrame) -> str:
 def _failures_html(n: int) -> str:
     cls = "bad" if n else "note"
     return (f"<p class={cls}>{n} evaluated designs failed (the model raised an error, or gave "
-            "a non-finite or non-positive energy, latency or area): they are kept in each "
-            "run's designs.csv with failed = True and their reason, and never ranked.</p>")
+            "a non-finite or non-positive energy, latency or area): they are counted in each "
+            "run's run.json (n_failed), kept with failed = True and their reason in its "
+            "designs.parquet (`--save-all`), and never ranked.</p>")
 
 
 def write_page(out: Path, title: str, parts: list[str]) -> Path:

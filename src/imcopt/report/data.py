@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..storage import read_csv, read_json, verify_manifest
+from ..storage import read_csv, read_json, read_parquet, verify_manifest
 
 JOINT_METHODS = ("ga", "ga_sampling", "four_phase")
 METHOD_LABELS = {"separate": "separate", "largest": "largest network", "ga": "plain GA",
@@ -38,8 +38,23 @@ class StudyData:
         return list(self.config["workload_sets"][group[1]])
 
     def designs(self, cell_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        path = self.root / "runs" / cell_id / "designs.csv"
-        return read_csv(path, usecols=columns)
+        return read_designs(self.root / "runs" / cell_id, columns)
+
+
+def read_designs(run: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A run folder's designs: every evaluated one when the run saved them all
+    (designs.parquet, `--save-all`), else those it kept (kept_designs.csv: top-k, fronts, each
+    workload's best; every front and per-workload best is the same as over all designs).
+    Folders of older imcopt versions have designs.csv (every design)."""
+    if (run / "designs.parquet").exists():
+        return read_parquet(run / "designs.parquet", columns)
+    name = "kept_designs.csv" if (run / "kept_designs.csv").exists() else "designs.csv"
+    return read_csv(run / name, usecols=columns)
+
+
+def all_designs_saved(run: Path) -> bool:
+    """Whether `read_designs(run)` holds every design the run evaluated."""
+    return (run / "designs.parquet").exists() or not (run / "kept_designs.csv").exists()
 
 
 def load(root: str | Path) -> StudyData:

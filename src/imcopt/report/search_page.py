@@ -1,5 +1,6 @@
 """The report of one `imcopt search` folder: DIR/report/index.html with PNG figures and CSV
-tables, from the stored files only (run.json, best.json, designs.csv, convergence.csv)."""
+tables, from the stored files only (run.json, best.json, the designs `data.read_designs`
+finds, convergence.csv)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv
 from . import figures
-from .data import ReportError
+from .data import ReportError, all_designs_saved, read_designs
 from .tables import pareto_mask
 
 
@@ -27,7 +28,7 @@ def _load(root: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     try:
         verify_manifest(root)
         run, best = read_json(root / "run.json"), read_json(root / "best.json")
-        designs, conv = read_csv(root / "designs.csv"), read_csv(root / "convergence.csv")
+        designs, conv = read_designs(root), read_csv(root / "convergence.csv")
     except StorageError as exc:
         raise ReportError(str(exc)) from None
     return run, best, designs, conv
@@ -119,8 +120,11 @@ def build_search_report(root: str | Path) -> Path:
         "<h2>Energy-latency-area of the feasible designs</h2>",
         _img(figures.pareto(front, f"{cfg['technology']}: feasible designs of this search",
                             out / "pareto.png"), "pareto"),
-        f"<p class=note>{len(front)} feasible designs of {len(designs)} evaluated, "
-        f"{int(front['pareto'].sum())} non-dominated in (worst-case energy, worst-case "
+        f"<p class=note>{len(front)} feasible designs of {len(designs)} "
+        + ("evaluated" if all_designs_saved(root) else
+           f"kept of {run['n_evals']} evaluated (top designs, fronts, each workload's best; "
+           "`--save-all` keeps every one)")
+        + f", {int(front['pareto'].sum())} non-dominated in (worst-case energy, worst-case "
         "latency, area): pareto.csv.</p>",
     ]
     return write_page(out, "imcopt search report", parts)

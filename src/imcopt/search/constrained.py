@@ -119,8 +119,12 @@ class ConstrainedEvaluator(Evaluator):
         ev = super()._compute(genomes)
         if not len(ev):
             return ev
+        if not self.min_accuracy and self.max_psum_bits_lost is None:
+            return ev  # no per-network constraint to add
         d = self.space.decode(genomes)
-        lost = np.column_stack([self._psum_bits_lost(d, w) for w in range(len(self.workloads))])
+        n_w = len(self.workloads)
+        lost = (np.column_stack([self._psum_bits_lost(d, w) for w in range(n_w)])
+                if self.max_psum_bits_lost is not None else np.zeros((len(ev), n_w)))
         acc = self.accuracies(d)
         excess = np.zeros_like(lost)
         reasons = [[] for _ in range(len(ev))]

@@ -53,14 +53,17 @@ class DesignProblem(Problem):
     def evaluate_full(self, x: np.ndarray) -> Evaluation:
         return self.evaluator.evaluate(self.full(x))
 
-    def _evaluate(self, x: np.ndarray, out: dict, *args: object, **kwargs: object) -> None:
-        ev = self.evaluate_full(x)
+    def objectives(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+        """(F, G) of evaluated designs as pymoo reads them: (N, n_obj) objective values
+        (NaN and +inf as 1e300) and (N, n_ieq_constr) constraints, <= 0 satisfied."""
         if self.mode == "aggregate":
             f = self.objective.raw(ev)[:, None]
         else:
             f = np.column_stack(_components(ev, self.objective))
-        out["F"] = np.nan_to_num(f, nan=1e300, posinf=1e300)
-        out["G"] = self.objective.violation(ev)
+        return np.nan_to_num(f, nan=1e300, posinf=1e300), self.objective.violation(ev)
+
+    def _evaluate(self, x: np.ndarray, out: dict, *args: object, **kwargs: object) -> None:
+        out["F"], out["G"] = self.objectives(self.evaluate_full(x))
 
 
 def _components(ev: Evaluation, objective: Objective) -> tuple[np.ndarray, ...]:

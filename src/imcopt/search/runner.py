@@ -1,11 +1,5 @@
-"""`run_search(config)`: config -> search -> `SearchResult`; `write_results` -> output folder.
-
-Output folder: designs.csv (every evaluated design: parameters, per-workload metrics,
-feasibility, reason, failed), convergence.csv (per generation), best.json (best designs with
-each workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
-(resolved config, seed, imcopt version, wall time, evaluation and failure counts), and
-checksums.json (SHA-256 of each, written last). Every file is written atomically
-(`imcopt.storage`).
+"""`run_search(config)`: config -> search -> `SearchResult`; `write_results` (`outputs`) ->
+output folder.
 """
 
 from __future__ import annotations
@@ -20,16 +14,17 @@ import numpy as np
 import pandas as pd
 
 from ..backends import make_backend
+from ..cache import cache_wanted
 from ..executors import Executor, describe, make_executor
 from ..hardware import get_space, load_technology
 from ..hardware.space import DesignSpace
 from ..objectives import Evaluator, Objective
-from ..storage import write_csv, write_json, write_manifest
 from ..workloads import get
 from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
 from .checkpoint import JournalEvaluator, stop_on_sigint
 from .config import SearchConfig, load_config
 from .constrained import ConstrainedEvaluator
+from .outputs import best_records, design_table, write_results
 from .precision import JointSpace, load_accuracy
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
 
@@ -49,7 +44,7 @@ class SearchResult:
     executor: dict | None = None  # what ran the evaluations (`executors.describe`)
 
     def designs(self) -> pd.DataFrame:
-        """Every evaluated design, one row each."""
+        """Every evaluated design, one row each (`outputs.design_table`)."""
         return design_table(self.evaluator, self.objective, self.optima)
 
     def best(self) -> list[dict]:
@@ -87,7 +82,8 @@ def run_search(config: SearchConfig | dict | str | Path,
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(make_executor(cfg.executor))
-        result = _run_search(cfg, on_progress, cache_file if cfg.cache else None, executor,
+        keep = cache_wanted(cfg.cache, cfg.backend.name)
+        result = _run_search(cfg, on_progress, cache_file if keep else None, executor,
                              device, checkpoint)
         result.executor = describe(executor)
         return result
@@ -105,7 +101,10 @@ def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
         return _run(cfg, ev, on_progress, t0)
     ev.open_journal(checkpoint)
     with stop_on_sigint(ev):
-        return _run(cfg, ev, on_progress, t0)
+        try:
+            return _run(cfg, ev, on_progress, t0)
+        finally:
+            ev.flush_journal()  # batches not written yet (a kill would only lose these)
 
 
 def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] | None,
@@ -190,112 +189,5 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
                                 executor=executor, cache_file=cache_file)
 
 
-def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
-                 ) -> pd.DataFrame:
-    e = ev.evaluated()
-    d = ev.space.decode(e.genomes) if len(e) else None
-    df = pd.DataFrame({"key": ev.space.keys(e.genomes) if len(e) else []})
-    for n in ev.space.names:
-        df[n] = d[n] if d is not None else []
-    df["area_mm2"] = e.area_mm2
-    df["cost_usd"] = e.cost_usd
-    df["feasible"] = e.feasible
-    df["fitness"] = obj.fitness(e)
-    df["reason"] = e.reason
-    df["failed"] = e.failed
-    for w, name in enumerate(ev.workload_names):
-        df[f"energy_j.{name}"] = e.energy_j[:, w]
-        df[f"latency_s.{name}"] = e.latency_s[:, w]
-        df[f"edap.{name}"] = e.edap[:, w]
-        df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
-        if optima is not None:
-            df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
-    if hasattr(ev, "report_columns"):
-        for col, values in ev.report_columns(e.genomes).items():
-            df[col] = values
-    return df
-
-
-def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
-                 optima: np.ndarray | None) -> list[dict]:
-    """The designs with parameters, fitness and per-workload metrics and losses."""
-    all_ev = ev.evaluated()
-    own = np.where(all_ev.capacity_ok & all_ev.area_ok[:, None], all_ev.edap, np.inf)
-    best_seen = own.min(axis=0) if len(own) else np.full(len(ev.workloads), np.inf)
-    calls = ev.n_calls
-    e = ev.evaluate(genomes)
-    ev.n_calls = calls  # a look-up, not a search evaluation
-    fit = obj.fitness(e)
-    extra = ev.report_columns(e.genomes) if hasattr(ev, "report_columns") else {}
-    out = []
-    for i in range(len(e)):
-        per = {}
-        for w, name in enumerate(ev.workload_names):
-            per[name] = {
-                "energy_j": float(e.energy_j[i, w]), "latency_s": float(e.latency_s[i, w]),
-                "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
-                "loss_vs_best_seen": _loss(e.edap[i, w], best_seen[w]),
-                "loss_vs_optimum": None if optima is None else _loss(e.edap[i, w], optima[w]),
-                **{k.split(".")[0]: _plain(v[i]) for k, v in extra.items()
-                   if k.split(".", 1)[1] == name},
-            }
-        out.append({
-            "rank": i + 1, "key": ev.space.keys(e.genomes[i:i + 1])[0],
-            "parameters": ev.space.decode(e.genomes[i:i + 1]).row(0),
-            "genome": e.genomes[i].tolist(), "feasible": bool(e.feasible[i]),
-            "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
-            "cost_usd": float(e.cost_usd[i]),
-            "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
-            "aggregation": obj.aggregation, "workloads": per,
-        })
-    return out
-
-
-def _plain(value: object) -> float | int:
-    return int(value) if isinstance(value, (np.integer, int)) else float(value)
-
-
-def _loss(value: float, ref: float) -> float | None:
-    return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
-
-
-def write_results(result: SearchResult, out: str | Path) -> dict[str, Path]:
-    """Write the output folder; returns {what: path}."""
-    from .. import __version__
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {k: out / f for k, f in (("designs", "designs.csv"), ("convergence",
-             "convergence.csv"), ("best", "best.json"), ("run", "run.json"))}
-    write_csv(paths["designs"], result.designs())
-    write_csv(paths["convergence"], pd.DataFrame(result.trace.rows))
-    best = result.best()
-    s = result.strategy
-    doc: dict = {"best": [b for b in best if b["feasible"]],
-                 "infeasible_only": not any(b["feasible"] for b in best)}
-    if doc["infeasible_only"]:
-        doc["closest_infeasible"] = best[:1]
-    if s.per_workload_best:
-        doc["per_workload_best"] = {
-            w: best_records(result.evaluator, result.objective, g[None, :], result.optima)[0]
-            for w, g in s.per_workload_best.items()}
-    if result.optima is not None:
-        doc["optima_edap_j_s_mm2"] = dict(zip(result.evaluator.workload_names,
-                                              map(float, result.optima), strict=True))
-    write_json(paths["best"], doc)
-    if s.pareto is not None:
-        paths["pareto"] = out / "pareto.csv"
-        front = best_records(result.evaluator, result.objective, s.pareto, result.optima)
-        write_csv(paths["pareto"], pd.DataFrame([
-            {"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
-             **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
-                for m in ("energy_j", "latency_s")}} for r in front]))
-    run = {"imcopt_version": __version__, "seed": result.config.seed,
-           "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
-           "n_evals": result.evaluator.n_evals,
-           "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
-           "executor": result.executor or describe(result.evaluator.executor),
-           "config": result.config.model_dump(mode="json")}
-    write_json(paths["run"], run, default=str)
-    paths["checksums"] = write_manifest(out, list(paths.values()))
-    return paths
+__all__ = ["PLAIN_GA", "SearchResult", "algorithm_spec", "best_known_optima", "run_search",
+           "write_results"]

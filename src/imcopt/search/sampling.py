@@ -4,6 +4,7 @@ diversity-enhanced sampling (greedy max-min Hamming selection, optionally evalua
 from __future__ import annotations
 
 import warnings
+from collections.abc import Generator
 
 import numpy as np
 
@@ -68,15 +69,16 @@ def hamming_population(
     keep: int = 70,
     evaluate: bool = True,
     feasible_only: bool = False,
-) -> np.ndarray:
-    """The study's phase-1 sampler: `n_select` most diverse of `n_candidates` random designs;
-    with `evaluate`, all of them are evaluated and the best `keep` by the objective (feasible
-    first) returned, otherwise the first `keep` selected."""
+) -> Generator[np.ndarray, None, np.ndarray]:
+    """The study's phase-1 sampler (search steps, see `algorithms`): `n_select` most diverse
+    of `n_candidates` random designs; with `evaluate`, all of them are evaluated and the best
+    `keep` by the objective (feasible first) returned, otherwise the first `keep` selected."""
     cand = random_genes(problem, n_candidates, rng, feasible_only)
     cand = np.unique(cand, axis=0)
     cand = cand[rng.permutation(len(cand))]
     sel = cand[max_min_hamming(cand, n_select)]
     if not evaluate:
         return sel[:keep]
+    yield problem.full(sel)
     ev = problem.evaluate_full(sel)
     return sel[problem.objective.rank(ev)[:keep]]

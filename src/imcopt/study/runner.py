@@ -2,10 +2,14 @@
 
 Folder layout (DIR):
   study.yaml          the study config as given (resolved, all defaults filled in)
-  study.json          cells and which are finished; rewritten atomically after every cell
-  runs/<cell-id>/     `imcopt search` outputs of one cell (designs.csv, convergence.csv,
-                      best.json, run.json)
-  evaluations.sqlite  the persistent evaluation cache (unless `cache: false`)
+  study.json          cells and which are finished; rewritten atomically whenever cells end
+  runs/<cell-id>/     `imcopt search` outputs of one cell (kept_designs.csv, convergence.csv,
+                      best.json, run.json; designs.parquet with `save_all`)
+  evaluations.sqlite  the persistent evaluation cache (see `cache` in the study config)
+
+The searches of one (technology, workload set) run in lockstep (`search.lockstep`): each
+generation of all of them is evaluated in one model call through the group's shared store.
+Every cell's results are what it would give alone (its own seed, its own designs).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +28,17 @@ import yaml
 
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
+from ..cache import cache_wanted
 from ..executors import Executor, ExecutorConfig, describe, make_executor
 from ..hardware import get_space, load_technology
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
+from ..search.algorithms import Steps, run
+from ..search.lockstep import lockstep
 from ..search.runner import algorithm_spec
-from ..search.strategies import STRATEGY_FUNCTIONS
-from ..storage import StorageError, read_json
+from ..search.strategies import STRATEGY_STEPS
+from ..storage import StorageError, durable_batch, read_json
 from ..storage import write_text as _atomic_write
 from ..workloads import get
 from .config import Cell, StudyConfig, StudyError, expand, load_study, search_config
@@ -45,8 +53,9 @@ class Study:
 
     def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
                  executor: Executor | ExecutorConfig | dict | None = None,
-                 device: str = "numpy") -> None:
+                 device: str = "numpy", save_all: bool = False) -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
+        self.save_all = save_all  # every run also writes designs.parquet (every design)
         self.out = Path(out)
         self.executor = executor  # None: the config's
         self.device = check_device(device)  # where the model runs (not part of the identity)
@@ -65,14 +74,14 @@ class Study:
 
     @classmethod
     def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None,
-             device: str = "numpy") -> Study:
+             device: str = "numpy", save_all: bool = False) -> Study:
         """The study stored in `out` (to resume it), optionally on another executor or
         device."""
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
         cfg = _read_state(state)["config"]
-        return cls(load_study(cfg), out, executor, device)
+        return cls(load_study(cfg), out, executor, device, save_all)
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -114,20 +123,63 @@ class Study:
         return self
 
     def _run(self, emit: Event, max_cells: int | None) -> None:
-        total = len(self.cells)
-        for n, cell in enumerate(self.pending):
-            if max_cells is not None and n >= max_cells:
-                break
-            base = {"cell": cell.id, "total": total}
-            emit({"event": "start", "done": len(self.completed), **base})
+        """The pending cells group by group: the exhaustive ones first (one scan), then every
+        search of the group in lockstep (`search.lockstep`: one model call per step)."""
+        todo = self.pending if max_cells is None else self.pending[:max_cells]
+        for group in dict.fromkeys(c.group for c in todo):
+            cells = [c for c in todo if c.group == group]
+            for cell in cells:
+                emit({"event": "start", "done": len(self.completed), "cell": cell.id,
+                      "total": len(self.cells)})
+            for cell in (c for c in cells if c.method == "exhaustive"):
+                running = self._start(cell, emit)
+                res = self._exhaustive(cell, running.config, running.evaluator, running.trace)
+                self._complete([(running, res)], emit)
+            searches = [self._start(c, emit) for c in cells if c.method != "exhaustive"]
+            if not searches:
+                continue
+            store = self._store(searches[0].cell)
 
-            def progress(row: dict, _b: dict = base) -> None:
-                emit({"event": "progress", "done": len(self.completed), "row": row, **_b})
+            def prefetch(genomes: np.ndarray, _store: Evaluator = store) -> None:
+                calls = _store.n_calls
+                _store.evaluate(genomes)
+                _store.n_calls = calls
 
-            summary = self.run_cell(cell, progress)
+            for ended in lockstep([r.steps for r in searches], prefetch):
+                self._complete([(searches[i], res) for i, res in ended], emit)
+
+    def _start(self, cell: Cell, emit: Event) -> _Running:
+        """A cell's evaluator (sharing the group's store), objective, trace and search steps
+        (warnings recorded for study.json, not shown)."""
+        sc = search_config(self.config, cell)
+        ev = _evaluator(sc, SharedEvaluator, device=self.device)
+        ev.store = self._store(cell)
+        obj = Objective(cell.aggregation)
+
+        def progress(row: dict) -> None:
+            emit({"event": "progress", "done": len(self.completed), "row": row,
+                  "cell": cell.id, "total": len(self.cells)})
+
+        trace = Trace(on_record=progress)
+        running = _Running(cell, sc, ev, obj, trace, time.perf_counter())
+        if cell.method != "exhaustive":
+            running.steps = _recording_warnings(STRATEGY_STEPS[sc.strategy](
+                ev, obj, algorithm_spec(sc), sc.seed, trace, top_k=sc.top_k), running.warnings)
+        return running
+
+    def _complete(self, ended: list[tuple[_Running, StrategyResult]], emit: Event) -> None:
+        """Write the outputs of cells that ended, then record them in study.json (all made
+        durable together, before the state says they are done)."""
+        summaries = []
+        with durable_batch():
+            for running, res in ended:
+                summaries.append((running.cell, self._write_cell(running, res)))
+        for cell, summary in summaries:
             self.completed[cell.id] = summary
-            self._save()
-            emit({"event": "done", "done": len(self.completed), "summary": summary, **base})
+        self._save()
+        for cell, summary in summaries:
+            emit({"event": "done", "done": len(self.completed), "summary": summary,
+                  "cell": cell.id, "total": len(self.cells)})
 
     def _store(self, cell: Cell) -> Evaluator:
         if cell.group not in self._stores:
@@ -139,36 +191,40 @@ class Study:
 
     def _scale(self) -> dict:
         """The executor, persistent cache and device of this study's model runs."""
-        cache = self.out / CACHE_FILE if self.config.cache else None
+        keep = cache_wanted(self.config.cache, self.config.backend.name)
+        cache = self.out / CACHE_FILE if keep else None
         return {"executor": self._executor, "cache_file": cache, "device": self.device}
 
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
-        t0 = time.perf_counter()
-        sc = search_config(self.config, cell)
-        ev = _evaluator(sc, SharedEvaluator, device=self.device)
-        ev.store = self._store(cell)
-        obj = Objective(cell.aggregation)
-        trace = Trace(on_record=progress)
-        with warnings.catch_warnings(record=True) as caught:  # kept in study.json, not shown
-            warnings.simplefilter("always", UserWarning)
-            if cell.method == "exhaustive":
-                res = self._exhaustive(cell, sc, ev, trace)
-            else:
-                res = STRATEGY_FUNCTIONS[sc.strategy](ev, obj, algorithm_spec(sc), sc.seed, trace,
-                                                      top_k=sc.top_k)
-        result = SearchResult(sc, ev, obj, res, trace, None, time.perf_counter() - t0,
+        def rows(event: dict) -> None:
+            if progress is not None and event["event"] == "progress":
+                progress(event["row"])
+
+        running = self._start(cell, rows)
+        if cell.method == "exhaustive":
+            res = self._exhaustive(cell, running.config, running.evaluator, running.trace)
+        else:
+            res = run(running.steps)
+        with durable_batch():
+            return self._write_cell(running, res)
+
+    def _write_cell(self, running: _Running, res: StrategyResult) -> dict:
+        """runs/<cell-id>/ of a cell whose search ended; returns its summary for study.json."""
+        ev, obj = running.evaluator, running.objective
+        wall = time.perf_counter() - running.t0
+        result = SearchResult(running.config, ev, obj, res, running.trace, None, wall,
                               describe(self._executor))
-        folder = self.out / "runs" / cell.id
+        folder = self.out / "runs" / running.cell.id
         if folder.exists():  # left over from an interrupted run
             shutil.rmtree(folder)
-        write_results(result, folder)
+        write_results(result, folder, save_all=self.save_all)
         calls, evals = ev.n_calls, ev.n_evals
         fit = obj.fitness(ev.evaluate(res.best[:1])) if len(res.best) else np.array([np.inf])
-        return {"wall_s": round(time.perf_counter() - t0, 3), "n_calls": calls,
+        return {"wall_s": round(wall, 3), "n_calls": calls,
                 "n_evals": evals, "n_failed": int(ev.evaluated().failed.sum()),
                 "best_fitness": float(fit[0]) if np.isfinite(fit[0]) else None,
-                "warnings": sorted({str(w.message) for w in caught})}
+                "warnings": sorted({str(w.message) for w in running.warnings})}
 
     def _exhaustive(self, cell: Cell, sc: SearchConfig, ev: SharedEvaluator,
                     trace: Trace) -> StrategyResult:
@@ -194,6 +250,35 @@ class Study:
             notes={"designs": s.n_designs, "evaluated_after_screen": s.n_evaluated,
                    "per_workload_best": "each workload's lowest EDAP among the designs that "
                    "pass the joint screen (area, and every workload's weights fit)"})
+
+
+@dataclass
+class _Running:
+    """A cell while its search runs."""
+
+    cell: Cell
+    config: SearchConfig
+    evaluator: SharedEvaluator
+    objective: Objective
+    trace: Trace
+    t0: float
+    steps: Steps[StrategyResult] | None = None
+    warnings: list[warnings.WarningMessage] = field(default_factory=list)
+
+
+def _recording_warnings(steps: Steps[StrategyResult], caught: list[warnings.WarningMessage]
+                        ) -> Steps[StrategyResult]:
+    """`steps` with the warnings each step raises recorded into `caught` (not shown)."""
+    while True:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                batch = next(steps)
+            except StopIteration as stop:
+                caught.extend(got)
+                return stop.value
+        caught.extend(got)
+        yield batch
 
 
 def _read_state(state: Path) -> dict:

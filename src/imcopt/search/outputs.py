@@ -1,0 +1,223 @@
+"""A search's output folder, in proportion to what a reader needs.
+
+Always written (`write_results`):
+
+- `kept_designs.csv`: the designs a report needs, one row each with its parameters,
+  feasibility, reason and per-workload metrics (the columns of `design_table`): the run's top-k
+  by its objective (column `top_rank`, 1 = best; 0 = not in the top k), the designs
+  non-dominated in (worst-case energy J, worst-case latency s, area mm^2) among the feasible
+  ones (`pareto.worst_case`), the designs non-dominated in (energy, latency, area) on each
+  workload among those feasible there (`pareto.<workload>`), and each workload's own best design
+  (lowest EDAP feasible there: `best_for.<workload>`, what "loss vs its own optimum" refers to).
+  A front over these rows is the front over every evaluated design.
+- `convergence.csv` (per generation), `best.json` (best designs with each workload's loss
+  against its own optimum where known), `pareto.csv` (NSGA-II), `run.json` (resolved config,
+  seed, imcopt version, wall time, evaluation and failure counts, the executor used), and
+  `checksums.json` (SHA-256 of each, written last).
+
+With `save_all`: also `designs.parquet`, every evaluated design (same columns; Parquet, zstd).
+Every file is written atomically (`imcopt.storage`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..executors import describe
+from ..objectives import Evaluation, Evaluator, Objective
+from ..storage import durable_batch, write_csv, write_json, write_manifest, write_parquet
+
+if TYPE_CHECKING:
+    from .runner import SearchResult
+
+KEPT = "kept_designs.csv"
+ALL = "designs.parquet"
+
+
+def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None,
+                 rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Evaluated designs (all, or the given rows of `ev.evaluated()`), one row each."""
+    e = ev.evaluated() if rows is None else ev.evaluated().take(rows)
+    d = ev.space.decode(e.genomes) if len(e) else None
+    df = pd.DataFrame({"key": ev.space.keys(e.genomes) if len(e) else []})
+    for n in ev.space.names:
+        df[n] = d[n] if d is not None else []
+    df["area_mm2"] = e.area_mm2
+    df["cost_usd"] = e.cost_usd
+    df["feasible"] = e.feasible
+    df["fitness"] = obj.fitness(e)
+    df["reason"] = e.reason
+    df["failed"] = e.failed
+    for w, name in enumerate(ev.workload_names):
+        df[f"energy_j.{name}"] = e.energy_j[:, w]
+        df[f"latency_s.{name}"] = e.latency_s[:, w]
+        df[f"edap.{name}"] = e.edap[:, w]
+        df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
+        if optima is not None:
+            df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
+    if hasattr(ev, "report_columns"):
+        for col, values in ev.report_columns(e.genomes).items():
+            df[col] = values
+    return df
+
+
+def front_mask(points: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """(N,) bool: rows with `ok` that no other `ok` row dominates (minimisation)."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    out = np.zeros(len(points), bool)
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        out[idx[NonDominatedSorting().do(points[idx], only_non_dominated_front=True)]] = True
+    return out
+
+
+def kept_flags(e: Evaluation, obj: Objective, names: list[str], top_k: int
+               ) -> dict[str, np.ndarray]:
+    """Why each evaluated design is kept (see the module docstring); a row is kept when any
+    flag is set."""
+    n = len(e)
+    top = np.zeros(n, np.int64)
+    top[obj.rank(e)[:top_k]] = np.arange(1, min(top_k, n) + 1)
+    flags: dict[str, np.ndarray] = {"top_rank": top}
+    worst = np.column_stack([e.energy_j.max(axis=1), e.latency_s.max(axis=1), e.area_mm2])
+    flags["pareto.worst_case"] = front_mask(worst, e.feasible)
+    for w, name in enumerate(names):
+        ok = e.capacity_ok[:, w] & e.area_ok
+        points = np.column_stack([e.energy_j[:, w], e.latency_s[:, w], e.area_mm2])
+        flags[f"pareto.{name}"] = front_mask(points, ok)
+        best = np.zeros(n, bool)
+        edap = np.where(ok, e.edap[:, w], np.inf)
+        if n and np.isfinite(edap.min()):
+            best[int(np.argmin(edap))] = True
+        flags[f"best_for.{name}"] = best
+    return flags
+
+
+def kept_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None, top_k: int,
+               also: np.ndarray | None = None) -> pd.DataFrame:
+    """`kept_designs.csv`: the kept rows of `design_table` (plus the designs `also` names,
+    e.g. the strategy's best), in evaluation order, with their flags."""
+    e = ev.evaluated()
+    flags = kept_flags(e, obj, ev.workload_names, top_k)
+    keep = np.zeros(len(e), bool)
+    for v in flags.values():
+        keep |= v.astype(bool)
+    if also is not None and len(also):
+        keep |= _rows_of(e.genomes, also)
+    rows = np.flatnonzero(keep)
+    table = design_table(ev, obj, optima, rows)
+    for name, v in flags.items():
+        table[name] = v[rows]
+    return table
+
+
+def _rows_of(genomes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """(N,) bool: which rows of `genomes` are among `wanted`."""
+    view = np.dtype((np.void, genomes.dtype.itemsize * genomes.shape[1]))
+    a = np.ascontiguousarray(genomes).view(view).ravel()
+    b = np.ascontiguousarray(np.asarray(wanted, dtype=genomes.dtype)).view(view).ravel()
+    return np.isin(a, b)
+
+
+def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
+                 optima: np.ndarray | None) -> list[dict]:
+    """The designs with parameters, fitness and per-workload metrics and losses."""
+    all_ev = ev.evaluated()
+    own = np.where(all_ev.capacity_ok & all_ev.area_ok[:, None], all_ev.edap, np.inf)
+    best_seen = own.min(axis=0) if len(own) else np.full(len(ev.workloads), np.inf)
+    calls = ev.n_calls
+    e = ev.evaluate(genomes)
+    ev.n_calls = calls  # a look-up, not a search evaluation
+    fit = obj.fitness(e)
+    extra = ev.report_columns(e.genomes) if hasattr(ev, "report_columns") else {}
+    keys = ev.space.keys(e.genomes) if len(e) else []
+    out = []
+    for i in range(len(e)):
+        per = {}
+        for w, name in enumerate(ev.workload_names):
+            per[name] = {
+                "energy_j": float(e.energy_j[i, w]), "latency_s": float(e.latency_s[i, w]),
+                "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
+                "loss_vs_best_seen": _loss(e.edap[i, w], best_seen[w]),
+                "loss_vs_optimum": None if optima is None else _loss(e.edap[i, w], optima[w]),
+                **{k.split(".")[0]: _plain(v[i]) for k, v in extra.items()
+                   if k.split(".", 1)[1] == name},
+            }
+        out.append({
+            "rank": i + 1, "key": keys[i],
+            "parameters": ev.space.decode(e.genomes[i:i + 1]).row(0),
+            "genome": e.genomes[i].tolist(), "feasible": bool(e.feasible[i]),
+            "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
+            "cost_usd": float(e.cost_usd[i]),
+            "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
+            "aggregation": obj.aggregation, "workloads": per,
+        })
+    return out
+
+
+def _plain(value: object) -> float | int:
+    return int(value) if isinstance(value, (np.integer, int)) else float(value)
+
+
+def _loss(value: float, ref: float) -> float | None:
+    return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
+
+
+def write_results(result: SearchResult, out: str | Path, *, save_all: bool = False
+                  ) -> dict[str, Path]:
+    """Write the output folder (module docstring); returns {what: path}. The files are made
+    durable together at the end (`storage.durable_batch`)."""
+    with durable_batch():
+        return _write(result, Path(out), save_all)
+
+
+def _write(result: SearchResult, out: Path, save_all: bool) -> dict[str, Path]:
+    from .. import __version__
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {k: out / f for k, f in (("kept", KEPT), ("convergence", "convergence.csv"),
+                                     ("best", "best.json"), ("run", "run.json"))}
+    s = result.strategy
+    ev, obj = result.evaluator, result.objective
+    also = [s.best, *[g[None, :] for g in s.per_workload_best.values()]]
+    write_csv(paths["kept"], kept_table(ev, obj, result.optima, result.config.top_k,
+                                        np.concatenate(also)))
+    if save_all:
+        paths["designs"] = write_parquet(out / ALL, result.designs())
+    else:
+        (out / ALL).unlink(missing_ok=True)  # an earlier --save-all run's: not this run's
+    write_csv(paths["convergence"], pd.DataFrame(result.trace.rows))
+    best = result.best()
+    doc: dict = {"best": [b for b in best if b["feasible"]],
+                 "infeasible_only": not any(b["feasible"] for b in best)}
+    if doc["infeasible_only"]:
+        doc["closest_infeasible"] = best[:1]
+    if s.per_workload_best:
+        doc["per_workload_best"] = {
+            w: best_records(ev, obj, g[None, :], result.optima)[0]
+            for w, g in s.per_workload_best.items()}
+    if result.optima is not None:
+        doc["optima_edap_j_s_mm2"] = dict(zip(ev.workload_names, map(float, result.optima),
+                                              strict=True))
+    write_json(paths["best"], doc)
+    if s.pareto is not None:
+        paths["pareto"] = out / "pareto.csv"
+        front = best_records(ev, obj, s.pareto, result.optima)
+        write_csv(paths["pareto"], pd.DataFrame([
+            {"key": r["key"], "feasible": r["feasible"], "area_mm2": r["area_mm2"],
+             **{f"{m}.{w}": v[m] for w, v in r["workloads"].items()
+                for m in ("energy_j", "latency_s")}} for r in front]))
+    run = {"imcopt_version": __version__, "seed": result.config.seed,
+           "wall_time_s": result.wall_time_s, "n_calls": ev.n_calls, "n_evals": ev.n_evals,
+           "n_failed": int(ev.evaluated().failed.sum()), "strategy_notes": s.notes,
+           "executor": result.executor or describe(ev.executor),
+           "all_designs_saved": save_all,
+           "config": result.config.model_dump(mode="json")}
+    write_json(paths["run"], run, default=str)
+    paths["checksums"] = write_manifest(out, list(paths.values()))
+    return paths
