@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,16 +22,16 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__
-from .api import as_designs, evaluate_many
-from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
-from .hardware import parse_key as _parse_key
-from .model import Metrics
-from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
+from .workloads import FOUR_NETWORKS, Workload, describe, get, names
+
+if TYPE_CHECKING:  # the model and hardware load with the commands that need them
+    from .hardware import Designs
+    from .model import Metrics
 
 #: the published study's best designs for the mean over its four networks (ela_mean)
 DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
                    "sram": "A_0.55_1_1e-09_256_128_1_32_8_4096"}
-USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
+USER_ERRORS = (ValueError, OSError)  # DesignError and WorkloadError are ValueErrors
 try:  # typer >= 0.16 carries its own copy of click
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
@@ -253,6 +253,8 @@ TechSpaceOpt = Annotated[str, typer.Option("--tech", help="rram, sram or sram_st
 @space_app.command("show")
 def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
     """A design space: each parameter's level, unit and values; the space size."""
+    from .hardware import get_space
+
     space = get_space(tech)
     params = space.describe()
     levels = {lv: list(ps) for lv, ps in space.levels().items()}
@@ -278,6 +280,10 @@ def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
 # ---- evaluate ---------------------------------------------------------------------------
 def parse_design(text: str) -> Designs:
     """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs."""
+    from .api import as_designs
+    from .hardware import PARAMETERS, DesignError
+    from .hardware import parse_key as _parse_key
+
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
         raise DesignError("--design is empty: give a key A_... or name=value pairs")
@@ -302,6 +308,8 @@ def parse_design(text: str) -> Designs:
 
 def space_note(design: Designs, tech: str) -> str | None:
     """Why the design lies outside the technology's default search space, if it does."""
+    from .hardware import SPACES, DesignError, get_space
+
     if tech not in SPACES:
         return None
     space, row = get_space(tech), design.row(0)
@@ -340,6 +348,8 @@ TOTAL_HEADERS = {"energy_j": "energy (J)", "latency_s": "latency (s)", "area_mm2
 
 
 def _print_evaluation(doc: dict[str, Any], tech: str, per_layer: bool) -> None:
+    from .hardware import PARAMETERS
+
     console = _console()
     design, wls = doc["design"], doc["workloads"]
     rows = [[k, v, PARAMETERS[k].unit, PARAMETERS[k].level]
@@ -388,6 +398,9 @@ def evaluate_cmd(
     device: DeviceOpt = "numpy",
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
+    from .api import evaluate_many
+    from .hardware import load_technology
+
     technology = load_technology(tech)
     if matmul_policy is not None:
         technology = technology.with_settings(matmul_policy=matmul_policy)

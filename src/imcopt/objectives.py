@@ -35,7 +35,7 @@ import numpy as np
 
 from .failures import evaluate_guarded, failed_mask, mark_bad_metrics
 from .hardware.fabrication import die_cost_usd
-from .hardware.space import Designs, DesignSpace, genome_codes
+from .hardware.space import Designs, DesignSpace, genome_codes, mixed_radix
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .model.xp import namespace
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted", "el_cost",
                 "edap_cost")
 DEFAULT_AREA_LIMIT_MM2 = 800.0
+#: the parameters the screen's weight-capacity check depends on (`Evaluator.capacity_table`)
+CAPACITY_PARAMETERS = ("bits_per_cell", "rows_per_array", "cols_per_array", "router_groups",
+                       "tiles_per_group", "arrays_per_tile")
+MAX_CAPACITY_TABLE = 2_000_000  # combinations; bigger value lists screen designs one by one
 
 
 class ObjectiveError(ValueError):
@@ -157,6 +161,37 @@ class Evaluation:
                           self.area_mm2[index], self.capacity_ok[index],
                           self.capacity_violation[index], self.area_limit_mm2,
                           self.reason[index], self.cost_usd[index])
+
+
+class GenomeIndex:
+    """Rows of the genomes stored so far, by genome code (`hardware.space.genome_codes`):
+    int64 codes are kept sorted and looked up as arrays; byte codes (spaces too large for
+    int64) in a dict."""
+
+    def __init__(self) -> None:
+        self._codes = np.empty(0, np.int64)
+        self._rows = np.empty(0, np.int64)
+        self._dict: dict[bytes, int] = {}
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """(N,) row of each code, -1 where not stored."""
+        if codes.dtype == object:
+            return np.array([self._dict.get(c, -1) for c in codes], dtype=np.int64)
+        if not len(self._codes):
+            return np.full(len(codes), -1, np.int64)
+        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        return np.where(self._codes[pos] == codes, self._rows[pos], -1)
+
+    def add(self, codes: np.ndarray, first_row: int) -> None:
+        """Store distinct new codes as rows first_row, first_row + 1, ..."""
+        rows = np.arange(first_row, first_row + len(codes), dtype=np.int64)
+        if codes.dtype == object:
+            self._dict.update(zip(codes.tolist(), rows.tolist(), strict=True))
+            return
+        order = np.argsort(codes, kind="stable")
+        at = np.searchsorted(self._codes, codes[order])
+        self._codes = np.insert(self._codes, at, codes[order])
+        self._rows = np.insert(self._rows, at, rows[order])
 
 
 class EvaluationTable:
@@ -276,9 +311,9 @@ class Evaluator:
     cache_file: EvaluationCache | str | Path | None = None
     n_calls: int = 0
     n_evals: int = 0
-    _index: dict = field(default_factory=dict, repr=False)  # genome code -> row of _table
+    _index: GenomeIndex = field(default_factory=lambda: GenomeIndex(), repr=False)
     _table: EvaluationTable | None = field(default=None, repr=False)
-    _required: dict[str, float] = field(default_factory=dict, repr=False)
+    _required: dict = field(default_factory=dict, repr=False)  # screen look-ups
 
     def __post_init__(self) -> None:
         self.workloads = list(self.workloads)
@@ -350,24 +385,33 @@ class Evaluator:
         self.n_calls += len(x)
         if not self.cache:
             return self._compute(x)
-        codes = genome_codes(x, self.space.cardinalities).tolist()
-        rows = self._rows(codes)
+        rows = self._ensure(x)
+        return self.evaluated().take(rows)
+
+    def ensure(self, genomes: np.ndarray) -> None:
+        """Evaluate whatever of `genomes` is not cached yet (counts no calls, returns
+        nothing: a prefetch)."""
+        if self.cache:
+            self._ensure(self.space.check_genomes(genomes))
+
+    def _ensure(self, x: np.ndarray) -> np.ndarray:
+        """Rows of `x` in the cache, computing the missing ones (distinct, first-seen order)."""
+        codes = genome_codes(x, self.space.cardinalities)
+        rows = self._index.rows(codes)
         missing = np.flatnonzero(rows < 0)
         if len(missing):
-            first = dict(zip(reversed([codes[i] for i in missing]),
-                             reversed(missing.tolist()), strict=True))  # code -> first row
-            order = sorted(first.values())
-            self._append(self._compute(x[order]), [codes[i] for i in order])
-            rows[missing] = self._rows([codes[i] for i in missing])
-        return self._stored().take(rows)
+            first = missing[np.sort(np.unique(codes[missing], return_index=True)[1])]
+            self._append(self._compute(x[first]), codes[first])
+            rows[missing] = self._index.rows(codes[missing])
+        return rows
 
     def add(self, ev: Evaluation) -> None:
         """Put already computed results (e.g. from an exhaustive scan) into the cache."""
-        codes = genome_codes(ev.genomes, self.space.cardinalities).tolist()
-        new = [i for i, c in enumerate(codes) if c not in self._index]
-        new = sorted({codes[i]: i for i in reversed(new)}.values())
-        if new:
-            self._append(ev.take(np.asarray(new, dtype=np.int64)), [codes[i] for i in new])
+        codes = genome_codes(ev.genomes, self.space.cardinalities)
+        new = np.flatnonzero(self._index.rows(codes) < 0)
+        new = new[np.sort(np.unique(codes[new], return_index=True)[1])]
+        if len(new):
+            self._append(ev.take(new), codes[new])
 
     def evaluated(self) -> Evaluation:
         """Every distinct design evaluated so far, in first-seen order (read-only views)."""
@@ -375,20 +419,11 @@ class Evaluator:
             return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
         return self._table.view()
 
-    def _rows(self, codes: list) -> np.ndarray:
-        get = self._index.get
-        return np.fromiter((get(c, -1) for c in codes), np.int64, len(codes))
-
-    def _append(self, ev: Evaluation, codes: list) -> None:
+    def _append(self, ev: Evaluation, codes: np.ndarray) -> None:
         if self._table is None:
             self._table = EvaluationTable(self.space.n_var, len(self.workloads))
-        base = len(self._table)
+        self._index.add(codes, len(self._table))
         self._table.append(ev)
-        self._index.update(zip(codes, range(base, base + len(codes)), strict=True))
-
-    def _stored(self) -> Evaluation:
-        assert self._table is not None
-        return self._table.view()
 
     # ---- cheap screening (no full model run) ------------------------------------------------
     def area(self, genomes: np.ndarray) -> np.ndarray:
@@ -398,25 +433,56 @@ class Evaluator:
     def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
         """(N,) bool: within the area limit and (resident weights) the weights of every
         workload in `subset` fit. The arrays a workload needs depend only on rows, columns
-        and bits per cell, so they are computed once per distinct combination.
+        and bits per cell, so they are computed once per distinct combination; the area
+        (the dearer check) only for the designs that pass the others.
         With another backend than the analytical model every design passes (only the
         backend may judge it)."""
-        d = self.space.decode(genomes)
+        x = self.space.check_genomes(genomes)
         if not self._analytical:
-            return np.ones(len(d), dtype=bool)
-        ok = sum(area_mm2(d, self.technology).values()) <= self.area_limit_mm2
-        ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
-        if self.technology.weight_residency != "resident":
-            return ok
-        arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
-        code = ((d["rows_per_array"].astype(np.int64) << 24) + (d["cols_per_array"].astype(
-            np.int64) << 8) + d["bits_per_cell"].astype(np.int64))
-        uniq, inverse = np.unique(code, return_inverse=True)
-        geo = np.column_stack([uniq >> 24, (uniq >> 8) & 0xFFFF, uniq & 0xFF]).astype(float)
-        idx = range(len(self.workloads)) if subset is None else subset
-        for w in idx:
-            ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
+            return np.ones(len(x), dtype=bool)
+        ok = self._capacity_ok(x, subset)
+        rest = np.flatnonzero(ok)
+        if len(rest):
+            ok[rest] = self.area(x[rest]) <= self.area_limit_mm2
         return ok
+
+    def _capacity_ok(self, x: np.ndarray, subset: Sequence[int] | None) -> np.ndarray:
+        """The screen's cheap part: the cells hold the bits and (resident weights) the weights
+        of every workload in `subset` fit; depends on `CAPACITY_PARAMETERS` only."""
+        def val(name: str) -> np.ndarray:
+            return self.space.values_of(x, name)
+
+        ok = val("bits_per_cell") <= self.technology.c["max_bits_per_cell"]
+        if self.technology.weight_residency == "resident":
+            arrays = val("router_groups") * val("tiles_per_group") * val("arrays_per_tile")
+            code = ((val("rows_per_array").astype(np.int64) << 24)
+                    + (val("cols_per_array").astype(np.int64) << 8)
+                    + val("bits_per_cell").astype(np.int64))
+            uniq, inverse = np.unique(code, return_inverse=True)
+            geo = np.column_stack([uniq >> 24, (uniq >> 8) & 0xFFFF, uniq & 0xFF]).astype(float)
+            for w in range(len(self.workloads)) if subset is None else subset:
+                ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
+        return ok
+
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(genes, table): the screen's cheap part over every combination of the values of
+        the `CAPACITY_PARAMETERS` the space searches (`genes`: their positions in a genome;
+        `table[i, j, ...]`: whether values i, j, ... pass). Every design the screen passes has
+        True here, so drawing those combinations, the other genes at random, then screening
+        is the same as screening uniform random designs, with far fewer rejected. None when
+        the screen has no such part (another backend than the analytical model)."""
+        genes = np.array([i for i, n in enumerate(self.space.names)
+                          if n in CAPACITY_PARAMETERS], dtype=np.int64)
+        cards = self.space.cardinalities[genes]
+        if not self._analytical or float(np.prod(cards, dtype=float)) > MAX_CAPACITY_TABLE:
+            return None
+        key = ("capacity", None if subset is None else tuple(subset))
+        if key not in self._required:
+            x = np.zeros((int(np.prod(cards)), self.space.n_var), dtype=np.int64)
+            x[:, genes] = mixed_radix(cards, 0, len(x))
+            self._required[key] = (genes, self._capacity_ok(x, subset).reshape(tuple(cards)))
+        return self._required[key]  # type: ignore[return-value]
 
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""

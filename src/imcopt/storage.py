@@ -26,9 +26,10 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "checksums.json"
 _deferred = 0  # > 0 inside durable_batch(): atomic writes leave the fsync to its end
@@ -135,6 +136,8 @@ def read_json(path: str | Path) -> Any:
 
 
 def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise StorageError(f"{path}: missing")
@@ -147,6 +150,8 @@ def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
 
 
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise StorageError(f"{path}: missing")

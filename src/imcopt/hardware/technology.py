@@ -20,6 +20,7 @@ from ..storage import write_text
 from .space import DesignError
 
 TECH_DIR = Path(__file__).parent / "technologies"
+_LOADED: dict[tuple[str, int, int], Technology] = {}  # (resolved path, mtime, size) -> parsed
 WEIGHT_RESIDENCY = ("resident", "streamed")
 MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: physical: a resident chip replicates only into free arrays, DRAM bandwidth and a low
@@ -29,6 +30,19 @@ MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: weights, one group of a depthwise conv per array, clock independent of voltage,
 #: power-gated) for calibrating against its numbers.
 ASSUMPTIONS = ("physical", "cimloop")
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses changes (a technology is shared by every user of its file)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a technology's tables are read-only; use Technology.with_constants")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+    __ior__ = _refuse  # type: ignore
+
+    def __reduce__(self) -> tuple:
+        return (ReadOnlyDict, (dict(self),))
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,10 @@ class Technology:
                 f"technology {self.name!r}: assumptions {self.assumptions!r} is not one of "
                 f"{', '.join(ASSUMPTIONS)}"
             )
-        object.__setattr__(self, "_values", {k: float(v.value) for k, v in self.constants.items()})
+        object.__setattr__(self, "constants", ReadOnlyDict(self.constants))
+        object.__setattr__(self, "calibration", ReadOnlyDict(self.calibration))
+        object.__setattr__(self, "_values", ReadOnlyDict(
+            {k: float(v.value) for k, v in self.constants.items()}))
 
     @property
     def c(self) -> dict[str, float]:
@@ -110,7 +127,7 @@ class Technology:
             "weight_residency": self.weight_residency,
             "matmul_policy": self.matmul_policy,
             "assumptions": self.assumptions,
-            "calibration": self.calibration,
+            "calibration": dict(self.calibration),
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
                     "description": v.description, **({} if v.fit else {"fit": False}),
@@ -126,7 +143,10 @@ def technology_names() -> list[str]:
 
 
 def load_technology(name_or_path: str | Path) -> Technology:
-    """A built-in technology by name (rram, sram) or a YAML file in the same format."""
+    """A built-in technology by name (rram, sram) or a YAML file in the same format.
+
+    A file is parsed once per process: later calls get the same (read-only) object until
+    the file changes (its resolved path, modification time and size are the key)."""
     if isinstance(name_or_path, Technology):
         return name_or_path
     text = str(name_or_path)
@@ -139,6 +159,14 @@ def load_technology(name_or_path: str | Path) -> Technology:
             close = difflib.get_close_matches(key, known, n=2)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
             raise DesignError(f"unknown technology {text!r}.{hint} Known: {', '.join(known)}")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = _parse(path)
+    return _LOADED[key]
+
+
+def _parse(path: Path) -> Technology:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

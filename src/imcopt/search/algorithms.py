@@ -25,6 +25,7 @@ from pymoo.operators.mutation.pm import PM
 
 from ..objectives import Evaluation
 from .population import (
+    FIRST_NEW_SHARE,
     Population,
     dominance_tournament,
     fitness_survival,
@@ -79,15 +80,23 @@ class Trace:
     rows: list[dict] = field(default_factory=list)
     on_record: Callable[[dict], None] | None = None
     search: str = "joint"  # which search of a strategy records (e.g. separate:resnet18)
+    # (evaluator, objective) -> (designs already scored, best so far): the evaluator's
+    # designs only grow, so each record scores the new ones only
+    _seen: dict = field(default_factory=dict, repr=False)
 
     def record(self, problem: DesignProblem, phase: str, generation: int,
                pop_best: float) -> None:
         ev = problem.evaluator
-        fit = problem.objective.fitness(ev.evaluated())
+        key = (id(ev), problem.objective)
+        done, best = self._seen.get(key, (0, float("inf")))
+        table = ev.evaluated()
+        if len(table) > done:
+            new = problem.objective.fitness(table.take(slice(done, len(table))))
+            best = min(best, float(new.min()))
+        self._seen[key] = (len(table), best)
         self.rows.append({
             "search": self.search, "phase": phase, "generation": generation, "n_calls": ev.n_calls,
-            "n_evals": ev.n_evals, "population_best": pop_best,
-            "best_so_far": float(fit.min()) if len(fit) else float("inf"),
+            "n_evals": ev.n_evals, "population_best": pop_best, "best_so_far": best,
         })
         if self.on_record:
             self.on_record(self.rows[-1])
@@ -145,9 +154,10 @@ def ga(problem: DesignProblem, phase: Phase, initial: np.ndarray, seed: int, tra
     crossover, mutation = _operators(phase)
     pop = yield from _evaluated(problem, _distinct(initial))
     trace.record(problem, label, 1, _best(pop))
+    share = FIRST_NEW_SHARE
     for generation in range(2, phase.n_gen + 1):
-        kids = offspring(problem, pop, phase.pop_size, crossover, mutation, fitness_tournament,
-                         rng)
+        kids, share = offspring(problem, pop, phase.pop_size, crossover, mutation,
+                                fitness_tournament, rng, share)
         if not len(kids):  # nothing new can be made: the run has converged
             break
         pop = fitness_survival(pop.merge((yield from _evaluated(problem, kids))),
@@ -222,9 +232,10 @@ def nsga2(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
     pop = yield from _evaluated(problem, _distinct(initial))
     pop = rank_and_crowding_survival(pop, len(pop), rng)
     trace.record(problem, "nsga2", 1, _best(pop))
+    share = FIRST_NEW_SHARE
     for generation in range(2, phase.n_gen + 1):
-        kids = offspring(problem, pop, phase.pop_size, crossover, mutation,
-                         dominance_tournament, rng)
+        kids, share = offspring(problem, pop, phase.pop_size, crossover, mutation,
+                                dominance_tournament, rng, share)
         if not len(kids):
             break
         pop = rank_and_crowding_survival(pop.merge((yield from _evaluated(problem, kids))),

@@ -172,6 +172,12 @@ class ConstrainedEvaluator(Evaluator):
                 ok &= acc[:, w] >= floor
         return ok
 
+    def capacity_table(self, subset=None) -> tuple[np.ndarray, np.ndarray] | None:
+        """None with searched precision (the screen leaves the weight capacity to the
+        model there); else `Evaluator.capacity_table` (the accuracy floors only narrow the
+        screen further)."""
+        return None if isinstance(self.space, JointSpace) else super().capacity_table(subset)
+
     # ---- software choice for fixed hardware --------------------------------------------------
     def polish_precision(self, genomes: np.ndarray) -> np.ndarray:
         """The genomes with each network's software setting (precision and, where searched,

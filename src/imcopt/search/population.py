@@ -32,6 +32,7 @@ from pymoo.util.randomized_argsort import randomized_argsort
 from ..hardware.space import genome_codes
 
 MAX_MATING_ROUNDS = 100  # pymoo's n_max_iterations
+FIRST_NEW_SHARE = 0.6  # a GA's first round mates 1 / this as many pairs as children needed
 
 
 @dataclass
@@ -128,17 +129,19 @@ def _mutate(problem: object, mutation: object, x: np.ndarray,
 
 def offspring(problem: object, pop: Population, n: int, crossover: object, mutation: object,
               tournament: Callable[[Population, int, np.random.Generator], np.ndarray],
-              rng: np.random.Generator) -> np.ndarray:
-    """Up to n new distinct gene vectors, none already in `pop` (empty: none could be made).
+              rng: np.random.Generator, new_share: float = 1.0) -> tuple[np.ndarray, float]:
+    """Up to n new distinct gene vectors, none already in `pop` (empty: none could be made),
+    and the share of the children of the last round that were new.
 
     pymoo mates ceil(missing / 2) pairs per round and repeats; here a round mates as many
-    more pairs as the last round's share of repeats says are needed (matings are independent
-    given the population, so the first n new children are alike in distribution), within
-    pymoo's most matings, `MAX_MATING_ROUNDS` x ceil(n / 2)."""
+    more pairs as the share of new children (`new_share`: e.g. the last generation's, then
+    the last round's) says are needed: matings are independent given the population, so the
+    first n new children are alike in distribution, in fewer rounds. At most pymoo's most
+    matings, `MAX_MATING_ROUNDS` x ceil(n / 2)."""
     cards = np.asarray(problem.xu, dtype=np.int64) + 1  # type: ignore[attr-defined]
     seen = genome_codes(pop.X, cards)
     out: list[np.ndarray] = []
-    have, spent, budget, new_share = 0, 0, MAX_MATING_ROUNDS * math.ceil(n / 2), 1.0
+    have, spent, budget = 0, 0, MAX_MATING_ROUNDS * math.ceil(n / 2)
     while have < n and spent < budget:
         n_matings = min(budget - spent, math.ceil((n - have) / 2 / max(new_share, 0.02)))
         spent += n_matings
@@ -154,7 +157,8 @@ def offspring(problem: object, pop: Population, n: int, crossover: object, mutat
         out.append(children[first])
         seen = np.concatenate([seen, codes[first]])
         have += len(first)
-    return np.concatenate(out) if out else np.empty((0, pop.X.shape[1]), np.int64)
+    kids = np.concatenate(out) if out else np.empty((0, pop.X.shape[1]), np.int64)
+    return kids, new_share
 
 
 def fitness_survival(pop: Population, n: int, rng: np.random.Generator) -> Population:

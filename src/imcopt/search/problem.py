@@ -42,12 +42,18 @@ class DesignProblem(Problem):
         super().__init__(n_var=len(self.free), n_obj=1 if mode == "aggregate" else 3,
                          n_ieq_constr=1 + n_w, xl=np.zeros(len(self.free)), xu=card - 1,
                          vtype=int)
+        self._top = card - 1  # the largest index of each searched gene (int)
+        self._all_free = np.array_equal(self.free, np.arange(space.n_var))
 
     def full(self, x: np.ndarray) -> np.ndarray:
         """Searched genes (N x n_free, maybe float) -> full genomes of the space."""
         x = np.atleast_2d(np.asarray(x))
+        genes = x if np.issubdtype(x.dtype, np.integer) else np.rint(x)
+        genes = np.clip(genes, 0, self._top).astype(np.int64)
+        if self._all_free:
+            return genes
         out = np.repeat(self.base[None, :], len(x), axis=0)
-        out[:, self.free] = np.clip(np.rint(x), 0, self.xu).astype(np.int64)
+        out[:, self.free] = genes
         return out
 
     def evaluate_full(self, x: np.ndarray) -> Evaluation:

@@ -140,12 +140,7 @@ class Study:
                 continue
             store = self._store(searches[0].cell)
 
-            def prefetch(genomes: np.ndarray, _store: Evaluator = store) -> None:
-                calls = _store.n_calls
-                _store.evaluate(genomes)
-                _store.n_calls = calls
-
-            for ended in lockstep([r.steps for r in searches], prefetch):
+            for ended in lockstep([r.steps for r in searches], store.ensure):
                 self._complete([(searches[i], res) for i, res in ended], emit)
 
     def _start(self, cell: Cell, emit: Event) -> _Running:

@@ -35,6 +35,15 @@ class SharedEvaluator(Evaluator):
         self.n_evals += len(out)  # as if this cell had run the model itself
         return out
 
+    # the screen depends on the space, technology, workloads and area limit only, which the
+    # store shares: its look-up tables serve every cell
+    def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
+        return (super() if self.store is None else self.store).screen(genomes, subset)
+
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        return (super() if self.store is None else self.store).capacity_table(subset)
+
 
 @dataclass
 class ScanResult:
