@@ -14,7 +14,7 @@ enumeration and the screen run on the device as well (`device_screen.DeviceScree
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,8 +69,19 @@ def exhaustive(
     opt_g = np.repeat(base_g[None, :], n_w, axis=0)
     n_eval = 0
     on_device = DeviceScreen(evaluator, free_idx, base_g) if evaluator.device != "numpy" else None
+    whole = (on_device is None and not per_workload and objective.subset is None
+             and np.array_equal(free_idx, np.arange(space.n_var)))
     try:
-        for start in range(0, total, chunk):
+        if whole:  # only the designs that can pass the screen are enumerated
+            for _, g in screened(evaluator, chunk):
+                if len(g):
+                    ev = evaluator.evaluate(g)
+                    n_eval += len(g)
+                    best = ev if best is None else _concat(best, ev)
+                    best = best.take(objective.rank(best)[:keep])
+            if progress:
+                progress(total, total)
+        for start in range(0, 0 if whole else total, chunk):
             stop = min(start + chunk, total)
             chunk_g = None
             if on_device is None:
@@ -99,6 +110,32 @@ def exhaustive(
         best = evaluator.evaluate(enumerate_genomes(cards, 0, min(keep, total)))
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval,
                             time.perf_counter() - t0)
+
+
+def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(numbers, genomes) of the designs of the evaluator's whole space that pass its screen
+    (every workload), in enumeration (mixed-radix) order, about `chunk` at a time. Only the
+    designs whose weight-capacity genes pass (`Evaluator.capacity_table`) are enumerated and
+    screened, as no other design can pass."""
+    cards = evaluator.space.cardinalities
+    total = int(np.prod(cards))
+    found = evaluator.capacity_table()
+    if found is None:
+        candidates: Iterator[np.ndarray] = (np.arange(a, min(a + chunk, total), dtype=np.int64)
+                                            for a in range(0, total, chunk))
+    else:
+        genes, table = found
+        strides = np.append(np.cumprod(cards[::-1])[::-1][1:], 1)
+        others = np.setdiff1d(np.arange(len(cards)), genes)
+        passing = np.column_stack(np.nonzero(table)) @ strides[genes]
+        rest = enumerate_genomes(cards[others], 0, int(np.prod(cards[others]))) @ strides[others]
+        every = np.sort((passing[:, None] + rest[None, :]).ravel())
+        candidates = (every[a:a + chunk] for a in range(0, len(every), chunk))
+    for part in candidates:
+        g = np.column_stack(np.unravel_index(part, cards)).astype(np.int64)
+        ok = evaluator.screen(g) if len(g) else np.zeros(0, bool)
+        yield part[ok], g[ok]
 
 
 def _passing(evaluator: Evaluator, on_device: DeviceScreen | None, g: np.ndarray | None,
