@@ -298,8 +298,10 @@ KILL_SEARCH = {
     "technology": "rram", "workloads": ["resnet18", "alexnet", "mobilenet_v3"],
     "objective": {"aggregation": "max", "optima": None},
     "algorithm": {"name": "four_phase", "sampling": {"n_candidates": 400, "n_select": 100},
-                  "phases": [{"pop_size": 40, "n_gen": 15},
-                             {"pop_size": 40, "n_gen": 15, "crossover_eta": 7,
+                  # long enough (~1 s of search after the first checkpoint on a quiet
+                  # machine) that a kill lands mid-search
+                  "phases": [{"pop_size": 40, "n_gen": 30},
+                             {"pop_size": 40, "n_gen": 30, "crossover_eta": 7,
                               "mutation_prob": 0.5, "mutation_eta": 7}]},
     "seed": 5,
 }
