@@ -199,6 +199,7 @@ def test_cache_round_trip_and_keys(tmp_path: Path) -> None:
     first = Evaluator(space, tech, wls, cache_file=tmp_path / "c.sqlite")
     _same(plain, first.evaluate(g))
     assert first.cache_file.misses == 2 * len(np.unique(g, axis=0))
+    first.flush()  # the cache writes in batches
     again = Evaluator(space, tech, wls, cache_file=tmp_path / "c.sqlite")
     _same(plain, again.evaluate(g))
     assert again.cache_file.misses == 0 and again.cache_file.hits > 0

@@ -343,3 +343,30 @@ def test_evaluation_is_a_dataclass_of_arrays():
     # the journal stores these fields; the table grows the same ones
     assert set(EvaluationTable._GROW) == set(Evaluation.__dataclass_fields__) - {
         "area_limit_mm2"}
+
+
+def test_the_evaluation_cache_stages_rows_and_writes_them_in_one_batch(tmp_path, monkeypatch):
+    from imcopt import cache as cache_module
+    from imcopt.backends import WorkloadMetrics
+    from imcopt.cache import EvaluationCache
+
+    monkeypatch.setattr(cache_module, "FLUSH_EVERY_S", 3600.0)
+    monkeypatch.setattr(cache_module, "FLUSH_ROWS", 25)
+    c = EvaluationCache(tmp_path / "c.sqlite")
+    ctx = c.context("b", "v", "rram", "w")
+
+    def rows(start: int, n: int) -> WorkloadMetrics:
+        v = np.arange(start, start + n, dtype=float)
+        return WorkloadMetrics("w", v, v, v, np.ones(n, bool), v, np.array([""] * n, object))
+
+    c.stage(ctx, [f"k{i}" for i in range(10)], rows(0, 10))
+    c.stage(ctx, [f"k{i}" for i in range(10, 20)], rows(10, 10))
+    found, got = c.get(ctx, ["k3", "k15", "k99"])
+    assert found.tolist() == [True, True, False] and got.energy_j.tolist() == [3.0, 15.0]
+    other = EvaluationCache(tmp_path / "c.sqlite")  # another process: nothing written yet
+    assert len(other) == 0
+    c.stage(ctx, [f"k{i}" for i in range(20, 30)], rows(20, 10))  # 30 >= 25 rows: written
+    assert len(other) == 30
+    c.stage(ctx, ["k30"], rows(30, 1))
+    c.close()
+    assert len(other) == 31

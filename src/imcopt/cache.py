@@ -11,12 +11,18 @@ Safety: WAL journal, every `put` is one transaction (`INSERT OR IGNORE`: results
 deterministic, the first writer wins), a busy timeout for concurrent writers in other
 processes; a process killed with SIGKILL leaves whole batches or nothing. Each process opens
 its own connection (the object pickles without it).
+
+Searches write in batches: `stage` holds results in memory (`get` finds them there) and
+writes what it holds in one transaction once `FLUSH_ROWS` rows or `FLUSH_EVERY_S` seconds
+have gathered, and on `flush` / `close`. A kill loses at most the staged rows, which are
+computed again.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +40,8 @@ def cache_wanted(setting: bool | str, backend_name: str) -> bool:
     return setting is True or (setting == "auto" and backend_name != "analytical")
 _COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
 _BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
+FLUSH_ROWS = 20_000  # staged rows written at once
+FLUSH_EVERY_S = 1.0  # ... or every so often
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contexts (
     id INTEGER PRIMARY KEY, backend TEXT NOT NULL, model_version TEXT NOT NULL,
@@ -57,10 +65,13 @@ class EvaluationCache:
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
         self._contexts: dict[tuple[str, str, str, str], int] = {}
+        self._staged: dict[int, dict[str, tuple]] = {}  # context -> key -> stored row
+        self._n_staged = 0
+        self._flushed_at = time.monotonic()
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "hits": 0, "misses": 0, "_conn": None, "_pid": -1,
-                "_contexts": {}}
+                "_contexts": {}, "_staged": {}, "_n_staged": 0, "_flushed_at": 0.0}
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
@@ -74,6 +85,7 @@ class EvaluationCache:
         return self._conn
 
     def close(self) -> None:
+        self.flush()
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
@@ -94,9 +106,11 @@ class EvaluationCache:
             ) -> tuple[np.ndarray, WorkloadMetrics]:
         """(found: (N,) bool, metrics of the found designs in key order)."""
         db = self._db()
-        got: list[tuple] = []
-        for i in range(0, len(keys), _BATCH):
-            part = list(keys[i:i + _BATCH])
+        staged = self._staged.get(context, {})
+        got: list[tuple] = [(k, *staged[k]) for k in keys if k in staged]
+        keys_db = [k for k in keys if k not in staged] if staged else list(keys)
+        for i in range(0, len(keys_db), _BATCH):
+            part = keys_db[i:i + _BATCH]
             got += db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
                               f"WHERE context = ? AND design_key IN ({','.join('?' * len(part))})",
                               [context, *part]).fetchall()
@@ -115,18 +129,35 @@ class EvaluationCache:
 
     def put(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
         """Store results (one transaction; keys already stored are left as they are)."""
-        if not len(keys):
+        self._write({context: dict(zip(keys, _rows(metrics), strict=True))})
+
+    def stage(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
+        """Store results with the next batch (module docstring)."""
+        held = self._staged.setdefault(context, {})
+        for key, row in zip(keys, _rows(metrics), strict=True):
+            held.setdefault(key, row)
+        self._n_staged += len(keys)
+        if (self._n_staged >= FLUSH_ROWS
+                or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the staged results (one transaction)."""
+        if self._staged:
+            self._write(self._staged)
+            self._staged, self._n_staged = {}, 0
+        self._flushed_at = time.monotonic()
+
+    def _write(self, rows: dict[int, dict[str, tuple]]) -> None:
+        if not any(rows.values()):
             return
-        rows = zip(keys, metrics.energy_j.tolist(), metrics.latency_s.tolist(),
-                   metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
-                   metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
-                   strict=True)
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany(f"INSERT OR IGNORE INTO evaluations (context, design_key, "
-                           f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
-                           rows)
+            for context, held in rows.items():
+                db.executemany(f"INSERT OR IGNORE INTO evaluations (context, design_key, "
+                               f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
+                               [(k, *v) for k, v in held.items()])
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -134,3 +165,11 @@ class EvaluationCache:
 
     def __len__(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+
+
+def _rows(metrics: WorkloadMetrics) -> list[tuple]:
+    """(energy, latency, area, feasible, weight arrays, reason) per design, as stored."""
+    return list(zip(metrics.energy_j.tolist(), metrics.latency_s.tolist(),
+                    metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
+                    metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
+                    strict=True))

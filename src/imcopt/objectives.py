@@ -413,6 +413,11 @@ class Evaluator:
         if len(new):
             self._append(ev.take(new), codes[new])
 
+    def flush(self) -> None:
+        """Write what the persistent cache holds in memory (it writes in batches)."""
+        if self.cache_file is not None and not isinstance(self.cache_file, str | Path):
+            self.cache_file.flush()
+
     def evaluated(self) -> Evaluation:
         """Every distinct design evaluated so far, in first-seen order (read-only views)."""
         if self._table is None:

@@ -41,28 +41,30 @@ ALL = "designs.parquet"
 def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None,
                  rows: np.ndarray | None = None) -> pd.DataFrame:
     """Evaluated designs (all, or the given rows of `ev.evaluated()`), one row each."""
+    return pd.DataFrame(design_columns(ev, obj, optima, rows))
+
+
+def design_columns(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None,
+                   rows: np.ndarray | None = None) -> dict[str, object]:
+    """The columns of `design_table` (built as a dict: a frame grows slowly column by
+    column)."""
     e = ev.evaluated() if rows is None else ev.evaluated().take(rows)
     d = ev.space.decode(e.genomes) if len(e) else None
-    df = pd.DataFrame({"key": ev.space.keys(e.genomes) if len(e) else []})
+    cols: dict[str, object] = {"key": ev.space.keys(e.genomes) if len(e) else []}
     for n in ev.space.names:
-        df[n] = d[n] if d is not None else []
-    df["area_mm2"] = e.area_mm2
-    df["cost_usd"] = e.cost_usd
-    df["feasible"] = e.feasible
-    df["fitness"] = obj.fitness(e)
-    df["reason"] = e.reason
-    df["failed"] = e.failed
+        cols[n] = d[n] if d is not None else []
+    cols.update({"area_mm2": e.area_mm2, "cost_usd": e.cost_usd, "feasible": e.feasible,
+                 "fitness": obj.fitness(e), "reason": e.reason, "failed": e.failed})
     for w, name in enumerate(ev.workload_names):
-        df[f"energy_j.{name}"] = e.energy_j[:, w]
-        df[f"latency_s.{name}"] = e.latency_s[:, w]
-        df[f"edap.{name}"] = e.edap[:, w]
-        df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
+        cols[f"energy_j.{name}"] = e.energy_j[:, w]
+        cols[f"latency_s.{name}"] = e.latency_s[:, w]
+        cols[f"edap.{name}"] = e.edap[:, w]
+        cols[f"weights_fit.{name}"] = e.capacity_ok[:, w]
         if optima is not None:
-            df[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
+            cols[f"loss_vs_optimum.{name}"] = e.edap[:, w] / optima[w] - 1.0
     if hasattr(ev, "report_columns"):
-        for col, values in ev.report_columns(e.genomes).items():
-            df[col] = values
-    return df
+        cols.update(ev.report_columns(e.genomes))
+    return cols
 
 
 def front_mask(points: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -110,10 +112,9 @@ def kept_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None, top_k: 
     if also is not None and len(also):
         keep |= _rows_of(e.genomes, also)
     rows = np.flatnonzero(keep)
-    table = design_table(ev, obj, optima, rows)
-    for name, v in flags.items():
-        table[name] = v[rows]
-    return table
+    cols = design_columns(ev, obj, optima, rows)
+    cols.update({name: v[rows] for name, v in flags.items()})
+    return pd.DataFrame(cols)
 
 
 def _rows_of(genomes: np.ndarray, wanted: np.ndarray) -> np.ndarray:

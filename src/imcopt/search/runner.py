@@ -97,14 +97,17 @@ def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     ev = constrained_evaluator(cfg, space, device, executor=executor, cache_file=cache_file)
-    if checkpoint is None:
-        return _run(cfg, ev, on_progress, t0)
-    ev.open_journal(checkpoint)
-    with stop_on_sigint(ev):
-        try:
+    try:
+        if checkpoint is None:
             return _run(cfg, ev, on_progress, t0)
-        finally:
-            ev.flush_journal()  # batches not written yet (a kill would only lose these)
+        ev.open_journal(checkpoint)
+        with stop_on_sigint(ev):
+            try:
+                return _run(cfg, ev, on_progress, t0)
+            finally:
+                ev.flush_journal()  # batches not written yet (a kill would only lose these)
+    finally:
+        ev.flush()  # the persistent cache's last batch
 
 
 def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] | None,

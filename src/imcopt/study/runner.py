@@ -119,7 +119,11 @@ class Study:
                     self.executor or self.config.executor))
             for store in self._stores.values():
                 store.executor = self._executor
-            self._run(emit, max_cells)
+            try:
+                self._run(emit, max_cells)
+            finally:
+                for store in self._stores.values():
+                    store.flush()  # the persistent cache's last batch
         return self
 
     def _run(self, emit: Event, max_cells: int | None) -> None:
@@ -166,6 +170,8 @@ class Study:
         """Write the outputs of cells that ended, then record them in study.json (all made
         durable together, before the state says they are done)."""
         summaries = []
+        for store in self._stores.values():
+            store.flush()  # evaluations first, then the cells that used them
         with durable_batch():
             for running, res in ended:
                 summaries.append((running.cell, self._write_cell(running, res)))
