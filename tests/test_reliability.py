@@ -305,7 +305,7 @@ KILL_SEARCH = {
                               "mutation_prob": 0.5, "mutation_eta": 7}]},
     "seed": 5,
 }
-OUTPUTS = ("kept_designs.csv", "convergence.csv", "best.json")
+OUTPUTS = ("kept_designs.csv.gz", "convergence.csv", "best.json")
 
 
 def imcopt_cmd(*args: str) -> list[str]:

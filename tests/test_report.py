@@ -116,7 +116,7 @@ def test_report_of_a_single_search_folder(tmp_path: Path) -> None:
     assert (best[[c for c in best.columns if c.startswith("loss_vs_optimum.")]] >= -1e-12
             ).all().all()
     front = pd.read_csv(out / "report" / "pareto.csv")
-    designs = pd.read_csv(out / "kept_designs.csv")
+    designs = pd.read_csv(out / "kept_designs.csv.gz")
     assert 0 < len(front) <= designs["feasible"].sum()
     # with every design saved the report draws them all, and finds the same front
     everything = tmp_path / "everything"
@@ -129,6 +129,6 @@ def test_report_of_a_single_search_folder(tmp_path: Path) -> None:
     assert list(dict.fromkeys(conv["search"])) == [
         *[f"separate:{w}" for w in res.evaluator.workload_names], "joint"]
     # a results file changed after the run: named, exit 2, no report over bad data
-    (out / "kept_designs.csv").write_text("key\nx\n")
+    (out / "kept_designs.csv.gz").write_text("key\nx\n")
     r = CliRunner().invoke(app, ["report", str(out)])
-    assert r.exit_code == 2 and "kept_designs.csv" in r.output
+    assert r.exit_code == 2 and "kept_designs.csv.gz" in r.output

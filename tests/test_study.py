@@ -42,8 +42,8 @@ def _outputs(root: Path) -> dict[str, object]:
         "completed": {k: {m: v for m, v in s.items() if m != "wall_s"}
                       for k, s in doc["completed"].items()}}
     for run in sorted((root / "runs").iterdir()):
-        for f in ("kept_designs.csv", "convergence.csv", "best.json"):
-            out[f"{run.name}/{f}"] = (run / f).read_text()
+        for f in ("kept_designs.csv.gz", "convergence.csv", "best.json"):
+            out[f"{run.name}/{f}"] = (run / f).read_bytes()
         r = json.loads((run / "run.json").read_text())
         out[f"{run.name}/run.json"] = (r["config"], r["n_calls"], r["n_evals"])
     return out

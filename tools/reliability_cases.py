@@ -281,11 +281,11 @@ def corrupt_cases(tmp: Path, study_dir: Path, search_dir: Path, journal: Path,
     out.append(Case("corrupt results", ("report", str(d)), ("study.json", "corrupt")))
     d = copy("st_flip")
     run = next(p for p in (d / "runs").iterdir())
-    csv = run / "kept_designs.csv"
+    csv = run / "kept_designs.csv.gz"
     raw = bytearray(csv.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     csv.write_bytes(bytes(raw))
-    out.append(Case("corrupt results", ("report", str(d)), ("kept_designs.csv", "checksum")))
+    out.append(Case("corrupt results", ("report", str(d)), ("kept_designs.csv.gz", "checksum")))
     d = copy("st_best")
     best = next(p for p in (d / "runs").iterdir()) / "best.json"
     best.write_text(best.read_text()[:100])

@@ -10,7 +10,7 @@ Trials:
   stderr naming the field (the case's expected fragments), no traceback.
 - kill/resume: real `imcopt search` and `imcopt study run` processes killed with SIGKILL (or
   stopped with SIGINT) at random moments, then re-run / resumed; matched = the outputs
-  (kept_designs.csv, convergence.csv, best.json of every run) are byte-identical to an
+  (kept_designs.csv.gz, convergence.csv, best.json of every run) are byte-identical to an
   uninterrupted run's.
 - property tests: the hypothesis tests of tests/test_reliability.py (random designs of every
   space; mutated config, study, technology and layer-table files), run with
@@ -36,7 +36,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
-OUTPUTS = ("kept_designs.csv", "convergence.csv", "best.json")
+OUTPUTS = ("kept_designs.csv.gz", "convergence.csv", "best.json")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools"), str(ROOT / "tests")]
 
@@ -263,8 +263,8 @@ EXPLANATION = """## How it works
 - **Failures are data** (`imcopt.failures`): a model run that raises marks its whole batch
   failed on that workload; a NaN, infinite, zero or negative energy, latency or area marks
   the design failed. Failed designs are infeasible (fitness +inf, never ranked), keep their
-  reason (`failed: ...`) in `designs.csv` (column `failed`), are counted in `run.json`
-  (`n_failed`), in each study cell's summary and in the report.
+  reason (`failed: ...`) in `kept_designs.csv.gz` and `designs.parquet` (column `failed`), are
+  counted in `run.json` (`n_failed`), in each study cell's summary and in the report.
 
 ## Limits
 

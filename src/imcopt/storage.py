@@ -1,7 +1,8 @@
 """Crash-safe files: every file a run writes goes through here.
 
-- `write_text` / `write_json` / `write_csv`: atomic (a temporary file in the same folder,
-  flushed and fsync'ed, then `os.replace`), so a reader sees the old file or the new one,
+- `write_text` / `write_json` / `write_csv` (gzip for `.csv.gz`): atomic (a temporary file in
+  the same folder, flushed and fsync'ed, then `os.replace`), so a reader sees the old file or
+  the new one,
   never half of one, whatever moment a run is killed at. Inside `durable_batch()` the writes
   skip their own fsync and one `os.sync()` at the end makes them all durable at once (an fsync
   costs milliseconds; a study writes thousands of files). The rename stays atomic, so a killed
@@ -78,7 +79,14 @@ def write_json(path: str | Path, doc: Any, **kwargs: Any) -> Path:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    return write_text(path, frame.to_csv(index=False))
+    """A table as CSV; gzip-compressed when the name ends in .gz (no time stamp in the
+    header, so equal tables give equal files)."""
+    data = frame.to_csv(index=False).encode()
+    if str(path).endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return write_bytes(path, data)
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:

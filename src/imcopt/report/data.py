@@ -43,18 +43,18 @@ class StudyData:
 
 def read_designs(run: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A run folder's designs: every evaluated one when the run saved them all
-    (designs.parquet, `--save-all`), else those it kept (kept_designs.csv: top-k, fronts, each
+    (designs.parquet, `--save-all`), else those it kept (kept_designs.csv.gz: top-k, fronts, each
     workload's best; every front and per-workload best is the same as over all designs).
     Folders of older imcopt versions have designs.csv (every design)."""
     if (run / "designs.parquet").exists():
         return read_parquet(run / "designs.parquet", columns)
-    name = "kept_designs.csv" if (run / "kept_designs.csv").exists() else "designs.csv"
+    name = "kept_designs.csv.gz" if (run / "kept_designs.csv.gz").exists() else "designs.csv"
     return read_csv(run / name, usecols=columns)
 
 
 def all_designs_saved(run: Path) -> bool:
     """Whether `read_designs(run)` holds every design the run evaluated."""
-    return (run / "designs.parquet").exists() or not (run / "kept_designs.csv").exists()
+    return (run / "designs.parquet").exists() or not (run / "kept_designs.csv.gz").exists()
 
 
 def load(root: str | Path) -> StudyData:

@@ -2,7 +2,8 @@
 
 Always written (`write_results`):
 
-- `kept_designs.csv`: the designs a report needs, one row each with its parameters,
+- `kept_designs.csv.gz` (gzip-compressed CSV; `pandas.read_csv` reads it as it is): the
+  designs a report needs, one row each with its parameters,
   feasibility, reason and per-workload metrics (the columns of `design_table`): the run's top-k
   by its objective (column `top_rank`, 1 = best; 0 = not in the top k), the designs
   non-dominated in (worst-case energy J, worst-case latency s, area mm^2) among the feasible
@@ -34,7 +35,7 @@ from ..storage import durable_batch, write_csv, write_json, write_manifest, writ
 if TYPE_CHECKING:
     from .runner import SearchResult
 
-KEPT = "kept_designs.csv"
+KEPT = "kept_designs.csv.gz"
 ALL = "designs.parquet"
 
 
@@ -102,7 +103,7 @@ def kept_flags(e: Evaluation, obj: Objective, names: list[str], top_k: int
 
 def kept_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None, top_k: int,
                also: np.ndarray | None = None) -> pd.DataFrame:
-    """`kept_designs.csv`: the kept rows of `design_table` (plus the designs `also` names,
+    """`kept_designs.csv.gz`: the kept rows of `design_table` (plus the designs `also` names,
     e.g. the strategy's best), in evaluation order, with their flags."""
     e = ev.evaluated()
     flags = kept_flags(e, obj, ev.workload_names, top_k)

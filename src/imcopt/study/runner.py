@@ -3,7 +3,7 @@
 Folder layout (DIR):
   study.yaml          the study config as given (resolved, all defaults filled in)
   study.json          cells and which are finished; rewritten atomically whenever cells end
-  runs/<cell-id>/     `imcopt search` outputs of one cell (kept_designs.csv, convergence.csv,
+  runs/<cell-id>/     `imcopt search` outputs of one cell (kept_designs.csv.gz, convergence.csv,
                       best.json, run.json; designs.parquet with `save_all`)
   evaluations.sqlite  the persistent evaluation cache (see `cache` in the study config)
 
