@@ -246,11 +246,15 @@ class Study:
         if trace.on_record:
             trace.on_record(trace.rows[-1])
         names = ev.workload_names
+        exact = [names[w] for w in s.exact]
+        rest = [n for n in names if n not in exact]
         return StrategyResult(
             best, per_workload_best={names[w]: s.optimum_genomes[w] for w in np.flatnonzero(ok)},
             notes={"designs": s.n_designs, "evaluated_after_screen": s.n_evaluated,
                    "per_workload_best": "each workload's lowest EDAP among the designs that "
-                   "pass the joint screen (area, and every workload's weights fit)"})
+                   "pass the joint screen (area, and every workload's weights fit)"
+                   + (f"; for {', '.join(rest)}: among the {s.n_evaluated} designs evaluated "
+                      "on every workload" if rest else "")})
 
 
 @dataclass
