@@ -33,6 +33,7 @@ from ..hardware.space import genome_codes
 
 MAX_MATING_ROUNDS = 100  # pymoo's n_max_iterations
 FIRST_NEW_SHARE = 0.6  # a GA's first round mates 1 / this as many pairs as children needed
+ROUND_MARGIN = 1.3  # and a third more, so that one round usually makes enough new children
 
 
 @dataclass
@@ -143,7 +144,8 @@ def offspring(problem: object, pop: Population, n: int, crossover: object, mutat
     out: list[np.ndarray] = []
     have, spent, budget = 0, 0, MAX_MATING_ROUNDS * math.ceil(n / 2)
     while have < n and spent < budget:
-        n_matings = min(budget - spent, math.ceil((n - have) / 2 / max(new_share, 0.02)))
+        n_matings = min(budget - spent, math.ceil(
+            (n - have) / 2 / max(new_share, 0.02) * ROUND_MARGIN))
         spent += n_matings
         winners = tournament(pop, 2 * n_matings, rng).reshape(n_matings, 2)
         parents = np.swapaxes(pop.X[winners], 0, 1).astype(float)
