@@ -135,15 +135,17 @@ def search_trials(tmp: Path, n_kill: int, n_int: int, rng: random.Random) -> dic
 def study_trials(tmp: Path, n: int, rng: random.Random) -> dict[str, tuple]:
     study_cfg = ROOT / "examples" / "small_study.yaml"
     ref = tmp / "study_ref"
+    t0 = time.monotonic()
     subprocess.run(imcopt_cmd("study", "run", str(study_cfg), "--out", str(ref), "--quiet"),
                    env=ENV, check=True, capture_output=True)
+    whole_s = time.monotonic() - t0  # kills land within an uninterrupted run's time
     cells = sorted(p.name for p in (ref / "runs").iterdir())
     done = matched = 0
     while done < n:
         run = tmp / f"study_{done}"
         shutil.rmtree(run, ignore_errors=True)
         rc = _interrupt(imcopt_cmd("study", "run", str(study_cfg), "--out", str(run), "--quiet"),
-                        rng.uniform(1.0, 4.0), signal.SIGKILL, None)
+                        rng.uniform(0.3, 1.0) * whole_s, signal.SIGKILL, None)
         if rc is None:
             continue
         # the state file exists from the study's first moment on; killed before it, the

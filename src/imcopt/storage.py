@@ -2,11 +2,10 @@
 
 - `write_text` / `write_json` / `write_csv` (gzip for `.csv.gz`): atomic (a temporary file in
   the same folder, flushed and fsync'ed, then `os.replace`), so a reader sees the old file or
-  the new one,
-  never half of one, whatever moment a run is killed at. Inside `durable_batch()` the writes
-  skip their own fsync and one `os.sync()` at the end makes them all durable at once (an fsync
-  costs milliseconds; a study writes thousands of files). The rename stays atomic, so a killed
-  process still never leaves half a file.
+  the new one, never half of one, whatever moment a run is killed at. Inside
+  `durable_batch()` the writes skip their own fsync and one `os.sync()` at the end makes them
+  all durable at once (an fsync costs milliseconds; a study writes thousands of files). The
+  rename stays atomic, so a killed process still never leaves half a file.
 - `write_manifest` / `verify_manifest`: a folder's `checksums.json` (SHA-256 of every output
   file), written last; a file changed or cut short afterwards is reported by name.
 - `Journal`: an append-only file of checksummed binary records (the search checkpoint). A
