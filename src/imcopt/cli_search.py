@@ -11,16 +11,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from . import cli_scale
 from .cli import DeviceOpt, _console, _table, app
-from .cli_scale import (
-    BackendOpt,
-    DaskWorkers,
-    NoCache,
-    Processes,
-    SaveAll,
-    Scheduler,
-    overrides,
-)
+from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 
 @app.command("search")
@@ -36,7 +29,7 @@ def search_cmd(
     processes: Processes = None,
     backend: BackendOpt = None,
     no_cache: NoCache = False,
-    save_all: SaveAll = False,
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy).
 

@@ -12,16 +12,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import cli_scale
 from .cli import DeviceOpt, _console, app
-from .cli_scale import (
-    BackendOpt,
-    DaskWorkers,
-    NoCache,
-    Processes,
-    SaveAll,
-    Scheduler,
-    overrides,
-)
+from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
                         "methods x aggregations x seeds), stored and resumable.",
@@ -83,7 +76,7 @@ def study_run(
     backend: BackendOpt = None,
     no_cache: NoCache = False,
     device: DeviceOpt = "numpy",
-    save_all: SaveAll = False,
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept)."""
     from .study import Study, load_study
@@ -105,7 +98,7 @@ def study_resume(
     dask_workers: DaskWorkers = None,
     processes: Processes = None,
     device: DeviceOpt = "numpy",
-    save_all: SaveAll = False,
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Continue a study: run the cells not finished yet, with the same seeds (on any
     executor or device)."""

@@ -71,17 +71,15 @@ def exhaustive(
     on_device = DeviceScreen(evaluator, free_idx, base_g) if evaluator.device != "numpy" else None
     whole = (on_device is None and not per_workload and objective.subset is None
              and np.array_equal(free_idx, np.arange(space.n_var)))
-    try:
+
+    def passing() -> Iterator[tuple[np.ndarray, int]]:
+        """(the designs of a chunk that pass the screen, designs enumerated so far)."""
         if whole:  # only the designs that can pass the screen are enumerated
-            for _, g in screened(evaluator, chunk):
-                if len(g):
-                    ev = evaluator.evaluate(g)
-                    n_eval += len(g)
-                    best = ev if best is None else _concat(best, ev)
-                    best = best.take(objective.rank(best)[:keep])
-            if progress:
-                progress(total, total)
-        for start in range(0, 0 if whole else total, chunk):
+            for numbers, g in screened(evaluator, chunk):
+                yield g, int(numbers[-1]) + 1 if len(numbers) else 0
+            yield np.empty((0, space.n_var), np.int64), total
+            return
+        for start in range(0, total, chunk):
             stop = min(start + chunk, total)
             chunk_g = None
             if on_device is None:
@@ -96,14 +94,17 @@ def exhaustive(
                         j = int(edap.argmin())
                         if edap[j] < opt[w]:
                             opt[w], opt_g[w] = edap[j], gw[j]
-            g = _passing(evaluator, on_device, chunk_g, start, stop, objective.subset)
+            yield _passing(evaluator, on_device, chunk_g, start, stop, objective.subset), stop
+
+    try:
+        for g, done in passing():
             if len(g):
                 ev = evaluator.evaluate(g)
                 n_eval += len(g)
                 best = ev if best is None else _concat(best, ev)
                 best = best.take(objective.rank(best)[:keep])
-            if progress:
-                progress(min(start + chunk, total), total)
+            if progress and done:
+                progress(done, total)
     finally:
         evaluator.cache = saved_cache
     if best is None:  # nothing passed the screen: keep the first designs, all infeasible
