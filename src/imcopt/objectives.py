@@ -123,7 +123,7 @@ class Evaluation:
     capacity_ok: np.ndarray  # (N, W) bool: the model's feasibility on that workload
     capacity_violation: np.ndarray  # (N, W) <= 0 when the weights fit
     area_limit_mm2: float
-    reason: np.ndarray  # (N,) str, "" when feasible on every workload
+    reason: np.ndarray  # (N,) str ("" when feasible on every workload; may be an object array)
     cost_usd: np.ndarray  # (N,) fabrication cost of one good die (hardware/fabrication.py)
 
     def __len__(self) -> int:
@@ -197,7 +197,9 @@ class GenomeIndex:
 class EvaluationTable:
     """Evaluations appended batch by batch into preallocated columns that double when full,
     so that adding a generation costs its own size, not the size of everything before it;
-    `view()` gives read-only views of the rows so far."""
+    `view()` gives read-only views of the rows so far. Reasons are held as Python strings
+    (an object column): rows copied from one table to another share them, where fixed-width
+    text would cost each table 4 bytes per character of the longest reason."""
 
     _GROW = ("genomes", "energy_j", "latency_s", "area_mm2", "capacity_ok",
              "capacity_violation", "reason", "cost_usd")
@@ -209,7 +211,7 @@ class EvaluationTable:
             "genomes": np.empty((capacity, n_var), np.int64), "energy_j": np.empty(w),
             "latency_s": np.empty(w), "area_mm2": np.empty(capacity),
             "capacity_ok": np.empty(w, bool), "capacity_violation": np.empty(w),
-            "reason": np.empty(capacity, "<U1"), "cost_usd": np.empty(capacity)}
+            "reason": np.empty(capacity, object), "cost_usd": np.empty(capacity)}
         self._view: Evaluation | None = None
 
     def __len__(self) -> int:
@@ -219,19 +221,16 @@ class EvaluationTable:
         m = len(ev)
         self.area_limit_mm2 = ev.area_limit_mm2
         cap = len(self.cols["area_mm2"])
-        reason = np.asarray(ev.reason, dtype=str)
-        if self.n + m > cap or reason.dtype.itemsize > self.cols["reason"].dtype.itemsize:
+        if self.n + m > cap:
             size = max(cap, 1)
             while size < self.n + m:
                 size *= 2
             for name, col in self.cols.items():
-                dtype = (np.promote_types(col.dtype, reason.dtype) if name == "reason"
-                         else col.dtype)
-                grown = np.empty((size, *col.shape[1:]), dtype)
+                grown = np.empty((size, *col.shape[1:]), col.dtype)
                 grown[:self.n] = col[:self.n]
                 self.cols[name] = grown
         for name in self._GROW:
-            self.cols[name][self.n:self.n + m] = reason if name == "reason" else getattr(ev, name)
+            self.cols[name][self.n:self.n + m] = getattr(ev, name)
         self.n += m
         self._view = None
 
