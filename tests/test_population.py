@@ -186,7 +186,12 @@ def test_capacity_table_covers_every_design_the_screen_passes(space):
         assert table[tuple(every[ok][:, genes].T)].all()  # every passing design is covered
 
 
-def test_screened_draws_are_uniform_over_the_designs_that_pass(space):
+@pytest.mark.parametrize("pool_after", [3, 0], ids=["screened draws", "from the pool"])
+def test_screened_draws_are_uniform_over_the_designs_that_pass(space, monkeypatch,
+                                                               pool_after):
+    from imcopt.search import sampling
+
+    monkeypatch.setattr(sampling, "POOL_AFTER_ROUNDS", pool_after)
     ev = _evaluator(space)
     problem = DesignProblem(ev, Objective("max"))
     every = mixed_radix(space.cardinalities, 0, space.size)
@@ -204,6 +209,13 @@ def test_screened_draws_are_uniform_over_the_designs_that_pass(space):
     assert chi2 < 1.2 * (len(passing) - 1), (chi2, len(passing))
 
 
+def test_when_no_design_passes_the_draws_are_random_with_a_warning(space):
+    problem = DesignProblem(_evaluator(space, area_limit_mm2=1e-3), Objective("max"))
+    with pytest.warns(UserWarning, match="only 0 of 50 screened-feasible designs"):
+        x = random_genes(problem, 50, np.random.default_rng(6), feasible_only=True)
+    assert x.shape == (50, space.n_var) and not problem.evaluator.screen(x).any()
+
+
 def test_screened_enumeration_is_the_screen_of_every_design(space):
     ev = _evaluator(space)
     every = mixed_radix(space.cardinalities, 0, space.size)
@@ -212,6 +224,8 @@ def test_screened_enumeration_is_the_screen_of_every_design(space):
     numbers = np.concatenate([p[0] for p in parts])
     np.testing.assert_array_equal(numbers, np.flatnonzero(ok))
     np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), every[ok])
+    for subset in (None, (1,), (0, 2)):
+        np.testing.assert_array_equal(ev.screened_set(subset), every[ev.screen(every, subset)])
 
 
 # ---- lockstep --------------------------------------------------------------------------------

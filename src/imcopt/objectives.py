@@ -53,6 +53,7 @@ DEFAULT_AREA_LIMIT_MM2 = 800.0
 CAPACITY_PARAMETERS = ("bits_per_cell", "rows_per_array", "cols_per_array", "router_groups",
                        "tiles_per_group", "arrays_per_tile")
 MAX_CAPACITY_TABLE = 2_000_000  # combinations; bigger value lists screen designs one by one
+MAX_SCREENED_SET = 3_000_000  # capacity candidates screened at once by `screened_set`
 
 
 class ObjectiveError(ValueError):
@@ -486,6 +487,40 @@ class Evaluator:
             x = np.zeros((int(np.prod(cards)), self.space.n_var), dtype=np.int64)
             x[:, genes] = mixed_radix(cards, 0, len(x))
             self._required[key] = (genes, self._capacity_ok(x, subset).reshape(tuple(cards)))
+        return self._required[key]  # type: ignore[return-value]
+
+    def capacity_candidates(self, subset: Sequence[int] | None = None) -> np.ndarray | None:
+        """Sorted numbers (mixed-radix order of the whole space) of the designs whose
+        weight-capacity genes pass (`capacity_table`): a superset of what the screen passes.
+        None without a capacity table."""
+        found = self.capacity_table(subset)
+        if found is None:
+            return None
+        genes, table = found
+        cards = self.space.cardinalities
+        strides = np.append(np.cumprod(cards[::-1])[::-1][1:], 1)
+        others = np.setdiff1d(np.arange(len(cards)), genes)
+        passing = np.column_stack(np.nonzero(table)) @ strides[genes]
+        rest = mixed_radix(cards[others], 0, int(np.prod(cards[others]))) @ strides[others]
+        return np.sort((passing[:, None] + rest[None, :]).ravel())
+
+    def screened_set(self, subset: Sequence[int] | None = None,
+                     limit: int = MAX_SCREENED_SET) -> np.ndarray | None:
+        """Every design of the space the screen passes for `subset` (genomes, enumeration
+        order), found by screening the `capacity_candidates` once and remembered; None when
+        there are more than `limit` candidates (too dear) or no capacity table."""
+        key = ("screened", None if subset is None else tuple(subset))
+        if key not in self._required:
+            numbers = self.capacity_candidates(subset)
+            if numbers is None or len(numbers) > limit:
+                return None
+            parts = []
+            for start in range(0, len(numbers), 250_000):
+                g = np.column_stack(np.unravel_index(numbers[start:start + 250_000],
+                                                     self.space.cardinalities))
+                parts.append(g[self.screen(g, subset)])
+            self._required[key] = np.concatenate(parts) if parts else np.empty(
+                (0, self.space.n_var), np.int64)
         return self._required[key]  # type: ignore[return-value]
 
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:

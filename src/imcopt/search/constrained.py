@@ -172,7 +172,8 @@ class ConstrainedEvaluator(Evaluator):
                 ok &= acc[:, w] >= floor
         return ok
 
-    def capacity_table(self, subset=None) -> tuple[np.ndarray, np.ndarray] | None:
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
         """None with searched precision (the screen leaves the weight capacity to the
         model there); else `Evaluator.capacity_table` (the accuracy floors only narrow the
         screen further)."""

@@ -117,22 +117,14 @@ def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS
              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(numbers, genomes) of the designs of the evaluator's whole space that pass its screen
     (every workload), in enumeration (mixed-radix) order, about `chunk` at a time. Only the
-    designs whose weight-capacity genes pass (`Evaluator.capacity_table`) are enumerated and
-    screened, as no other design can pass."""
+    designs whose weight-capacity genes pass (`Evaluator.capacity_candidates`) are enumerated
+    and screened, as no other design can pass."""
     cards = evaluator.space.cardinalities
     total = int(np.prod(cards))
-    found = evaluator.capacity_table()
-    if found is None:
-        candidates: Iterator[np.ndarray] = (np.arange(a, min(a + chunk, total), dtype=np.int64)
-                                            for a in range(0, total, chunk))
-    else:
-        genes, table = found
-        strides = np.append(np.cumprod(cards[::-1])[::-1][1:], 1)
-        others = np.setdiff1d(np.arange(len(cards)), genes)
-        passing = np.column_stack(np.nonzero(table)) @ strides[genes]
-        rest = enumerate_genomes(cards[others], 0, int(np.prod(cards[others]))) @ strides[others]
-        every = np.sort((passing[:, None] + rest[None, :]).ravel())
-        candidates = (every[a:a + chunk] for a in range(0, len(every), chunk))
+    every = evaluator.capacity_candidates()
+    candidates: Iterator[np.ndarray] = (
+        (np.arange(a, min(a + chunk, total), dtype=np.int64) for a in range(0, total, chunk))
+        if every is None else (every[a:a + chunk] for a in range(0, len(every), chunk)))
     for part in candidates:
         g = np.column_stack(np.unravel_index(part, cards)).astype(np.int64)
         ok = evaluator.screen(g) if len(g) else np.zeros(0, bool)

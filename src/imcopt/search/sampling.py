@@ -12,6 +12,7 @@ from ..hardware.space import hamming
 from .problem import DesignProblem
 
 MAX_SCREEN_ROUNDS = 50
+POOL_AFTER_ROUNDS = 3  # still short after this many rounds: enumerate what passes instead
 
 
 MAX_DISTANCE_MATRIX = 16_000_000  # Hamming-selection candidates^2 held at once (int16)
@@ -26,8 +27,10 @@ def random_genes(
     capacity on the objective's workloads); screening runs no full model evaluation. The
     draws are uniform over the designs that pass: the weight-capacity genes come from the
     combinations that pass that check (`Evaluator.capacity_table`, when the problem searches
-    them all), the other genes at random, and the screen decides. If the feasible region is
-    too small to fill `n`, the rest is random (with a warning).
+    them all), the other genes at random, and the screen decides. When few pass (still short
+    after `POOL_AFTER_ROUNDS` rounds), the rest is drawn from all of them at once
+    (`Evaluator.screened_set`). If the feasible region is too small to fill `n`, the rest is
+    random (with a warning).
     """
     card = problem.xu.astype(np.int64) + 1
 
@@ -40,7 +43,13 @@ def random_genes(
     draw = draw or uniform
     found: list[np.ndarray] = []
     have, share = 0, 0.05  # the share of draws that pass, updated as they come
-    for _ in range(MAX_SCREEN_ROUNDS if possible else 0):
+    for round_ in range(MAX_SCREEN_ROUNDS if possible else 0):
+        if round_ == POOL_AFTER_ROUNDS and (pool := _screened_pool(problem)) is not None:
+            # rare passes: draw the rest from every design that passes (same distribution)
+            if len(pool):
+                found.append(pool[rng.integers(0, len(pool), n - have)])
+                have = n
+            break
         m = int(min(max(1.5 * (n - have) / share, 64), max(20 * n, 20_000)))
         x = draw(m)
         ok = problem.evaluator.screen(problem.full(x), problem.objective.subset)
@@ -55,6 +64,14 @@ def random_genes(
                       "random", stacklevel=2)
         out = np.concatenate([out, uniform(n - len(out))])
     return out
+
+
+def _screened_pool(problem: DesignProblem) -> np.ndarray | None:
+    """Every design the screen passes, as genes of the problem (which must search the whole
+    space), or None (a subspace, or too many candidates to enumerate)."""
+    if not np.array_equal(problem.free, np.arange(problem.evaluator.space.n_var)):
+        return None
+    return problem.evaluator.screened_set(problem.objective.subset)
 
 
 def _proposal(problem: DesignProblem, card: np.ndarray, rng: np.random.Generator

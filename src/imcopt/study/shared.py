@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..objectives import Evaluation, Evaluator, Objective
+from ..objectives import MAX_SCREENED_SET, Evaluation, Evaluator, Objective
 from ..search.exhaustive import screened
 
 
@@ -44,6 +44,10 @@ class SharedEvaluator(Evaluator):
     def capacity_table(self, subset: Sequence[int] | None = None
                        ) -> tuple[np.ndarray, np.ndarray] | None:
         return (super() if self.store is None else self.store).capacity_table(subset)
+
+    def screened_set(self, subset: Sequence[int] | None = None,
+                     limit: int = MAX_SCREENED_SET) -> np.ndarray | None:
+        return (super() if self.store is None else self.store).screened_set(subset, limit)
 
 
 @dataclass
