@@ -178,7 +178,7 @@ def test_cli_search_and_config_errors(tmp_path):
         cfg.write_text(yaml.safe_dump(bad))
         r = CliRunner().invoke(app, ["search", str(cfg)])
         assert r.exit_code == 2
-        assert r.output.strip().startswith(f"error: {field}")
+        assert r.output.strip().startswith(f"error: c.yaml: {field}")  # the file, the field
         assert len(r.output.strip().splitlines()) == 1
 
 

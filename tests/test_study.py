@@ -129,7 +129,7 @@ def test_cli_run_resume_and_errors(tmp_path: Path) -> None:
         r = runner.invoke(app, ["study", "run", str(bad), "--out", str(tmp_path / "b")])
         assert r.exit_code == 2, (field, r.output)
         lines = r.output.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), r.output
+        assert len(lines) == 1 and lines[0].startswith(f"error: bad.yaml: {field}"), r.output
     r = runner.invoke(app, ["study", "resume", str(tmp_path / "nothing")])
     assert r.exit_code == 2
 

@@ -4,10 +4,16 @@
     PYTHONPATH=src python tools/reliability_report.py --quick    # fewer trials, to try it
 
 Trials:
-- bad inputs: every case of tools/reliability_cases.py (unknown names, empty sets, values
-  outside the space, zero/negative sizes, NaN/inf, wrong types, missing and malformed files,
-  corrupt results), run through the CLI; clean = exit code 2 and one line `error: ...` on
-  stderr naming the field (the case's expected fragments), no traceback.
+- hostile inputs: every case of tools/reliability_cases.py. Bad command lines (unknown
+  names, empty sets, values outside the space, zero/negative sizes, NaN/inf, wrong types,
+  missing and malformed files, corrupt results, and the causes of issue #18: configs that
+  say nothing, duplicates and coercion, empty lists, absurd layer sizes, workload names,
+  empty or busy output folders, technology files, YAML bombs): clean = exit code 2 and one
+  line `error: ...` of at most 300 characters on stderr naming the file, line or field (the
+  case's expected fragments), no traceback. Bad Python API arguments: a ValueError (also a
+  TypeError for a wrong type) naming the argument. Hostile but valid inputs (failed designs,
+  damaged caches, finished or replaced output folders, unusual results to report, a closed
+  pipe): the right outcome, checked case by case.
 - kill/resume: real `imcopt search` and `imcopt study run` processes killed with SIGKILL (or
   stopped with SIGINT) at random moments, then re-run / resumed; matched = the outputs
   (kept_designs.csv.gz, convergence.csv, best.json of every run) are byte-identical to an
@@ -45,31 +51,36 @@ def imcopt_cmd(*args: str) -> list[str]:
     return [sys.executable, "-c", "from imcopt.cli import app; app()", *args]
 
 
-def bad_inputs(tmp: Path) -> tuple[Counter, Counter, list[str]]:
-    from reliability_cases import SMALL_SEARCH, TINY_STUDY, cases, corrupt_cases, run_case
-
-    from imcopt.search import load_config, run_search
-    from imcopt.search.checkpoint import checkpoint_path
-    from imcopt.study import Study
+def hostile_inputs(tmp: Path) -> dict[str, tuple[Counter, Counter, list[str]]]:
+    """Every case of tools/reliability_cases.py, by section: (tried, right, what went wrong)
+    per kind."""
+    from reliability_cases import (
+        SECTIONS,
+        Fixtures,
+        api_cases,
+        cases,
+        run_api_case,
+        run_case,
+        run_trial,
+        trials,
+    )
 
     os.chdir(tmp)  # a case that wrongly runs writes its outputs here
-    all_cases = cases(tmp)
-    Study(TINY_STUDY, tmp / "study").run()
-    cfg_path = tmp / "search.yaml"
-    cfg_path.write_text(yaml.safe_dump(SMALL_SEARCH))
-    cfg = load_config(cfg_path)
-    journal = checkpoint_path(tmp / "search", cfg.model_dump_json())
-    run_search(cfg, checkpoint=journal)
-    all_cases += corrupt_cases(tmp, tmp / "study", tmp / "search", journal, str(cfg_path))
-    tried, clean, bad = Counter(), Counter(), []
-    for case in all_cases:
-        ok, printed = run_case(case)
-        tried[case.kind] += 1
-        clean[case.kind] += ok
-        if not ok:
-            bad.append(f"{case.label}: {printed[:200]}")
+    fix = Fixtures(tmp)
+    groups = [(SECTIONS[0], cases(tmp), run_case), (SECTIONS[1], api_cases(), run_api_case),
+              (SECTIONS[2], trials(), run_trial)]
+    out = {}
+    for section, items, run in groups:
+        tried, right, bad = Counter(), Counter(), []
+        for item in items:
+            ok, printed = run(item, fix)
+            tried[item.kind] += 1
+            right[item.kind] += ok
+            if not ok:
+                bad.append(f"{item.label}: {printed[:200]}")
+        out[section] = (tried, right, bad)
     os.chdir(ROOT)
-    return tried, clean, bad
+    return out
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -88,6 +99,8 @@ def _interrupt(cmd: list[str], delay_s: float, sig: int, wait_for: Path | None) 
         return None
     p.send_signal(sig)
     p.communicate()
+    if sig == signal.SIGKILL and p.returncode == 0:
+        return None  # it ended between the check above and the signal: not a trial
     return p.returncode
 
 
@@ -196,9 +209,27 @@ def _pct(ok: int, n: int) -> str:
     return f"{100.0 * ok / n:.0f} %" if n else "-"
 
 
-def render(bad: tuple[Counter, Counter, list[str]], kills: dict[str, tuple],
+HEADINGS = {"Bad command lines": "clean exit 2",
+            "Bad Python API arguments": "a ValueError naming the argument",
+            "Hostile but valid inputs": "the right outcome"}
+
+
+def _section(title: str, rows: tuple[Counter, Counter, list[str]], what: str) -> list[str]:
+    tried, right, failures = rows
+    lines = [f"## {title}: {HEADINGS[title]}", "", f"| kind | tried | {what} | share |",
+             "| --- | ---: | ---: | ---: |"]
+    for kind in tried:
+        lines.append(f"| {kind} | {tried[kind]} | {right[kind]} | "
+                     f"{_pct(right[kind], tried[kind])} |")
+    n, ok = sum(tried.values()), sum(right.values())
+    lines += [f"| **all** | **{n}** | **{ok}** | **{_pct(ok, n)}** |", ""]
+    if failures:
+        lines += ["Not right:", "", *[f"- `{f}`" for f in failures], ""]
+    return lines
+
+
+def render(hostile: dict[str, tuple[Counter, Counter, list[str]]], kills: dict[str, tuple],
            props: tuple[Counter, Counter], seconds: float, command: str) -> str:
-    tried, clean, failures = bad
     lines = [
         "# Reliability",
         "",
@@ -206,20 +237,14 @@ def render(bad: tuple[Counter, Counter, list[str]], kills: dict[str, tuple],
         "",
         "Generated by running the trials, not typed: "
         f"`{command}` ({seconds:.0f} s on the machine it ran on). How each guarantee works is "
-        "described below the tables.",
+        "described below the tables; every case is in `tools/reliability_cases.py`, and the "
+        "test suite re-counts them against these tables.",
         "",
-        "## Bad inputs: clean exit 2",
-        "",
-        "| kind | tried | clean exit 2 | share |",
-        "| --- | ---: | ---: | ---: |",
     ]
-    for kind in tried:
-        share = _pct(clean[kind], tried[kind])
-        lines.append(f"| {kind} | {tried[kind]} | {clean[kind]} | {share} |")
-    n, ok = sum(tried.values()), sum(clean.values())
-    lines += [f"| **all** | **{n}** | **{ok}** | **{_pct(ok, n)}** |", ""]
-    if failures:
-        lines += ["Not clean:", "", *[f"- `{f}`" for f in failures], ""]
+    whats = {"Bad command lines": "clean exit 2", "Bad Python API arguments": "clean error",
+             "Hostile but valid inputs": "right outcome"}
+    for title, rows in hostile.items():
+        lines += _section(title, rows, whats[title])
     lines += ["## Killed and interrupted runs: resumed to identical outputs", "",
               "| trial | trials | identical outputs | share |", "| --- | ---: | ---: | ---: |"]
     for label, (n_t, n_ok) in kills.items():
@@ -240,33 +265,75 @@ def render(bad: tuple[Counter, Counter, list[str]], kills: dict[str, tuple],
 
 EXPLANATION = """## How it works
 
-- **Bad input** (`imcopt.config`, `search/config.py`, `study/config.py`, `cli.py`): configs are
-  pydantic models that forbid unknown settings (with a "did you mean" and the allowed names),
-  NaN and infinity, empty lists, non-positive sizes; space values, `start`, weights and optima
-  are checked against the space and the workloads; usage errors (bad option values, unknown
-  commands, missing arguments) are one line too. Every such error is a `ValueError` that the
-  CLI prints as one line `error: ...` with exit code 2 (`imcopt --debug ...` shows the
-  traceback). The cases are listed in `tools/reliability_cases.py`.
+- **Bad input** (`imcopt.config`, `imcopt.inputs`, `search/config.py`, `study/config.py`,
+  `cli.py`): configs are strict pydantic models: unknown settings are named (with a "did you
+  mean" and the allowed names), a value of the wrong type is an error, never coerced ("3" is
+  not 3, "yes" is not true), NaN and infinity, empty lists, non-positive sizes and seeds
+  outside 0..2**32-1 are refused; an empty list or mapping never stands for the default. A
+  config file that holds no settings (empty, only comments, `{}`) is an error, not the
+  default job. YAML is read by `imcopt.inputs`: a key given twice is an error naming both
+  lines; aliases are bounded (a "billion laughs" file is refused, a recursive alias too);
+  text inputs are at most 20 MB. Space values, `start`, weights and optima are checked
+  against the space and the workloads; two workloads with the same name are refused.
+  Every such error is a `ValueError` that the CLI prints as one line `error: ...` of at most
+  300 characters, with exit code 2 (`imcopt --debug ...` shows the traceback); a value
+  echoed in a message is cut to a few dozen characters (its start and end, its length).
+  Warnings are one line `warning: ...` too; the cost model's NumPy warnings are silenced
+  where a bad value becomes a failed design instead.
+- **Files users give** (`workloads/table.py`, `workloads/importers/timeloop.py`,
+  `hardware/technology.py`): layer tables and Timeloop files name the file, line and column;
+  a dimension must be a positive integer up to 2**31 - 1 (bits up to 32) and a layer's MACs
+  and values at most 2**53, the range the model computes exactly. Technology files are
+  validated like configs: unknown settings named, every constant the built-in tables have
+  must be there (the required list is derived from the built-in tables, so a new constant
+  is required by adding it to them), each value a finite number within the bound of its
+  unit (energies and areas >= 0, voltages, times and rates > 0, exponents within [-10, 10]).
+  Imported workload names are checked whole (1 to 100 letters, digits, `_.-`).
+- **Python API** (`api.py`, `hardware/space.py`): a bad argument raises a `ValueError`
+  subclass naming it (`DesignError`, `WorkloadError`, ...); one of the wrong type is also a
+  `TypeError` (`DesignTypeError`, `WorkloadTypeError`, `TechnologyTypeError`).
 - **Atomic files** (`imcopt.storage`): every output file (search folder, study state, cell
   folders, report, calibration and validation outputs, layer tables) is written to a
   temporary file, fsync'ed and renamed over the target, so a kill leaves the old file or the
-  new one. Each search output folder gets `checksums.json` (SHA-256 of every file) written
-  last; `imcopt report` checks it and names a file that was cut short or changed.
+  new one. JSON is written strictly (no `NaN` or `Infinity`: a non-finite number is `null`).
+  Each search output folder gets `checksums.json` (SHA-256 of every file) written last;
+  `imcopt report` needs it, checks that it lists every output and that each is unchanged,
+  and names a file that was cut short, changed or deleted.
+- **Output folders** (`imcopt.outdir`): a search or study holds an exclusive lock on its
+  folder (`flock` on `.imcopt.lock`; the kernel drops it when the process ends, killed or
+  not), so a second run on the same folder stops at once. A search refuses a folder that
+  holds another search (its run.json differs), another search's checkpoint, search files of
+  unknown origin or a study, and a study refuses a search's folder or another study, unless
+  `--force` (which removes imcopt's files there, and only those). A finished search run
+  again on its folder says it is complete and does nothing (`--force` runs it again); one
+  whose outputs are damaged is run again. `write_results` refuses another search's folder
+  unless `overwrite=True`, and removes the earlier run's files it does not write.
 - **Search checkpoint** (`search/checkpoint.py`): every batch the cost model evaluates is
-  appended to `OUT/.checkpoint-<config hash>.journal` (checksummed records, fsync'ed). Re-running
-  the same command replays the search from the start with the same seed; each batch is read
-  back from the journal instead of being computed, so the result is byte-identical and no
-  design is evaluated twice. A record cut short by a kill is dropped; a damaged one is
-  reported by file name. Ctrl-C lets the current batch finish, then exits with code 130 and
-  prints the command that resumes. The journal is removed once the outputs are written.
-- **Studies** (`study/runner.py`): `study.json` is rewritten atomically after every cell;
-  `imcopt study resume DIR` runs the cells not finished, and a cell's results do not depend on
-  which cells ran before it.
+  appended to `OUT/.checkpoint-<config hash>.journal` (checksummed records, fsync'ed in
+  groups: the first batch at once, then at most one write every 0.5 s, so a kill loses only
+  the batches not written yet, which the resumed run computes again; the hash leaves out how
+  evaluations run, so a search resumes on any executor). Re-running the same command replays
+  the search from the start with the same seed; each batch is read back from the journal
+  instead of being computed, so the result is byte-identical and no design is evaluated
+  twice. A record cut short by a kill is dropped; a damaged one is reported by file name.
+  Ctrl-C lets the current batch finish, then exits with code 130 and prints the command that
+  resumes. The journal is removed once the outputs are written.
+- **Studies** (`study/runner.py`): `study.json` is rewritten atomically whenever cells end
+  (after their files are durable); `imcopt study resume DIR` runs the cells not finished,
+  and the finished cells whose files are missing or fail their checksums (a warning names
+  each); a cell's results do not depend on which cells ran before it.
+- **Evaluation cache** (`imcopt.cache`; kept with `cache: true`, or by default for backends
+  other than the analytical model): a damaged `evaluations.sqlite` (not SQLite,
+  malformed pages, another program's database) is renamed `evaluations.sqlite.damaged-...`
+  with a one-line warning and a new one is started; the run's results are the same.
 - **Failures are data** (`imcopt.failures`): a model run that raises marks its whole batch
-  failed on that workload; a NaN, infinite, zero or negative energy, latency or area marks
-  the design failed. Failed designs are infeasible (fitness +inf, never ranked), keep their
-  reason (`failed: ...`) in `kept_designs.csv.gz` and `designs.parquet` (column `failed`), are
-  counted in `run.json` (`n_failed`), in each study cell's summary and in the report.
+  failed on that workload; a NaN, infinite, zero or negative energy, latency or area, or an
+  EDAP too large for a float, marks the design failed, in a search, a study, `imcopt
+  evaluate` and `imcopt.evaluate` alike. Failed designs are infeasible (fitness +inf, never
+  ranked), keep their reason (`failed: ...`) in `kept_designs.csv.gz` and `designs.parquet`
+  (column `failed`), are counted in `run.json` (`n_failed`), in each study cell's summary
+  and in the report. A die too large for one good die per wafer (an infinite die cost) is
+  infeasible whatever the area limit.
 
 ## Limits
 
@@ -276,6 +343,8 @@ EXPLANATION = """## How it works
   (they would store the whole space); a killed scan starts again.
 - Evaluation time-outs need an executor that can stop a model run; the in-process evaluator
   has none, so only errors and bad metrics are turned into failures.
+- Output-folder locks use `flock` (POSIX); on a system without it runs are not locked, and
+  `flock` may not hold across machines on some network file systems.
 - The hypothesis tests are derandomized (the same examples on every run), so the counts above
   are reproducible; `IMCOPT_PROPERTY_EXAMPLES` sets how many (25 in the test suite).
 """
@@ -292,8 +361,9 @@ def main() -> None:
     scale = 1 if args.quick else 4
     with tempfile.TemporaryDirectory(prefix="imcopt_reliability_") as d:
         tmp = Path(d)
-        bad = bad_inputs(tmp)
-        print(f"bad inputs: {sum(bad[1].values())}/{sum(bad[0].values())} clean", flush=True)
+        hostile = hostile_inputs(tmp)
+        for section, (tried, right, _) in hostile.items():
+            print(f"{section}: {sum(right.values())}/{sum(tried.values())} right", flush=True)
         kills = search_trials(tmp, 2 * scale, scale, rng)
         kills.update(study_trials(tmp, scale, rng))
         print("kill/resume:", kills, flush=True)
@@ -302,7 +372,7 @@ def main() -> None:
               flush=True)
     command = "PYTHONPATH=src python tools/reliability_report.py" + (
         " --quick" if args.quick else "")
-    DOC.write_text(render(bad, kills, props, time.perf_counter() - t0, command))
+    DOC.write_text(render(hostile, kills, props, time.perf_counter() - t0, command))
     print(f"wrote {DOC}")
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -22,6 +23,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__
+from .inputs import brief, clip
+from .storage import json_safe
 from .workloads import FOUR_NETWORKS, Workload, describe, get, names
 
 if TYPE_CHECKING:  # the model and hardware load with the commands that need them
@@ -32,6 +35,7 @@ if TYPE_CHECKING:  # the model and hardware load with the commands that need the
 DEFAULT_DESIGNS = {"rram": "A_0.6_8_1e-09_512_32_8_64_32_4096",
                    "sram": "A_0.55_1_1e-09_256_128_1_32_8_4096"}
 USER_ERRORS = (ValueError, OSError)  # DesignError and WorkloadError are ValueErrors
+ERROR_LINE_CHARS = 300  # the longest `error: ...` line: an input is never echoed whole
 try:  # typer >= 0.16 carries its own copy of click
     from typer._click import exceptions as _click_exc
 except ImportError:  # pragma: no cover
@@ -40,13 +44,24 @@ _UsageError = _click_exc.UsageError
 _NoArgsIsHelp = getattr(_click_exc, "NoArgsIsHelpError", ())
 
 
+def error_line(message: str) -> str:
+    """`error: <message>` on one line of at most ERROR_LINE_CHARS characters."""
+    return clip(f"error: {message}", ERROR_LINE_CHARS)
+
+
 def _usage_error(exc: Exception) -> NoReturn:
     if isinstance(exc, _NoArgsIsHelp):
         raise exc
     where = getattr(getattr(exc, "ctx", None), "command_path", None) or "imcopt"
     message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
-    typer.echo(f"error: {message} (see: {where} --help)", err=True)
+    typer.echo(error_line(f"{clip(message, 240)} (see: {where} --help)"), err=True)
     raise typer.Exit(2) from None
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: object = None, line: str | None = None) -> None:
+    """A warning as one line `warning: ...` on stderr (no source file, no code line)."""
+    typer.echo(clip(f"warning: {message}", ERROR_LINE_CHARS), err=True)
 
 
 class _Group(TyperGroup):
@@ -59,6 +74,12 @@ class _Group(TyperGroup):
             _usage_error(exc)
 
     def invoke(self, ctx: Any) -> Any:
+        with warnings.catch_warnings():
+            if not ctx.params.get("debug"):
+                warnings.showwarning = _show_warning
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except _UsageError as exc:  # bad option or argument: one line too, not a box
@@ -70,11 +91,13 @@ class _Group(TyperGroup):
                 raise
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # the reader went away (`imcopt ... --json | head`): quiet
+            raise
         except USER_ERRORS as exc:
             if ctx.params.get("debug"):
                 raise
             message = " ".join(str(exc).split()) or type(exc).__name__
-            typer.echo(f"error: {message}", err=True)
+            typer.echo(error_line(message), err=True)
             raise typer.Exit(2) from None
 
 
@@ -133,21 +156,18 @@ def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     return table
 
 
-def _clean(x: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, non-finite floats to null."""
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if hasattr(x, "item"):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def _echo_json(doc: Any) -> None:
-    typer.echo(json.dumps(_clean(doc), indent=2))
+    typer.echo(json.dumps(json_safe(doc), indent=2, allow_nan=False))
+
+
+def folder_option(text: str, option: str = "--out") -> Path:
+    """A folder given on the command line; an empty one (`--out ''`) is an error, not the
+    current directory."""
+    if not text.strip():
+        hint = (f"give a folder (e.g. {option} results), or {option} . for the current one"
+                if option.startswith("-") else "give the folder")
+        raise ValueError(f"{option}: the folder name is empty; {hint}")
+    return Path(text)
 
 
 # ---- workloads --------------------------------------------------------------------------
@@ -279,30 +299,39 @@ def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
 
 # ---- evaluate ---------------------------------------------------------------------------
 def parse_design(text: str) -> Designs:
-    """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs."""
+    """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs (each
+    parameter at most once among the pairs)."""
     from .api import as_designs
     from .hardware import PARAMETERS, DesignError
     from .hardware import parse_key as _parse_key
 
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
-        raise DesignError("--design is empty: give a key A_... or name=value pairs")
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts):
+        raise DesignError("--design is empty: give a key A_... or name=value pairs (leave "
+                          "--design out for the default design)")
+    if not all(parts):
+        raise DesignError(f"--design {brief(text)}: an empty item between commas")
     values: dict[str, float] = {}
     if parts[0].startswith("A_"):
         values.update(_parse_key(parts.pop(0)))
+    given: set[str] = set()
     for part in parts:
         name, sep, raw = (s.strip() for s in part.partition("="))
         if not sep:
-            raise DesignError(f"--design: {part!r} is neither a design key A_... nor a "
+            raise DesignError(f"--design: {brief(part)} is neither a design key A_... nor a "
                               "name=value pair (e.g. rows_per_array=512)")
         if name not in PARAMETERS:
             close = difflib.get_close_matches(name, list(PARAMETERS), n=2)
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-            raise DesignError(f"unknown parameter {name!r}{hint}; known: {', '.join(PARAMETERS)}")
+            raise DesignError(f"unknown parameter {brief(name)}{hint}; known: "
+                              f"{', '.join(PARAMETERS)}")
+        if name in given:
+            raise DesignError(f"--design: {name} is given twice; give each parameter once")
+        given.add(name)
         try:
             values[name] = float(raw)
         except ValueError:
-            raise DesignError(f"--design: {name} = {raw!r} is not a number") from None
+            raise DesignError(f"--design: {name} = {brief(raw)} is not a number") from None
     return as_designs(values)
 
 
@@ -385,11 +414,11 @@ def evaluate_cmd(
     workload: Annotated[list[str] | None, typer.Option(
         "--workload", "-w", help="Zoo name, layer-table .csv or file.csv:net; repeatable. "
         f"Default: {', '.join(FOUR_NETWORKS)}.")] = None,
-    design: Annotated[str, typer.Option(
+    design: Annotated[str | None, typer.Option(
         "--design", "-d", help="A design key (A_<V>_<bits>_<clk>_<rows>_<cols>_<groups>_<tiles>"
         "_<arrays>_<glb>) and/or name=value pairs, comma-separated; unset parameters take "
         "their defaults. Default: the study's best design for the technology "
-        f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = "",
+        f"({', '.join(f'{k} {v}' for k, v in DEFAULT_DESIGNS.items())}).")] = None,
     as_json: JsonOpt = False,
     per_layer: Annotated[bool, typer.Option("--per-layer", help="Add per-layer tables.")] = False,
     matmul_policy: Annotated[str | None, typer.Option(
@@ -404,7 +433,9 @@ def evaluate_cmd(
     technology = load_technology(tech)
     if matmul_policy is not None:
         technology = technology.with_settings(matmul_policy=matmul_policy)
-    designs = parse_design(design or DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"]))
+    if design is None:
+        design = DEFAULT_DESIGNS.get(technology.name, DEFAULT_DESIGNS["rram"])
+    designs = parse_design(design)
     metrics = evaluate_many(designs, [get(w) for w in (workload or FOUR_NETWORKS)], technology,
                             per_layer=per_layer, device=device)
     doc = {

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .cli import _clean, _console, _echo_json, _table, app
+from .cli import _console, _echo_json, _table, app, folder_option
 from .hardware import ASSUMPTIONS, load_technology, save_technology
 from .storage import write_csv
 
@@ -42,8 +42,8 @@ def summary_table(title: str, summary: pd.DataFrame) -> Any:
 def validate_cmd(
     reference: RefOpt,
     layers: LayersOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for summary.csv, rows.csv.gz and "
-                                      "the scatter PNGs.")] = Path("validation"),
+    out: Annotated[str, typer.Option("--out", help="Folder for summary.csv, rows.csv.gz and "
+                                     "the scatter PNGs.")] = "validation",
     assumptions: Annotated[str, typer.Option(
         "--assumptions", help=f"One of {', '.join(ASSUMPTIONS)}: the reference's set-up "
         "(default) or imcopt's own.")] = "cimloop",
@@ -57,10 +57,11 @@ def validate_cmd(
 
     if assumptions not in ASSUMPTIONS:
         raise ValueError(f"--assumptions {assumptions!r} is not one of {', '.join(ASSUMPTIONS)}")
+    folder = folder_option(out)
     result = validate(reference, layers, node_nm=node_nm, assumptions=assumptions)
-    written = write_outputs(result, out)
+    written = write_outputs(result, folder)
     if as_json:
-        _echo_json({"summary": _clean(result.summary.to_dict(orient="records")),
+        _echo_json({"summary": result.summary.to_dict(orient="records"),
                     "missing_workloads": result.missing_workloads,
                     "skipped_rows": result.skipped_rows, "files": [str(p) for p in written]})
         return
@@ -72,7 +73,7 @@ def validate_cmd(
                    err=True)
     if result.skipped_rows:
         typer.echo(f"{result.skipped_rows} rows at other technology nodes skipped", err=True)
-    typer.echo(f"wrote {len(written)} files to {out}")
+    typer.echo(f"wrote {len(written)} files to {folder}")
 
 
 @app.command("calibrate")
@@ -83,8 +84,8 @@ def calibrate_cmd(
         "--tech", help="Technology to fit (repeatable). Default: rram and sram.")] = None,
     write: Annotated[bool, typer.Option(
         "--write", help="Rewrite the built-in constants tables with the fit.")] = False,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the fitted tables and the "
-                                      "fit / held-out summaries.")] = Path("calibration"),
+    out: Annotated[str, typer.Option("--out", help="Folder for the fitted tables and the "
+                                     "fit / held-out summaries.")] = "calibration",
     held_out: Annotated[float, typer.Option(
         "--held-out", help="Fraction of designs held out of the fit (by key hash).")] = 0.2,
     max_evaluations: Annotated[int, typer.Option(
@@ -98,18 +99,19 @@ def calibrate_cmd(
         raise ValueError(f"--held-out {held_out} must be in [0, 1)")
     if max_evaluations < 1:
         raise ValueError(f"--max-evaluations {max_evaluations} must be >= 1")
+    folder = folder_option(out)
     names = tech or ["rram", "sram"]
     for name in names:
         load_technology(name)  # unknown names fail here, before any work
     results = calibrate(reference, layers, names, write=write, held_out_fraction=held_out,
                         max_evaluations=max_evaluations, progress=lambda m: typer.echo(m))
-    out.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     console = _console()
     for name, res in results.items():
-        save_technology(res.technology, out / f"{name}.yaml")
-        write_csv(out / f"{name}_fit_summary.csv", res.fit_summary)
-        write_csv(out / f"{name}_held_out_summary.csv", res.held_out_summary)
+        save_technology(res.technology, folder / f"{name}.yaml")
+        write_csv(folder / f"{name}_fit_summary.csv", res.fit_summary)
+        write_csv(folder / f"{name}_held_out_summary.csv", res.held_out_summary)
         console.print(summary_table(f"{name}: fitted designs", res.fit_summary))
         console.print(summary_table(f"{name}: held-out designs", res.held_out_summary))
     where = "the built-in tables and " if write else ""
-    typer.echo(f"wrote the fitted constants to {where}{out}")
+    typer.echo(f"wrote the fitted constants to {where}{folder}")

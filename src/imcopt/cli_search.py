@@ -6,14 +6,18 @@ Python twin: `imcopt.search.run_search(config)` + `imcopt.search.write_results(r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from . import cli_scale
-from .cli import DeviceOpt, _console, _table, app
+from .cli import DeviceOpt, _console, _table, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
+
+if TYPE_CHECKING:
+    from .search import SearchConfig
 
 
 @app.command("search")
@@ -21,7 +25,13 @@ def search_cmd(
     config: Annotated[Path | None, typer.Argument(
         help="Search config (YAML); see examples/. Default: the study's RRAM 4-network joint "
         "search (four-phase GA, max aggregation, 800 mm2).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("search_out"),
+    out: Annotated[str, typer.Option(
+        "--out", help="Output folder: one search per folder. Re-running a finished search "
+        "there does nothing; an interrupted one resumes; a folder holding another search or "
+        "a study is refused (see --force).")] = "search_out",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Run even though --out holds this search finished, another search "
+        "or a study: imcopt's files there are replaced.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     device: DeviceOpt = "numpy",
     scheduler: Scheduler = None,
@@ -34,22 +44,46 @@ def search_cmd(
     """Search the design space for one design serving every workload (or per strategy).
 
     Every evaluated batch is checkpointed in --out; re-running the same command after a crash
-    or Ctrl-C resumes to the identical result.
+    or Ctrl-C resumes to the identical result, and after it finished does nothing. The folder
+    is locked while the search runs.
     """
-    from .cache import FILE
-    from .search import load_config, run_search, write_results
-    from .search.checkpoint import SearchInterrupted, checkpoint_path, read_journal
+    from .outdir import COMPLETE, RESUME, claim_search, locked
+    from .search import load_config
+    from .search.checkpoint import checkpoint_path, read_journal
+    from .search.config import search_identity
+    from .search.outputs import ALL
 
+    folder = folder_option(out)
     cfg = load_config(config if config is not None else {})
     extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
     if extra:
         cfg = load_config({**cfg.model_dump(mode="json"), **extra})
     console = _console()
-    journal = checkpoint_path(out, cfg.model_dump_json())
-    if journal.exists():
-        held = sum(len(batch) for batch in read_journal(journal))
-        console.print(f"resuming from the checkpoint in {out}/: {held} designs already "
-                      "evaluated are replayed, not recomputed")
+    with locked(folder):  # one run per folder at a time
+        journal = checkpoint_path(folder, cfg)
+        state, why = claim_search(folder, search_identity(cfg), journal, force)
+        if state == COMPLETE:
+            if save_all and not (folder / ALL).exists():
+                why += f"; it ran without --save-all: --force runs it again to write {ALL}"
+            console.print(f"{folder}/: this search is complete ({why}); nothing to do. "
+                          f"Report: imcopt report {folder}; run it again: --force")
+            return
+        if why:
+            console.print(f"{folder}/: {why}")
+        if state == RESUME:
+            held = sum(len(batch) for batch in read_journal(journal))
+            console.print(f"resuming from the checkpoint in {folder}/: {held} designs already "
+                          "evaluated are replayed, not recomputed")
+        _search(cfg, folder, journal, config, quiet, device, console, save_all)
+
+
+def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, quiet: bool,
+            device: str, console: Console, save_all: bool) -> None:
+    """Run the search (checkpointed in `journal`), write `out`, print the best designs."""
+    from .cache import FILE
+    from .search import run_search, write_results
+    from .search.checkpoint import SearchInterrupted
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task(f"{cfg.strategy} / {cfg.algorithm.name}", total=None)
@@ -64,7 +98,7 @@ def search_cmd(
                                 cache_file=out / FILE)
         except SearchInterrupted as stop:
             again = " ".join(["imcopt search", *([str(config)] if config else []),
-                              f"--out {out}"])
+                              f"--out {out}", *(["--save-all"] if save_all else [])])
             typer.echo(f"interrupted: {stop.n_designs} designs evaluated and kept in {journal};"
                        f" resume with: {again}", err=True)
             raise typer.Exit(130) from None

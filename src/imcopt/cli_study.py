@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import cli_scale
-from .cli import DeviceOpt, _console, app
+from .cli import DeviceOpt, _console, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
 study_app = typer.Typer(help="Studies: grids of searches (technologies x workload sets x "
@@ -67,7 +67,13 @@ def _run(study: object, max_cells: int | None, quiet: bool) -> None:
 def study_run(
     config: Annotated[Path, typer.Argument(help="Study config (YAML); see examples/paper.yaml, "
                                            "examples/small_study.yaml.")],
-    out: Annotated[Path, typer.Option("--out", help="Study folder.")] = Path("study_out"),
+    out: Annotated[str, typer.Option("--out", help="Study folder: one study per folder "
+                                     "(finished cells there are kept; a folder holding "
+                                     "another study or a search is refused, see --force).")
+                   ] = "study_out",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace what --out holds (another study, a search, or this study's "
+        "finished cells).")] = False,
     max_cells: MaxCells = None,
     quiet: Quiet = False,
     scheduler: Scheduler = None,
@@ -78,7 +84,8 @@ def study_run(
     device: DeviceOpt = "numpy",
     save_all: cli_scale.SaveAll = False,
 ) -> None:
-    """Run every cell of a study (finished cells in --out are kept)."""
+    """Run every cell of a study (finished cells in --out are kept; damaged ones run again).
+    The folder is locked while the study runs."""
     from .study import Study, load_study
 
     extra = overrides(scheduler, dask_workers, processes, backend, no_cache)
@@ -86,12 +93,13 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, out, executor, device, save_all), max_cells, quiet)
+    _run(Study(cfg, folder_option(out), executor, device, save_all=save_all, force=force),
+         max_cells, quiet)
 
 
 @study_app.command("resume")
 def study_resume(
-    out: Annotated[Path, typer.Argument(help="Study folder of an interrupted study.")],
+    out: Annotated[str, typer.Argument(help="Study folder of an interrupted study.")],
     max_cells: MaxCells = None,
     quiet: Quiet = False,
     scheduler: Scheduler = None,
@@ -100,23 +108,24 @@ def study_resume(
     device: DeviceOpt = "numpy",
     save_all: cli_scale.SaveAll = False,
 ) -> None:
-    """Continue a study: run the cells not finished yet, with the same seeds (on any
-    executor or device)."""
+    """Continue a study: run the cells not finished yet, and those whose files are missing
+    or damaged, with the same seeds (on any executor or device)."""
     from .executors import executor_options
     from .study import Study
 
-    _run(Study.open(out, executor_options(scheduler, dask_workers, processes), device,
-                    save_all), max_cells, quiet)
+    _run(Study.open(folder_option(out, "DIR"), executor_options(scheduler, dask_workers,
+                                                                processes), device,
+                    save_all=save_all), max_cells, quiet)
 
 
 @app.command("report")
 def report_cmd(
-    out: Annotated[Path, typer.Argument(
+    out: Annotated[str, typer.Argument(
         help="Study folder (from `imcopt study run`) or search folder (from `imcopt search`).")],
 ) -> None:
     """Build DIR/report/index.html (figures and CSV tables) from a study's or a search's
     stored results."""
     from .report import build_report
 
-    index = build_report(out)
+    index = build_report(folder_option(out, "DIR"))
     _console().print(f"report: {index}")

@@ -4,9 +4,11 @@ number, marks the designs concerned *failed* instead of stopping the search or r
 `evaluate_guarded` wraps `model.evaluate` for the objective layer: an exception on a batch
 marks every design of that batch failed on that workload (reason `failed: <Error>: <msg>`);
 a NaN, infinite, zero or negative energy, latency or area marks that design failed (reason
-`failed: <metric> is <value>`). Failed designs are infeasible, their metrics are stored as
-+inf (so every aggregate, and so the fitness, is +inf: never ranked), and their reason says
-why. `Evaluation.failed` finds them again from the reason.
+`failed: <metric> is <value>`), and so does an EDAP too large for a float (`failed:
+edap_j_s_mm2 overflows`). Failed designs are infeasible, their metrics are stored as +inf (so
+every aggregate, and so the fitness, is +inf: never ranked), and their reason says why.
+`Evaluation.failed` finds them again from the reason. The Python API (`imcopt.evaluate`)
+and `imcopt evaluate` go through `evaluate_guarded` too.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ FAILED = "failed: "
 
 
 def evaluate_guarded(designs: Designs, workload: Workload, tech: Technology,
-                     device: str = "numpy") -> Metrics:
-    """`evaluate(designs, workload, tech, per_layer=False, device=device)`, failures marked,
-    never raised."""
+                     device: str = "numpy", per_layer: bool = False) -> Metrics:
+    """`evaluate(designs, workload, tech, per_layer, device)`, failures marked, never raised,
+    and no NumPy warning printed (an overflow or a NaN ends as a failed design, not as a
+    RuntimeWarning with a source line)."""
     try:
-        m = evaluate(designs, workload, tech, per_layer=False, device=device)
+        with np.errstate(all="ignore"):
+            m = evaluate(designs, workload, tech, per_layer=per_layer, device=device)
     except Exception as exc:
         return _failed_batch(designs, workload, tech, f"{type(exc).__name__}: "
                              + " ".join(str(exc).split())[:200])
@@ -34,7 +38,8 @@ def evaluate_guarded(designs: Designs, workload: Workload, tech: Technology,
 
 
 def mark_bad_metrics(m: Metrics) -> Metrics:
-    """Designs with a non-finite or non-positive energy, latency or area: failed, metrics +inf."""
+    """Designs with a non-finite or non-positive energy, latency or area, or an EDAP too large
+    for a float: failed, energy and latency +inf (never feasible, never ranked)."""
     reason = np.asarray(m.reason, dtype=object).copy()
     bad_any = np.zeros(len(reason), bool)
     for name in ("energy_j", "latency_s", "area_mm2"):
@@ -43,6 +48,11 @@ def mark_bad_metrics(m: Metrics) -> Metrics:
         for i in np.flatnonzero(bad).tolist():
             reason[i] = "; ".join(filter(None, [reason[i], f"{FAILED}{name} is {v[i]:g}"]))
         bad_any |= bad
+    with np.errstate(all="ignore"):  # each finite, their product too large for a float
+        edap = np.asarray(m.energy_j * m.latency_s * m.area_mm2, dtype=np.float64)
+    for i in np.flatnonzero(~bad_any & ~np.isfinite(edap)).tolist():
+        reason[i] = "; ".join(filter(None, [reason[i], f"{FAILED}edap_j_s_mm2 overflows"]))
+        bad_any[i] = True
     if not bad_any.any():
         return m
     m.feasible = np.asarray(m.feasible, bool) & ~bad_any
@@ -58,7 +68,8 @@ def mark_bad_metrics(m: Metrics) -> Metrics:
 def _failed_batch(designs: Designs, workload: Workload, tech: Technology, why: str) -> Metrics:
     n = designs.n
     try:
-        area = sum(area_mm2(designs, tech).values())
+        with np.errstate(all="ignore"):
+            area = sum(area_mm2(designs, tech).values())
         area = np.where(np.isfinite(area) & (area > 0), area, np.inf)
     except Exception:
         area = np.full(n, np.inf)

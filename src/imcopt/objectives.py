@@ -136,13 +136,22 @@ class Evaluation:
         return self.energy_j * self.latency_s * self.area_mm2[:, None]
 
     @property
+    def manufacturable(self) -> np.ndarray:
+        """(N,) bool: at least one good die per wafer (a finite die cost)."""
+        return np.isfinite(self.cost_usd)
+
+    @property
     def area_ok(self) -> np.ndarray:
-        return self.area_mm2 <= self.area_limit_mm2
+        """(N,) bool: within the area limit, and small enough to make (`manufacturable`)."""
+        return (self.area_mm2 <= self.area_limit_mm2) & self.manufacturable
 
     @property
     def area_violation(self) -> np.ndarray:
-        """(N,) relative area excess; <= 0 within the limit."""
-        return self.area_mm2 / self.area_limit_mm2 - 1.0
+        """(N,) relative area excess; <= 0 within the limit (> 0 for a die too large to
+        make, whatever the limit)."""
+        with np.errstate(invalid="ignore"):
+            excess = self.area_mm2 / self.area_limit_mm2 - 1.0
+        return np.where(self.manufacturable, excess, np.maximum(excess, 1e-6))
 
     def feasible_on(self, subset: Sequence[int] | None = None) -> np.ndarray:
         cap = self.capacity_ok if subset is None else self.capacity_ok[:, list(subset)]
@@ -333,6 +342,10 @@ class Evaluator:
 
     # ---- the model ---------------------------------------------------------------------
     def _compute(self, genomes: np.ndarray) -> Evaluation:
+        with np.errstate(all="ignore"):  # out-of-range values end as failed designs
+            return self._compute_quietly(genomes)
+
+    def _compute_quietly(self, genomes: np.ndarray) -> Evaluation:
         d = self.space.decode(genomes)
         ms = self._metrics(d)
         arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
@@ -344,16 +357,19 @@ class Evaluator:
         short = np.where(np.isfinite(short), short, 1.0)  # failed designs: violated
         reason = np.full(len(d), "", dtype=object)
         area = ms[0].area_mm2
+        cost = die_cost_usd(area, d["technology_node_nm"])
         for i in np.flatnonzero(area > self.area_limit_mm2):
             reason[i] = f"area {area[i]:.1f} mm2 > limit {self.area_limit_mm2:g} mm2"
+        for i in np.flatnonzero(~np.isfinite(cost) & (area <= self.area_limit_mm2)):
+            reason[i] = (f"area {area[i]:.1f} mm2: not one good die per 300 mm wafer (die "
+                         "cost infinite)")
         for m in ms:
             for i in np.flatnonzero(~m.feasible):
                 reason[i] = "; ".join(filter(None, [reason[i], f"{m.workload}: {m.reason[i]}"]))
         self.n_evals += len(d)
         return Evaluation(np.asarray(genomes, dtype=np.int64), np.column_stack(
             [m.energy_j for m in ms]), np.column_stack([m.latency_s for m in ms]), area, ok,
-            short, self.area_limit_mm2, reason.astype(str),
-            die_cost_usd(area, d["technology_node_nm"]))
+            short, self.area_limit_mm2, reason.astype(str), cost)
 
     def _metrics(self, d: Designs, workloads: Sequence[Workload] | None = None) -> list:
         """Per-workload metrics of decoded designs: through the backend, the executor and
@@ -436,10 +452,11 @@ class Evaluator:
         return sum(area_mm2(self.space.decode(genomes), self.technology).values())
 
     def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
-        """(N,) bool: within the area limit and (resident weights) the weights of every
-        workload in `subset` fit. The arrays a workload needs depend only on rows, columns
-        and bits per cell, so they are computed once per distinct combination; the area
-        (the dearer check) only for the designs that pass the others.
+        """(N,) bool: within the area limit, makeable (a finite die cost) and (resident
+        weights) the weights of every workload in `subset` fit. The arrays a workload needs
+        depend only on rows, columns and bits per cell, so they are computed once per
+        distinct combination; the area (the dearer check) only for the designs that pass the
+        others.
         With another backend than the analytical model every design passes (only the
         backend may judge it)."""
         x = self.space.check_genomes(genomes)
@@ -448,7 +465,11 @@ class Evaluator:
         ok = self._capacity_ok(x, subset)
         rest = np.flatnonzero(ok)
         if len(rest):
-            ok[rest] = self.area(x[rest]) <= self.area_limit_mm2
+            d = self.space.decode(x[rest])
+            with np.errstate(all="ignore"):
+                area = sum(area_mm2(d, self.technology).values())
+                ok[rest] = (area <= self.area_limit_mm2) & np.isfinite(
+                    die_cost_usd(area, d["technology_node_nm"]))
         return ok
 
     def _capacity_ok(self, x: np.ndarray, subset: Sequence[int] | None) -> np.ndarray:
@@ -530,8 +551,10 @@ class Evaluator:
             m = evaluate_guarded(d, self.workloads[w], self.technology, device=self.device)
         else:
             m = self._metrics(d, [self.workloads[w]])[0]
-        edap = m.energy_j * m.latency_s * m.area_mm2
-        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2)
+        with np.errstate(all="ignore"):
+            edap = m.energy_j * m.latency_s * m.area_mm2
+            made = np.isfinite(die_cost_usd(m.area_mm2, d["technology_node_nm"]))
+        return edap, m.feasible & (m.area_mm2 <= self.area_limit_mm2) & made
 
     def _required_arrays(self, w: int, geo: np.ndarray) -> np.ndarray:
         wl = self.workloads[w]

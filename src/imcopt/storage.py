@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from collections.abc import Iterator
@@ -73,8 +74,27 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode())
 
 
+def json_safe(doc: Any) -> Any:
+    """`doc` with NumPy scalars as Python numbers and every NaN or infinity as None: JSON has
+    no literal for them (Python would write `Infinity`, which no JSON parser accepts)."""
+    if isinstance(doc, dict):
+        return {k: json_safe(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [json_safe(v) for v in doc]
+    if hasattr(doc, "item") and not isinstance(doc, (str, bytes)):
+        try:
+            doc = doc.item()
+        except (TypeError, ValueError):
+            return doc
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return None
+    return doc
+
+
 def write_json(path: str | Path, doc: Any, **kwargs: Any) -> Path:
-    return write_text(path, json.dumps(doc, indent=kwargs.pop("indent", 2), **kwargs))
+    """`doc` as valid JSON (non-finite numbers written as null), atomically."""
+    return write_text(path, json.dumps(json_safe(doc), indent=kwargs.pop("indent", 2),
+                                       allow_nan=False, **kwargs))
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
@@ -116,19 +136,33 @@ def write_manifest(folder: str | Path, files: list[Path]) -> Path:
     return write_json(folder / MANIFEST, {p.name: sha256(p) for p in sorted(files)})
 
 
-def verify_manifest(folder: str | Path) -> None:
-    """StorageError if a file listed in `folder/checksums.json` is missing or changed."""
+def verify_manifest(folder: str | Path, required: tuple[str, ...] = ()) -> None:
+    """StorageError unless `folder/checksums.json` exists, is a {file name: SHA-256} mapping
+    that lists every name in `required`, and every file it lists is there, unchanged. A
+    folder without its manifest cannot be verified, so it is not used."""
     folder = Path(folder)
     manifest = folder / MANIFEST
     if not manifest.exists():
-        return  # written by an older imcopt: nothing to check against
-    for name, digest in read_json(manifest).items():
+        raise StorageError(f"{manifest}: missing, so the results cannot be verified (the run "
+                           "was cut short, or the file was deleted); re-run to rebuild it")
+    doc = read_json(manifest)
+    if not isinstance(doc, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
+        raise StorageError(f"{manifest}: not a checksum manifest ({{file name: SHA-256}}); "
+                           "re-run to rebuild it")
+    for name in required:
+        if name not in doc:
+            raise StorageError(f"{manifest}: does not list {name}, so it cannot be verified; "
+                               "re-run to rebuild it")
+    for name, digest in doc.items():
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise StorageError(f"{manifest}: lists {name[:60]!r}, not a file of this folder")
         path = folder / name
-        if not path.exists():
+        if not path.is_file():
             raise StorageError(f"{path}: missing (listed in {manifest}); re-run to rebuild it")
         if sha256(path) != digest:
-            raise StorageError(f"{path}: checksum mismatch (the file is corrupt or was changed "
-                               f"after it was written); re-run to rebuild it")
+            raise StorageError(f"{path}: checksum mismatch (changed or cut short since it was "
+                               "written); re-run to rebuild it")
 
 
 def read_json(path: str | Path) -> Any:
@@ -150,7 +184,8 @@ def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
         raise StorageError(f"{path}: missing")
     try:
         return pd.read_csv(path, **kwargs)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as exc:
+        # OSError, EOFError: a damaged .gz
         msg = " ".join(str(exc).split())[:120]
         raise StorageError(f"{path}: unreadable CSV (cut short or corrupt: {msg}); re-run to "
                            "rebuild it") from None

@@ -22,6 +22,11 @@ class DesignError(ValueError):
     """A design, key or space definition is invalid; the message names the field."""
 
 
+class DesignTypeError(DesignError, TypeError):
+    """An argument is of the wrong type (e.g. a space name that is not a string); the message
+    names the argument."""
+
+
 @dataclass(frozen=True)
 class ParameterInfo:
     """What a parameter means, independent of the values a space allows."""
@@ -348,6 +353,13 @@ class Designs:
         n: int | None = None,
         fixed: Mapping[str, float] | None = None,
     ) -> Designs:
+        if not isinstance(values, Mapping):
+            raise DesignTypeError(f"designs: expected a mapping {{parameter: values}}, got "
+                                  f"{type(values).__name__}")
+        for k in values:
+            if not isinstance(k, str):
+                raise DesignTypeError(f"designs: parameter names must be strings, got "
+                                      f"{type(k).__name__} {_brief(k)}")
         unknown = [k for k in values if k not in PARAMETERS]
         if unknown:
             close = difflib.get_close_matches(unknown[0], list(PARAMETERS), n=2)
@@ -355,7 +367,7 @@ class Designs:
             raise DesignError(
                 f"unknown parameter {unknown[0]!r}{hint}; known: {', '.join(PARAMETERS)}"
             )
-        arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in values.items()}
+        arrays = {k: _values_of(k, v, empty_ok=n == 0) for k, v in values.items()}
         if n is None:
             n = max((len(a) for a in arrays.values()), default=1)
         full: dict[str, np.ndarray] = {}
@@ -405,12 +417,40 @@ class Designs:
         }
 
 
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _values_of(name: str, values: object, empty_ok: bool = False) -> np.ndarray:
+    """One parameter's values as a flat float64 array, not empty unless `empty_ok` (no
+    designs asked for); DesignError naming the parameter."""
+    if isinstance(values, (str, bytes, bool)) or values is None:
+        raise DesignTypeError(f"{name}: expected a number or a list of numbers, got "
+                              f"{type(values).__name__} {_brief(values)}")
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DesignError(f"{name}: expected a number or a flat list of numbers (all the same "
+                          f"length), got {_brief(values)}") from None
+    if a.ndim > 1:
+        raise DesignError(f"{name}: expected a number or a flat list of numbers, got an array "
+                          f"of shape {a.shape}")
+    a = np.atleast_1d(a)
+    if a.size == 0 and not empty_ok:
+        raise DesignError(f"{name}: the value list is empty")
+    return a
+
+
 def parse_key(key: str) -> dict[str, float]:
     """`A_0.6_8_1e-09_512_32_8_64_32_4096[_node]` -> {parameter: value}."""
+    if not isinstance(key, str):
+        raise DesignTypeError(f"design key: expected a string 'A_...', got "
+                              f"{type(key).__name__} {_brief(key)}")
     parts = key.strip().split("_")
     if len(parts) not in (10, 11) or parts[0] != "A":
         raise DesignError(
-            f"design key {key!r} must look like "
+            f"design key {_brief(key)} must look like "
             "A_<voltage_v>_<bits_per_cell>_<clock_period_s>_<rows>_<cols>_<router_groups>_"
             "<tiles_per_group>_<arrays_per_tile>_<glb_depth_words>[_<node_nm>]"
         )
@@ -432,9 +472,17 @@ def parse_key(key: str) -> dict[str, float]:
 
 
 def designs_from_keys(keys: Iterable[str]) -> Designs:
-    parsed = [parse_key(k) for k in keys]
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Iterable):
+        raise DesignTypeError(f"designs: expected a list of design keys, got "
+                              f"{type(keys).__name__}")
+    parsed = []
+    for i, k in enumerate(keys):
+        if not isinstance(k, str):
+            raise DesignTypeError(f"designs[{i}]: expected a design key string 'A_...', got "
+                                  f"{type(k).__name__} {_brief(k)}")
+        parsed.append(parse_key(k))
     if not parsed:
-        raise DesignError("no design keys given")
+        raise DesignError("designs: no design keys given (an empty list)")
     names = sorted(set().union(*parsed))
     # a 9-field key means the study's fixed node; mixing both formats is fine
     return Designs.from_values(

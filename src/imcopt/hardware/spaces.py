@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from .space import DesignError, DesignSpace, Parameter
+from .space import DesignError, DesignSpace, DesignTypeError, Parameter
 
 VOLTAGES_V = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
 CLOCK_PERIODS_S = (1e-9, 2e-9, 4e-9, 6e-9, 8e-9, 1e-8)
@@ -76,9 +76,13 @@ SPACES: dict[str, Callable[[], DesignSpace]] = {
 
 def get_space(name: str) -> DesignSpace:
     """A named default space: rram, sram, sram_study4."""
+    if not isinstance(name, str):
+        raise DesignTypeError(f"space: expected a space name ({', '.join(SPACES)}), got "
+                              f"{type(name).__name__}")
     key = name.lower()
     if key not in SPACES:
         close = difflib.get_close_matches(key, list(SPACES), n=2)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise DesignError(f"unknown design space {name!r}.{hint} Known: {', '.join(SPACES)}")
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise DesignError(f"unknown design space {shown!r}.{hint} Known: {', '.join(SPACES)}")
     return SPACES[key]()

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
+from ..inputs import brief, read_yaml
 from ..storage import write_text
-from .space import DesignError
+from .space import DesignError, DesignTypeError
 
 TECH_DIR = Path(__file__).parent / "technologies"
 _LOADED: dict[tuple[str, int, int], Technology] = {}  # (resolved path, mtime, size) -> parsed
@@ -30,6 +33,10 @@ MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: weights, one group of a depthwise conv per array, clock independent of voltage,
 #: power-gated) for calibrating against its numbers.
 ASSUMPTIONS = ("physical", "cimloop")
+
+
+class TechnologyTypeError(DesignTypeError):
+    """`load_technology` was given something that is not a name, a path or a Technology."""
 
 
 class ReadOnlyDict(dict):
@@ -142,24 +149,161 @@ def technology_names() -> list[str]:
     return sorted(p.stem for p in TECH_DIR.glob("*.yaml"))
 
 
+#: the settings of a technology file, and of each constant in its table
+FILE_SETTINGS = ("name", "description", "weight_residency", "matmul_policy", "assumptions",
+                 "calibration", "constants")
+CONSTANT_SETTINGS = ("value", "unit", "source", "description", "fit", "source_value")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The values a constant may take: finite, within [low, high] (low excluded when
+    `open_low`)."""
+
+    low: float = -np.inf
+    high: float = np.inf
+    open_low: bool = False
+
+    def admits(self, v: float) -> bool:
+        return (np.isfinite(v) and v <= self.high
+                and (v > self.low if self.open_low else v >= self.low))
+
+    def text(self) -> str:
+        if self.low == -np.inf and self.high == np.inf:
+            return "a finite number"
+        low = f"a finite number {'>' if self.open_low else '>='} {self.low:g}"
+        return low if self.high == np.inf else f"{low} and <= {self.high:g}"
+
+
+NON_NEGATIVE, POSITIVE = Bound(0.0), Bound(0.0, open_low=True)
+#: bound of a constant by the unit the built-in tables give it: energies, areas and powers
+#: are >= 0, voltages, times, rates and counts > 0. A constant added to the built-in tables
+#: is checked by its unit with no change here; NAME_BOUNDS overrides by name.
+UNIT_BOUNDS = {"J": NON_NEGATIVE, "mm^2": NON_NEGATIVE, "F^2": POSITIVE,
+               "W/mm^2": NON_NEGATIVE, "V": POSITIVE, "s": POSITIVE, "bit/s": POSITIVE,
+               "bit/cycle": POSITIVE, "bit": POSITIVE, "columns": POSITIVE, "copies": POSITIVE,
+               "writes": POSITIVE, "MAC/cycle": NON_NEGATIVE, "cycles": NON_NEGATIVE,
+               "1/bit": NON_NEGATIVE}
+EXPONENT = Bound(-10.0, 10.0)  # a power law's exponent: a larger one is a typo, not physics
+NAME_BOUNDS = {"alpha_power": Bound(1.0, 2.0), "weight_std_fraction": Bound(0.0, 1.0, True),
+               "cycles_per_input_slice": POSITIVE}
+
+
+def constant_bound(name: str, unit: str) -> Bound:
+    if name in NAME_BOUNDS:
+        return NAME_BOUNDS[name]
+    if name.endswith("_exponent"):
+        return EXPONENT
+    return UNIT_BOUNDS.get(unit, Bound())
+
+
+@functools.cache
+def builtin_schema() -> dict[str, str]:
+    """{constant name: unit} of the constants every built-in technology table has: the
+    constants a technology file must give (derived from the tables, so a constant added to
+    them is required with no change here)."""
+    tables = []
+    for path in sorted(TECH_DIR.glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text())
+        tables.append({k: str(v.get("unit", "")) for k, v in raw["constants"].items()})
+    common = set.intersection(*(set(t) for t in tables)) if tables else set()
+    return {k: tables[0][k] for k in tables[0] if k in common} if tables else {}
+
+
+def _unknown(where: str, what: str, key: object, allowed: tuple[str, ...]) -> DesignError:
+    close = difflib.get_close_matches(str(key), allowed, n=1) if isinstance(key, str) else []
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return DesignError(f"{where}: {what} {brief(key)} is unknown{hint}; allowed: "
+                       f"{', '.join(allowed)}")
+
+
+def _number(where: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DesignError(f"{where} = {brief(value)} is not a number")
+    return float(value)
+
+
+def parse_constants(table: object, where: str) -> dict[str, Constant]:
+    """A technology file's `constants:` table, validated: every constant of the built-in
+    tables present, each value a finite number within its bound (`constant_bound`)."""
+    if not isinstance(table, dict):
+        raise DesignError(f"{where}: 'constants' must be a table (name: {{value: ..., unit: "
+                          "...}})")
+    schema = builtin_schema()
+    missing = [k for k in schema if k not in table]
+    if missing:
+        extra = [k for k in table if k not in schema and isinstance(k, str)]
+        close = difflib.get_close_matches(missing[0], extra, n=1)
+        hint = f" (is {close[0]!r} a misspelling of it?)" if close else ""
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise DesignError(f"{where}: constant {missing[0]}{hint} is missing; missing: "
+                          f"{', '.join(missing[:3])}{more} (a technology gives every constant "
+                          f"of the built-in tables, e.g. {TECH_DIR.name}/rram.yaml)")
+    constants = {}
+    for key, entry in table.items():
+        if not isinstance(key, str):
+            raise DesignError(f"{where}: constant name {brief(key)} is not a string")
+        at = f"{where}: constants.{key}"
+        if not isinstance(entry, dict) or "value" not in entry:
+            raise DesignError(f"{at}: needs a 'value' (name: {{value: ..., unit: ...}})")
+        for field_name in entry:
+            if field_name not in CONSTANT_SETTINGS:
+                raise _unknown(at, "setting", field_name, CONSTANT_SETTINGS)
+        value = _number(f"{at}.value", entry["value"])
+        unit = schema.get(key, str(entry.get("unit", "")))
+        bound = constant_bound(key, unit)
+        if not bound.admits(value):
+            raise DesignError(f"{at}.value = {value:g} must be {bound.text()} "
+                              f"(unit: {unit or 'none'})")
+        fit = entry.get("fit", True)
+        if not isinstance(fit, bool):
+            raise DesignError(f"{at}.fit = {brief(fit)} must be true or false")
+        source_value = entry.get("source_value")
+        if source_value is not None:
+            source_value = _number(f"{at}.source_value", source_value)
+            if not bound.admits(source_value):
+                raise DesignError(f"{at}.source_value = {source_value:g} must be "
+                                  f"{bound.text()}")
+        texts = []
+        for field_name in ("unit", "source", "description"):
+            text = entry.get(field_name, "")
+            if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+                raise DesignError(f"{at}.{field_name} must be text, got {brief(text)}")
+            texts.append(str(text))
+        constants[key] = Constant(value, *texts, fit, source_value)
+    return constants
+
+
 def load_technology(name_or_path: str | Path) -> Technology:
-    """A built-in technology by name (rram, sram) or a YAML file in the same format.
+    """A built-in technology by name (rram, sram) or a YAML file in the same format, validated
+    like a config: unknown settings named, every constant of the built-in tables present and
+    finite, energies and areas >= 0, exponents within [-10, 10] (DesignError, one line).
 
     A file is parsed once per process: later calls get the same (read-only) object until
     the file changes (its resolved path, modification time and size are the key)."""
     if isinstance(name_or_path, Technology):
         return name_or_path
+    if not isinstance(name_or_path, (str, Path)):
+        raise TechnologyTypeError(f"technology: expected a name (rram, sram), a .yaml path or "
+                                  f"a Technology, got {type(name_or_path).__name__}")
     text = str(name_or_path)
     path = Path(text)
     if not (text.endswith((".yaml", ".yml")) and path.is_file()):
         key = text.lower()
         path = TECH_DIR / f"{key}.yaml"
-        if not path.is_file():
+        if not key or "/" in key or not path.is_file():
+            if text.endswith((".yaml", ".yml")):
+                raise DesignError(f"technology file {brief(text)} does not exist")
             known = technology_names()
             close = difflib.get_close_matches(key, known, n=2)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise DesignError(f"unknown technology {text!r}.{hint} Known: {', '.join(known)}")
-    stat = path.stat()
+            raise DesignError(f"unknown technology {brief(text)}.{hint} Known: "
+                              f"{', '.join(known)}, or a technology .yaml file")
+    try:
+        stat = path.stat()
+    except OSError as exc:  # gone since it was found
+        raise DesignError(f"technology file {brief(text)}: cannot be read "
+                          f"({exc.strerror or type(exc).__name__})") from None
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key not in _LOADED:
         _LOADED[key] = _parse(path)
@@ -167,38 +311,32 @@ def load_technology(name_or_path: str | Path) -> Technology:
 
 
 def _parse(path: Path) -> Technology:
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DesignError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
-    except UnicodeDecodeError:
-        raise DesignError(f"{path}: not a text (UTF-8) file") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("constants"), dict):
+    """A technology file, validated (`load_technology`)."""
+    raw = read_yaml(path, DesignError)
+    if not isinstance(raw, dict) or "constants" not in raw:
         raise DesignError(f"{path}: expected a mapping with a 'constants' table (name: "
                           "{value: ..., unit: ...})")
-    constants = {}
-    for key, entry in raw["constants"].items():
-        if not isinstance(entry, dict) or "value" not in entry:
-            raise DesignError(f"{path}: constant {key!r} needs a 'value'")
-        try:
-            value = float(entry["value"])
-        except (TypeError, ValueError):
-            raise DesignError(f"{path}: constant {key!r} value is not a number") from None
-        constants[key] = Constant(value, str(entry.get("unit", "")), str(entry.get("source", "")),
-                                  str(entry.get("description", "")),
-                                  bool(entry.get("fit", True)),
-                                  float(entry["source_value"]) if "source_value" in entry
-                                  else None)
-    return Technology(
-        name=str(raw.get("name", path.stem)),
-        description=str(raw.get("description", "")),
-        weight_residency=str(raw.get("weight_residency", "resident")),
-        matmul_policy=str(raw.get("matmul_policy", "digital")),
-        constants=constants,
-        calibration=dict(raw.get("calibration") or {}),
-        path=path,
-        assumptions=str(raw.get("assumptions", "physical")),
-    )
+    for key in raw:
+        if key not in FILE_SETTINGS:
+            raise _unknown(str(path), "setting", key, FILE_SETTINGS)
+    constants = parse_constants(raw["constants"], str(path))
+    settings = {}
+    for key, default in (("name", path.stem), ("description", ""),
+                         ("weight_residency", "resident"), ("matmul_policy", "digital"),
+                         ("assumptions", "physical")):
+        value = raw.get(key, default)
+        if not isinstance(value, str) or (key == "name" and not value.strip()):
+            raise DesignError(f"{path}: {key} must be {'a non-empty' if key == 'name' else 'a'}"
+                              f" string, got {brief(value)}")
+        settings[key] = value
+    calibration = raw.get("calibration") or {}
+    if not isinstance(calibration, dict):
+        raise DesignError(f"{path}: calibration must be a mapping, got {brief(calibration)}")
+    try:
+        return Technology(constants=constants, calibration=dict(calibration), path=path,
+                          **settings)
+    except DesignError as exc:
+        raise DesignError(f"{path}: {exc}") from None
 
 
 def save_technology(tech: Technology, path: str | Path) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv
 from . import figures
-from .data import ReportError, all_designs_saved, read_designs
+from .data import ReportError, all_designs_saved, read_designs, required_outputs
 from .tables import pareto_mask
 
 
@@ -26,7 +26,7 @@ def is_search_folder(root: Path) -> bool:
 
 def _load(root: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
     try:
-        verify_manifest(root)
+        verify_manifest(root, required_outputs(root))
         run, best = read_json(root / "run.json"), read_json(root / "best.json")
         designs, conv = read_designs(root), read_csv(root / "convergence.csv")
     except StorageError as exc:
@@ -90,7 +90,8 @@ def build_search_report(root: str | Path) -> Path:
     root = Path(root)
     run, best, designs, conv = _load(root)
     cfg = run["config"]
-    workloads = list(cfg["workloads"])
+    # the networks' names as stored (a layer table given by its path: its network's name)
+    workloads = [c.split(".", 1)[1] for c in designs.columns if c.startswith("energy_j.")]
     out = root / "report"
     out.mkdir(exist_ok=True)
     table = _best_table(best.get("best", []), workloads)

@@ -11,6 +11,12 @@ from .data import JOINT_METHODS, StudyData, fitness
 PAPER_HEADLINE = {4: -76.2, 9: -95.5}
 
 
+def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """The rows as a table; with no row, an empty table that still has the columns (so a
+    study where a method found nothing, or ran alone, still has a report)."""
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+
+
 def records(data: StudyData, cell_id: str) -> list[dict]:
     """The cell's best designs (feasible ones; else its closest infeasible one)."""
     b = data.best[cell_id]
@@ -48,7 +54,8 @@ def normalised(data: StudyData, k: int = 5) -> pd.DataFrame:
                                      "edap_j_s_mm2": m["edap_j_s_mm2"],
                                      "normalised_edap": m["edap_j_s_mm2"] / ref[w],
                                      "best": rank == 1})
-    return pd.DataFrame(rows)
+    return frame(rows, ["technology", "workload_set", "aggregation", "method", "rank", "key",
+                        "fitness", "workload", "edap_j_s_mm2", "normalised_edap", "best"])
 
 
 def method_summary(data: StudyData) -> pd.DataFrame:
@@ -65,7 +72,8 @@ def method_summary(data: StudyData) -> pd.DataFrame:
                      "best": float(f.min()) if len(f) else np.inf,
                      "worst": float(f.max()) if len(f) else np.inf,
                      "failed_designs": n_failed(sub)})
-    return pd.DataFrame(rows)
+    return frame(rows, ["technology", "workload_set", "aggregation", "method", "seeds",
+                        "feasible_seeds", "median", "best", "worst", "failed_designs"])
 
 
 def n_failed(cells: pd.DataFrame) -> int:
@@ -96,7 +104,9 @@ def headline(data: StudyData) -> pd.DataFrame:
                          "four_phase_median": fp, "baseline_median": b,
                          "reduction_pct": None if red is None else round(red, 2),
                          "paper_up_to_pct": PAPER_HEADLINE.get(n_w)})
-    return pd.DataFrame(rows)
+    return frame(rows, ["technology", "workload_set", "workloads", "aggregation", "baseline",
+                        "four_phase_median", "baseline_median", "reduction_pct",
+                        "paper_up_to_pct"])
 
 
 def joint_vs_largest(data: StudyData) -> pd.DataFrame:
@@ -122,7 +132,8 @@ def joint_vs_largest(data: StudyData) -> pd.DataFrame:
                                  "workload": w, "edap_j_s_mm2": m["edap_j_s_mm2"],
                                  "weights_fit": m["weights_fit"],
                                  "feasible_design": r["feasible"]})
-    return pd.DataFrame(rows)
+    return frame(rows, ["technology", "workload_set", "aggregation", "design", "cell", "key",
+                        "workload", "edap_j_s_mm2", "weights_fit", "feasible_design"])
 
 
 def best_designs(data: StudyData) -> pd.DataFrame:
@@ -144,7 +155,8 @@ def best_designs(data: StudyData) -> pd.DataFrame:
             row[f"edap.{w}"] = m["edap_j_s_mm2"]
             row[f"edap_vs_best.{w}"] = m["edap_j_s_mm2"] / ref[w]
         rows.append(row)
-    return pd.DataFrame(rows)
+    return frame(rows, ["cell", "technology", "workload_set", "method", "aggregation", "seed",
+                        "key", "feasible", "fitness", "area_mm2"])
 
 
 def pareto_mask(points: np.ndarray) -> np.ndarray:

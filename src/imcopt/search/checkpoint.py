@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import signal
 import threading
 import time
@@ -30,11 +31,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..objectives import Evaluation, Evaluator
 from ..storage import Journal, StorageError
+
+if TYPE_CHECKING:
+    from .config import SearchConfig
 
 FLUSH_EVERY_S = 0.5  # journal writes: at most one group (one fsync) per this many seconds
 _FIELDS = ("genomes", "energy_j", "latency_s", "area_mm2", "capacity_ok", "capacity_violation",
@@ -49,9 +54,15 @@ class SearchInterrupted(Exception):  # noqa: N818 - a request, not a failure
         self.n_designs, self.journal = n_designs, journal
 
 
-def checkpoint_path(out: str | Path, config_json: str) -> Path:
-    """The journal of a config's search in output folder `out` (one per distinct config)."""
-    digest = hashlib.sha256(config_json.encode()).hexdigest()[:12]
+def checkpoint_path(out: str | Path, config: SearchConfig | str) -> Path:
+    """The journal of a search in output folder `out`: one per distinct search, named by a
+    hash of its config (of `search_identity` for a `SearchConfig`: how evaluations run does
+    not change what they give, so a search resumes on any executor)."""
+    if not isinstance(config, str):
+        from .config import search_identity
+
+        config = json.dumps(search_identity(config), sort_keys=True)
+    digest = hashlib.sha256(config.encode()).hexdigest()[:12]
     return Path(out) / f".checkpoint-{digest}.journal"
 
 

@@ -12,6 +12,7 @@ from ..backends import BackendConfig
 from ..config import load_model
 from ..executors import ExecutorConfig
 from ..hardware import PARAMETERS, DesignError, Parameter, get_space, technology_names
+from ..inputs import brief
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
 from ..workloads import WorkloadError
 from ..workloads import get as get_workload
@@ -23,7 +24,19 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # strict: a value of the wrong type is an error, never coerced ("3" is not 3, "yes" is
+    # not true, 1.5 is not a seed)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+SEED_MAX = 2**32 - 1  # NumPy's and pymoo's seeds
+
+
+def not_empty(v: list | dict | None, default: str) -> list | dict | None:
+    """An empty list or mapping given explicitly is an error: it never means the default."""
+    if v is not None and len(v) == 0:
+        raise ValueError(f"empty; leave it out for {default}")
+    return v
 
 
 class SpaceConfig(_Strict):
@@ -60,6 +73,11 @@ class AlgorithmConfig(_Strict):
     feasible_only: bool = True
     chunk: int | None = Field(None, ge=1)  # exhaustive; None: by the device
 
+    @field_validator("phases")
+    @classmethod
+    def _phases(cls, v: list[PhaseConfig] | None) -> list[PhaseConfig] | None:
+        return not_empty(v, "the default phases")  # type: ignore[return-value]
+
 
 class ObjectiveConfig(_Strict):
     aggregation: Literal["max", "mean", "geomean", "product", "worst_regret", "weighted",
@@ -72,6 +90,17 @@ class ObjectiveConfig(_Strict):
     # a design whose ADC drops more partial-sum bits than this on a network is infeasible
     # there (model/psum.py); None: reported only
     max_psum_bits_lost: int | None = Field(None, ge=0)
+
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        return not_empty(v, "equal weights")  # type: ignore[return-value]
+
+    @field_validator("optima")
+    @classmethod
+    def _optima(cls, v: object) -> object:
+        return not_empty(v, "'separate' (each workload's optimum searched first)"
+                         ) if isinstance(v, dict) else v
 
 
 class PrecisionConfig(_Strict):
@@ -99,6 +128,11 @@ class PrecisionConfig(_Strict):
             raise ValueError("a value is listed twice")
         return v
 
+    @field_validator("networks")
+    @classmethod
+    def _networks(cls, v: list[str] | None) -> list[str] | None:
+        return not_empty(v, "every workload")  # type: ignore[return-value]
+
     @field_validator("replication")
     @classmethod
     def _copies(cls, v: list[int] | None) -> list[int] | None:
@@ -120,7 +154,7 @@ class SearchConfig(_Strict):
     start: dict[str, float] | None = None  # sequential: starting values (default: middle)
     exhaustive_below: int = Field(2000, ge=0)  # sequential: enumerate levels this small
     top_k: int = Field(10, ge=1)
-    seed: int = 1
+    seed: int = Field(1, ge=0, le=SEED_MAX)
     precision: PrecisionConfig | None = None
     backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
@@ -132,27 +166,37 @@ class SearchConfig(_Strict):
     @classmethod
     def _tech(cls, v: str) -> str:
         if v.lower() not in technology_names():
-            raise ValueError(f"unknown technology {v!r}; allowed: {', '.join(technology_names())}")
+            raise ValueError(f"unknown technology {brief(v)}; allowed: "
+                             f"{', '.join(technology_names())}")
         return v.lower()
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        return not_empty(v, "the middle of each value list")  # type: ignore[return-value]
 
     @field_validator("workloads")
     @classmethod
     def _workloads(cls, v: list[str]) -> list[str]:
         known = workload_names()
+        resolved: dict[str, str] = {}  # the network's name -> how the config gives it
         for w in v:
-            if w not in known:
-                try:  # a layer-table file, "file.csv" or "file.csv:network"
-                    get_workload(w)
-                except WorkloadError as exc:
-                    if w.endswith(".csv") or ".csv:" in w:  # a file: its own error says why
-                        raise ValueError(" ".join(str(exc).split())) from None
-                    close = difflib.get_close_matches(w, known, n=2)
-                    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-                    raise ValueError(f"unknown workload {w!r}{hint}; allowed: "
-                                     f"{', '.join(known)}, or a layer-table .csv "
-                                     "(file.csv:network)") from None
-        if len(set(v)) != len(v):
-            raise ValueError("a workload is listed twice")
+            try:  # a zoo or imported name, a layer-table file "file.csv" or "file.csv:network"
+                name = get_workload(w).name
+            except WorkloadError as exc:
+                if w.endswith(".csv") or ".csv:" in w:  # a file: its own error says why
+                    raise ValueError(" ".join(str(exc).split())) from None
+                close = difflib.get_close_matches(w, known, n=2)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                raise ValueError(f"unknown workload {brief(w)}{hint}; allowed: "
+                                 f"{', '.join(known)}, or a layer-table .csv "
+                                 "(file.csv:network)") from None
+            if name in resolved:
+                same = "is listed twice" if resolved[name] == w else (
+                    f"{brief(w)} and {brief(resolved[name])} are both named {name!r} (results "
+                    "are kept per network name)")
+                raise ValueError(f"a workload {same}")
+            resolved[name] = w
         return v
 
     @model_validator(mode="after")
@@ -201,6 +245,34 @@ class SearchConfig(_Strict):
             raise ValueError("objective.weights: only used by aggregation 'weighted' (it is "
                              f"{o.aggregation!r})")
         return self
+
+
+def search_identity(cfg: SearchConfig, inputs: dict | None = None) -> dict:
+    """What makes two searches the same search, so that the same identity gives the same
+    results: the config without how evaluations run (executor) or whether they are cached,
+    and what its names stand for now (`search_inputs`, or `inputs` as stored)."""
+    return {**cfg.model_dump(mode="json", exclude={"executor", "cache"}),
+            "inputs": search_inputs(cfg) if inputs is None else inputs}
+
+
+def search_inputs(cfg: SearchConfig) -> dict:
+    """What a config's names stand for today: the model's version (for the analytical model:
+    imcopt's version and a hash of the technology's constants), each workload's layers (a
+    layer table edited since is another workload) and the accuracy source's bytes."""
+    import hashlib
+
+    from ..backends import make_backend
+    from ..backends.base import workload_id
+    from ..hardware import load_technology
+
+    inputs: dict = {"model": make_backend(cfg.backend).version(load_technology(cfg.technology)),
+                    "workloads": [workload_id(get_workload(w)) for w in cfg.workloads]}
+    source = cfg.precision.accuracy if cfg.precision is not None else None
+    if source is not None:
+        path = Path(source.rpartition(":")[0] if ".py:" in source else source)
+        if path.is_file():
+            inputs["accuracy"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return inputs
 
 
 def load_config(source: str | Path | dict) -> SearchConfig:

@@ -170,18 +170,29 @@ def _loss(value: float, ref: float) -> float | None:
     return float(value / ref - 1.0) if np.isfinite(ref) and ref > 0 else None
 
 
-def write_results(result: SearchResult, out: str | Path, *, save_all: bool = False
-                  ) -> dict[str, Path]:
+def write_results(result: SearchResult, out: str | Path, overwrite: bool = False, *,
+                  save_all: bool = False) -> dict[str, Path]:
     """Write the output folder (module docstring); returns {what: path}. The files are made
-    durable together at the end (`storage.durable_batch`)."""
+    durable together at the end (`storage.durable_batch`). A folder holding a study, or
+    another search's results, is refused (`outdir.FolderError`) unless `overwrite`; imcopt's
+    files of an earlier run there that this one does not write (pareto.csv, designs.parquet,
+    report/) are removed, so the folder never mixes two runs."""
+    from ..outdir import check_folder, refuse_other_run
+    from .config import search_identity
+
+    out = check_folder(Path(out))
+    identity = search_identity(result.config)
+    if not overwrite:
+        refuse_other_run(out, identity)
     with durable_batch():
-        return _write(result, Path(out), save_all)
+        return _write(result, out, save_all, identity)
 
 
-def _write(result: SearchResult, out: Path, save_all: bool) -> dict[str, Path]:
+def _write(result: SearchResult, out: Path, save_all: bool, identity: dict
+           ) -> dict[str, Path]:
     from .. import __version__
+    from ..outdir import remove_stale
 
-    out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f for k, f in (("kept", KEPT), ("convergence", "convergence.csv"),
                                      ("best", "best.json"), ("run", "run.json"))}
     s = result.strategy
@@ -191,8 +202,6 @@ def _write(result: SearchResult, out: Path, save_all: bool) -> dict[str, Path]:
                                         np.concatenate(also)))
     if save_all:
         paths["designs"] = write_parquet(out / ALL, result.designs())
-    else:
-        (out / ALL).unlink(missing_ok=True)  # an earlier --save-all run's: not this run's
     write_csv(paths["convergence"], pd.DataFrame(result.trace.rows))
     best = result.best()
     doc: dict = {"best": [b for b in best if b["feasible"]],
@@ -219,7 +228,9 @@ def _write(result: SearchResult, out: Path, save_all: bool) -> dict[str, Path]:
            "n_failed": int(ev.evaluated().failed.sum()), "strategy_notes": s.notes,
            "executor": result.executor or describe(ev.executor),
            "all_designs_saved": save_all,
-           "config": result.config.model_dump(mode="json")}
+           "config": result.config.model_dump(mode="json"),
+           "inputs": identity["inputs"]}
     write_json(paths["run"], run, default=str)
+    remove_stale(out, [p.name for p in paths.values()])  # e.g. an earlier --save-all's table
     paths["checksums"] = write_manifest(out, list(paths.values()))
     return paths

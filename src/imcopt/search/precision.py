@@ -19,14 +19,15 @@ import dataclasses
 import importlib
 import importlib.util
 import re
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from ..hardware.space import DesignError, Designs, DesignSpace, Parameter, ParameterInfo
+from ..inputs import EMPTY, clip, read_text, read_yaml
 from ..workloads.layer import Workload
 
 SOFTWARE_KNOBS = ("weight_bits", "activation_bits", "replication")
@@ -255,11 +256,15 @@ class AccuracyTable:
         if not p.is_file():
             raise PrecisionError(f"precision.accuracy: file {str(p)!r} not found")
         if p.suffix.lower() == ".csv":
-            with p.open(newline="") as f:
-                rows = [r for r in csv.DictReader(
-                    line for line in f if not line.lstrip().startswith("#"))]
+            lines = read_text(p, PrecisionError).splitlines(keepends=True)
+            try:
+                rows = list(csv.DictReader(line for line in lines
+                                           if not line.lstrip().startswith("#")))
+            except csv.Error as exc:
+                raise PrecisionError(f"{p}: not a valid CSV file ({exc})") from None
         elif p.suffix.lower() in (".yaml", ".yml"):
-            raw = yaml.safe_load(p.read_text())
+            raw = read_yaml(p, PrecisionError)
+            raw = None if raw is EMPTY else raw
             rows = raw.get("rows") if isinstance(raw, dict) else raw
             if not isinstance(rows, list):
                 raise PrecisionError(f"{p}: expected a list of rows (or a mapping with 'rows')")
@@ -269,11 +274,40 @@ class AccuracyTable:
         return cls.from_rows(rows, str(p))
 
 
+def _where(exc: BaseException) -> str:
+    """`file:line` of the innermost frame of an exception's traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
+class UserAccuracy:
+    """A user's accuracy callback. An exception it raises becomes a `PrecisionError` that says
+    it came from that callback (its name, the file and line, the arguments), not a traceback
+    that looks like imcopt's."""
+
+    def __init__(self, fn: AccuracyFn, label: str) -> None:
+        self.fn, self.label = fn, label
+
+    def __call__(self, network: str, weight_bits: int, activation_bits: int) -> float:
+        try:
+            return self.fn(network, weight_bits, activation_bits)
+        except PrecisionError:
+            raise
+        except Exception as exc:
+            raise PrecisionError(
+                f"precision.accuracy: your callback {self.label} raised "
+                f"{type(exc).__name__}: {clip(str(exc), 100)} (at {_where(exc)}, called with "
+                f"{network!r}, {weight_bits}, {activation_bits}); the error is in that code"
+            ) from None
+
+
 def load_accuracy(spec: str | AccuracyFn, base: Path | None = None) -> AccuracyFn:
     """An accuracy function from a table file, `module:function` or `file.py:function`, or a
-    callable given directly."""
-    if callable(spec):
+    callable given directly (a callback's errors are reported as its own: `UserAccuracy`)."""
+    if isinstance(spec, (AccuracyTable, UserAccuracy)):
         return spec
+    if callable(spec):
+        return UserAccuracy(spec, getattr(spec, "__qualname__", repr(spec)))
     text = str(spec)
     path = Path(text) if base is None or Path(text).is_absolute() else base / text
     if ":" in text and not text.lower().endswith((".csv", ".yaml", ".yml")):
@@ -292,10 +326,14 @@ def load_accuracy(spec: str | AccuracyFn, base: Path | None = None) -> AccuracyF
             fn = getattr(module, name)
         except (ImportError, FileNotFoundError, AttributeError) as exc:
             raise PrecisionError(f"precision.accuracy: cannot load callback {text!r} "
-                                 f"({exc.__class__.__name__}: {exc})") from None
+                                 f"({exc.__class__.__name__}: {clip(str(exc), 100)})") from None
+        except Exception as exc:  # the user's module failed while it was imported
+            raise PrecisionError(f"precision.accuracy: importing your module {target!r} "
+                                 f"raised {type(exc).__name__}: {clip(str(exc), 100)} (at "
+                                 f"{_where(exc)}); the error is in that code") from None
         if not callable(fn):
             raise PrecisionError(f"precision.accuracy: {text!r} is not callable")
-        return fn
+        return UserAccuracy(fn, repr(f"{Path(target).name}:{name}"))
     return AccuracyTable.read(path)
 
 

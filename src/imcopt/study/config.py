@@ -19,8 +19,9 @@ from ..backends import BackendConfig
 from ..config import load_model
 from ..executors import ExecutorConfig
 from ..hardware import get_space, technology_names
+from ..inputs import brief
 from ..objectives import DEFAULT_AREA_LIMIT_MM2
-from ..search.config import PhaseConfig, SamplingConfig, SearchConfig, load_config
+from ..search.config import SEED_MAX, PhaseConfig, SamplingConfig, SearchConfig, load_config
 
 METHODS = ("separate", "largest", "ga", "ga_sampling", "four_phase", "exhaustive")
 #: method -> (strategy, algorithm) of `imcopt search`
@@ -37,7 +38,7 @@ _STUDY_PHASES = [
     {"pop_size": 70, "n_gen": 10, "crossover_prob": 1.0, "crossover_eta": 25,
      "mutation_prob": 0.05, "mutation_eta": 25},
 ]
-_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 class StudyError(ValueError):
@@ -45,7 +46,7 @@ class StudyError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class BudgetConfig(_Strict):
@@ -92,7 +93,7 @@ class StudyConfig(_Strict):
         v = [t.lower() for t in v]
         for t in v:
             if t not in technology_names():
-                raise ValueError(f"unknown technology {t!r}; allowed: "
+                raise ValueError(f"unknown technology {brief(t)}; allowed: "
                                  f"{', '.join(technology_names())}")
             get_space(t)
         if len(set(v)) != len(v):
@@ -103,8 +104,16 @@ class StudyConfig(_Strict):
     @classmethod
     def _sets(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         for name in v:
-            if not _NAME.match(name):
-                raise ValueError(f"set name {name!r}: use letters, digits and _ only")
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"set name {brief(name)}: use letters, digits and _ only")
+        return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        bad = [s for s in v if not 0 <= s <= SEED_MAX]
+        if bad:
+            raise ValueError(f"seed {bad[0]} is outside 0..{SEED_MAX}")
         return v
 
     @field_validator("methods", "aggregations", "seeds")
@@ -179,9 +188,21 @@ def search_config(cfg: StudyConfig, cell: Cell) -> SearchConfig:
 
 
 def load_study(source: str | Path | dict) -> StudyConfig:
-    """A validated `StudyConfig` from a YAML file or a dict; `StudyError` (one line) if not."""
+    """A validated `StudyConfig` from a YAML file or a dict; `StudyError` (one line; for a
+    file, starting with its name) if not."""
     cfg = load_model(source, StudyConfig, StudyError, "study", "technologies")
-    for tech in cfg.technologies:  # workloads and space values: as a search config checks them
+    try:
+        _check_cells(cfg)
+    except StudyError as exc:
+        if isinstance(source, dict):
+            raise
+        raise StudyError(f"{Path(source).name}: {exc}") from None
+    return cfg
+
+
+def _check_cells(cfg: StudyConfig) -> None:
+    """Workloads and space values, as a search config checks them (StudyError)."""
+    for tech in cfg.technologies:
         for wset, wls in cfg.workload_sets.items():
             try:
                 search_config(cfg, Cell(tech, wset, tuple(wls), "four_phase",
@@ -200,4 +221,3 @@ def load_study(source: str | Path | dict) -> StudyConfig:
             if p not in names:
                 raise StudyError(f"space_values.{tech}.{p}: unknown parameter; allowed: "
                                  f"{', '.join(names)}")
-    return cfg

@@ -14,7 +14,6 @@ Every cell's results are what it would give alone (its own seed, its own designs
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
@@ -33,12 +32,13 @@ from ..executors import Executor, ExecutorConfig, describe, make_executor
 from ..hardware import get_space, load_technology
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
+from ..outdir import SEARCH_REQUIRED, clear, locked
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
 from ..search.algorithms import Steps, run
 from ..search.lockstep import lockstep
 from ..search.runner import algorithm_spec
 from ..search.strategies import STRATEGY_STEPS
-from ..storage import StorageError, durable_batch, read_json
+from ..storage import StorageError, durable_batch, read_json, verify_manifest, write_json
 from ..storage import write_text as _atomic_write
 from ..workloads import get
 from .config import Cell, StudyConfig, StudyError, expand, load_study, search_config
@@ -53,24 +53,43 @@ class Study:
 
     def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
                  executor: Executor | ExecutorConfig | dict | None = None,
-                 device: str = "numpy", save_all: bool = False) -> None:
+                 device: str = "numpy", save_all: bool = False, force: bool = False) -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
         self.save_all = save_all  # every run also writes designs.parquet (every design)
         self.out = Path(out)
         self.executor = executor  # None: the config's
         self.device = check_device(device)  # where the model runs (not part of the identity)
+        self.force = force  # replace what the folder holds (another study, a search)
         self._executor: Executor | None = None  # the one in use while `run` runs
         self.cells = expand(self.config)
         self.completed: dict[str, dict] = {}
+        self.damaged: dict[str, str] = {}  # finished cells whose files fail their checks
         self._stores: dict[tuple[str, str], Evaluator] = {}
         self._scans: dict[tuple[str, str], ScanResult] = {}
         state = self.out / STATE
-        if state.exists():
+        if not force and not state.exists() and (self.out / "run.json").exists():
+            raise StudyError(f"--out {self.out}: holds a search (run.json); a study needs a "
+                             "folder of its own: use another folder, or --force to replace it")
+        if state.exists() and not force:
             doc = _read_state(state)
             if _stored_identity(doc) != _identity(self.config):
                 raise StudyError(f"--out {self.out}: holds a different study; use another "
-                                 "folder, or `imcopt study resume` to continue that one")
-            self.completed = doc.get("completed", {})
+                                 "folder, `imcopt study resume` to continue that one, or "
+                                 "--force to replace it")
+            self.completed = dict(doc.get("completed", {}))
+            self._check_cells()
+
+    def _check_cells(self) -> None:
+        """Drop the finished cells whose files are missing or fail their checksums (a warning
+        each): `run` runs them again."""
+        for cid in list(self.completed):
+            try:
+                verify_manifest(self.out / "runs" / cid, SEARCH_REQUIRED)
+            except StorageError as exc:
+                self.damaged[cid] = str(exc)
+                del self.completed[cid]
+                warnings.warn(f"cell {cid}: {exc.args[0].split('; re-run')[0]}; it runs again",
+                              UserWarning, stacklevel=3)
 
     @classmethod
     def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None,
@@ -96,7 +115,7 @@ class Study:
                "config": self.config.model_dump(mode="json"),
                "cells": [{**c.record(), "done": c.id in self.completed} for c in self.cells],
                "completed": self.completed}
-        _atomic_write(self.out / STATE, json.dumps(doc, indent=1))
+        write_json(self.out / STATE, doc, indent=1)  # strict JSON: no NaN or Infinity
 
     # ---- running ------------------------------------------------------------------------
     def run(self, on_event: Event | None = None, max_cells: int | None = None) -> Study:
@@ -106,13 +125,16 @@ class Study:
         "total": n, ...}; "progress" carries the search's convergence row.
         """
         emit = on_event or (lambda _e: None)
-        self.out.mkdir(parents=True, exist_ok=True)
-        cfg_file = self.out / "study.yaml"
-        if not cfg_file.exists():
-            _atomic_write(cfg_file, yaml.safe_dump(self.config.model_dump(mode="json"),
-                                                   sort_keys=False))
-        self._save()
         with ExitStack() as stack:
+            stack.enter_context(locked(self.out))  # one run per folder at a time
+            if self.force:
+                clear(self.out)  # another study or a search: replaced, as asked
+                self.completed, self.force = {}, False
+            cfg_file = self.out / "study.yaml"
+            if not cfg_file.exists():
+                _atomic_write(cfg_file, yaml.safe_dump(self.config.model_dump(mode="json"),
+                                                       sort_keys=False))
+            self._save()
             self._executor = self.executor
             if self.executor is None or isinstance(self.executor, ExecutorConfig | dict):
                 self._executor = stack.enter_context(make_executor(  # made here, closed here

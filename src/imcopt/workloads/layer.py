@@ -28,10 +28,20 @@ LAYER_KINDS = ("conv", "depthwise_conv", "linear", "matmul")
 #: Integer dimensions every layer has, in table order.
 DIMS = ("N", "G", "C", "M", "R", "S", "P", "Q", "stride_h", "stride_w")
 BITS = ("input_bits", "weight_bits", "output_bits")
+#: the largest dimension and bit width a layer may have, and the largest count of MACs or
+#: values it may imply: the model's products of dimensions must stay exact in int64 and
+#: float64 (2**53), far above any real network (GPT-3 layers: ~1e11 MACs)
+MAX_DIM = 2**31 - 1
+MAX_BITS = 32
+MAX_COUNT = 2**53
 
 
 class WorkloadError(ValueError):
     """A layer or workload definition is invalid; the message names the field."""
+
+
+class WorkloadTypeError(WorkloadError, TypeError):
+    """An argument is of the wrong type (e.g. a workload name that is not a string)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,15 @@ class Layer:
                 raise WorkloadError(
                     f"layer {self.name!r}: {dim} must be a positive integer, got {value}"
                 )
+            high = MAX_BITS if dim in BITS else MAX_DIM
+            if value > high:
+                raise WorkloadError(f"layer {self.name!r}: {dim} = {value} is larger than "
+                                    f"{high:,}, the most a layer may have")
             object.__setattr__(self, dim, int(value))
+        for what in ("macs", "input_values", "output_values"):
+            if getattr(self, what) > MAX_COUNT:
+                raise WorkloadError(f"layer {self.name!r}: {getattr(self, what):.3g} {what}; "
+                                    f"more than 2**53 (the model's exact range)")
         if self.kind == "depthwise_conv" and not (self.C == 1 and self.M == 1):
             raise WorkloadError(
                 f"layer {self.name!r}: a depthwise_conv has C = M = 1 per group (G groups), "
@@ -127,7 +145,8 @@ class Workload:
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
-            raise WorkloadError(f"workload name must be a non-empty string, got {self.name!r}")
+            raise WorkloadError(f"workload name must be a non-empty string, got "
+                                f"{str(self.name)[:60]!r}")
         layers = tuple(self.layers)
         if not layers:
             raise WorkloadError(f"workload {self.name!r} has no layers")
@@ -135,6 +154,9 @@ class Workload:
             if not isinstance(layer, Layer):
                 raise WorkloadError(f"workload {self.name!r}: {layer!r} is not a Layer")
         object.__setattr__(self, "layers", layers)
+        if self.macs > MAX_COUNT:
+            raise WorkloadError(f"workload {self.name!r}: {self.macs:.3g} MACs in all; more "
+                                "than 2**53 (the model's exact range)")
         m = self.max_copies
         if m is not None and (isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1):
             raise WorkloadError(f"workload {self.name!r}: max_copies must be an integer >= 1 "

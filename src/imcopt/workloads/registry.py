@@ -7,7 +7,8 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-from .layer import Workload, WorkloadError
+from ..inputs import brief
+from .layer import Workload, WorkloadError, WorkloadTypeError
 from .user import load_user, user_names
 
 _BUILDERS: dict[str, tuple[Callable[[], Workload], str]] = {}
@@ -48,15 +49,21 @@ def get(name: str) -> Workload:
     """A built-in network by name, an imported one (`imcopt.workloads.user_names()`), or a
     layer-table CSV path (every network in it must be one).
 
-    Unknown names raise `WorkloadError` listing close matches and the known names.
+    Unknown names raise `WorkloadError` listing close matches and the known names; a name
+    that is not a string raises `WorkloadTypeError` (a TypeError and a WorkloadError).
     """
+    if not isinstance(name, str):
+        raise WorkloadTypeError(f"workload: expected a name (str) or a Workload, got "
+                                f"{type(name).__name__} {brief(name)}")
     _load_zoo()
     if name in _BUILDERS:
         return _BUILDERS[name][0]()
     imported = load_user(name)
     if imported is not None:
         return imported
-    if name.endswith(".csv") and Path(name).is_file():
+    if name.endswith(".csv") and not Path(name).is_file():
+        raise WorkloadError(f"layer table {brief(name)} does not exist")
+    if name.endswith(".csv"):
         from .table import load_layer_table
 
         tables = load_layer_table(name)
@@ -80,7 +87,7 @@ def get(name: str) -> Workload:
     close = difflib.get_close_matches(name, known, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise WorkloadError(
-        f"unknown workload {name!r}.{hint} Known: {', '.join(known)} "
+        f"unknown workload {brief(name)}.{hint} Known: {', '.join(known)} "
         "(or a layer-table .csv file)"
     )
 

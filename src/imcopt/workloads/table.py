@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..inputs import MAX_YAML_BYTES, brief, read_text
 from ..storage import write_text
-from .layer import Layer, Workload, WorkloadError
+from .layer import BITS, MAX_BITS, MAX_DIM, Layer, Workload, WorkloadError
 
 #: reference `layer_kind` -> our kind
 KIND_FROM_TABLE = {
@@ -61,15 +63,22 @@ def _parse_row(row: dict[str, str], where: str) -> tuple[str, int, Layer]:
         try:
             value = float(raw)
         except ValueError:
-            raise WorkloadError(f"{where}: column {column!r} = {raw!r} is not a number") from None
-        if value != int(value) or value < 1:
-            raise WorkloadError(f"{where}: column {column!r} = {raw!r} must be a positive integer")
+            raise WorkloadError(f"{where}: column {column!r} = {brief(raw)} is not a "
+                                "number") from None
+        if not math.isfinite(value) or value != int(value) or value < 1:
+            raise WorkloadError(f"{where}: column {column!r} = {brief(raw)} must be a "
+                                "positive integer")
+        high = MAX_BITS if attr in BITS else MAX_DIM
+        if value > high:
+            raise WorkloadError(f"{where}: column {column!r} = {brief(raw)} is larger than "
+                                f"{high:,}, the most a layer may have")
         fields[attr] = int(value)
     raw_kind = (row.get("layer_kind") or "").strip()
     if raw_kind:
         if raw_kind not in KIND_FROM_TABLE:
             raise WorkloadError(
-                f"{where}: layer_kind {raw_kind!r} is not one of {', '.join(KIND_FROM_TABLE)}"
+                f"{where}: layer_kind {brief(raw_kind)} is not one of "
+                f"{', '.join(KIND_FROM_TABLE)}"
             )
         kind = KIND_FROM_TABLE[raw_kind]
     else:
@@ -78,9 +87,13 @@ def _parse_row(row: dict[str, str], where: str) -> tuple[str, int, Layer]:
     try:
         index = int(index_raw) if index_raw else -1
     except ValueError:
-        raise WorkloadError(f"{where}: layer_index {index_raw!r} is not an integer") from None
+        raise WorkloadError(f"{where}: layer_index {brief(index_raw)} is not an "
+                            "integer") from None
     name = (row.get("layer_name") or "").strip() or f"layer{index}"
-    return network, index, Layer(name=name, kind=kind, **fields)
+    try:
+        return network, index, Layer(name=name, kind=kind, **fields)
+    except WorkloadError as exc:
+        raise WorkloadError(f"{where}: {exc}") from None
 
 
 def load_layer_table(
@@ -95,10 +108,7 @@ def load_layer_table(
         raise WorkloadError(f"layer table {str(path)!r} does not exist")
     wanted = set(networks) if networks is not None else None
     rows: dict[str, list[tuple[int, int, Layer]]] = {}
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise WorkloadError(f"{path}: not a text (UTF-8) file") from None
+    text = read_text(path, WorkloadError, limit=10 * MAX_YAML_BYTES)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         if reader.fieldnames is None:

@@ -10,11 +10,18 @@ import os
 import re
 from pathlib import Path
 
+from ..inputs import brief
 from .layer import Workload, WorkloadError
 from .table import load_layer_table, write_layer_table
 
 ENV_VAR = "IMCOPT_WORKLOADS_DIR"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# the whole name (fullmatch: `$` would also match before a trailing newline)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def valid_name(name: object) -> bool:
+    """Whether `name` can name an imported workload (and its file)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def user_dir() -> Path:
@@ -26,7 +33,9 @@ def user_dir() -> Path:
 def user_names() -> list[str]:
     """Names of the imported workloads, sorted."""
     folder = user_dir()
-    return sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.csv") if valid_name(p.stem))
 
 
 def user_path(name: str) -> Path:
@@ -35,9 +44,9 @@ def user_path(name: str) -> Path:
 
 def load_user(name: str) -> Workload | None:
     """An imported workload by name, or None when there is none of that name."""
-    path = user_path(name)
-    if not _NAME.match(name) or not path.is_file():
+    if not valid_name(name) or not user_path(name).is_file():
         return None
+    path = user_path(name)
     tables = load_layer_table(path)
     if len(tables) != 1:
         raise WorkloadError(f"{path}: an imported workload file must hold one network, "
@@ -46,20 +55,26 @@ def load_user(name: str) -> Workload | None:
     return Workload(name, workload.layers, f"imported ({path})", source=str(path))
 
 
+def check_name(name: object) -> str:
+    """`name` if it can name an imported workload, else a WorkloadError saying what can."""
+    from .registry import names
+
+    if not valid_name(name):
+        raise WorkloadError(f"workload name {brief(name)} must be 1 to 100 letters, digits, "
+                            "'_', '.' or '-', starting with a letter or digit (no spaces or "
+                            "line breaks)")
+    if name in names():
+        raise WorkloadError(f"workload name {name!r} is a built-in network; choose another")
+    return name  # type: ignore[return-value]
+
+
 def save_user(workload: Workload, name: str | None = None, overwrite: bool = False) -> Path:
     """Save `workload` as ``NAME.csv`` in `user_dir()`; returns the path.
 
     Raises `WorkloadError` when the name is not a plain file name, is a zoo network, or is
     already imported (unless `overwrite`).
     """
-    from .registry import names
-
-    name = name or workload.name
-    if not _NAME.match(name):
-        raise WorkloadError(f"workload name {name!r} must be letters, digits, '_', '.' or '-', "
-                            "starting with a letter or digit")
-    if name in names():
-        raise WorkloadError(f"workload name {name!r} is a built-in network; choose another")
+    name = check_name(name or workload.name)
     path = user_path(name)
     if path.exists() and not overwrite:
         raise WorkloadError(f"workload {name!r} already exists ({path}); pass overwrite "

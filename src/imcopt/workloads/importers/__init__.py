@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..layer import Workload, WorkloadError
 from ..table import load_layer_table
-from ..user import save_user
+from ..user import check_name, save_user
 from ._shapes import UnmappedOpsWarning
 from .onnx import load_onnx
 from .timeloop import load_timeloop
@@ -56,6 +56,7 @@ def import_workload(path: str | Path, name: str, input_shape: Sequence[int] | No
     """Read a network (`load`, or ``file.py:factory`` traced with `input_shape`) and save it
     under `name` in the user folder (`imcopt.workloads.user_dir()`), where every command finds
     it by name. Returns the workload and the saved file."""
+    check_name(name)  # before reading anything
     text = str(path)
     if text.rpartition(":")[0].endswith(".py"):
         if input_shape is None:

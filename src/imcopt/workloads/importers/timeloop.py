@@ -18,8 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ...inputs import brief, read_text, read_yaml
 from ..layer import Layer, Workload, WorkloadError
 from ..table import infer_kind
 
@@ -61,15 +60,9 @@ def load_timeloop(path: str | Path, name: str | None = None) -> Workload:
 def read_problem(path: Path, layer_name: str) -> Layer:
     """One problem file as a layer named `layer_name`."""
     # template lines become blank, so YAML error line numbers stay the file's
-    text = "\n".join("" if _TEMPLATE_LINE.match(line) else line
-                     for line in path.read_text().splitlines())
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise WorkloadError(f"{path}: not valid YAML{at} "
-                            f"({getattr(exc, 'problem', None) or type(exc).__name__})") from None
+    raw = read_text(path, WorkloadError)
+    text = "\n".join("" if _TEMPLATE_LINE.match(line) else line for line in raw.splitlines())
+    doc = read_yaml(path, WorkloadError, text=text)
     problem = doc.get("problem") if isinstance(doc, dict) else None
     if not isinstance(problem, dict):
         raise WorkloadError(f"{path}: expected a top-level 'problem:' mapping")
@@ -78,22 +71,26 @@ def read_problem(path: Path, layer_name: str) -> Layer:
         raise WorkloadError(f"{path}: 'problem: instance:' must be a mapping of dims")
     fields: dict[str, int] = {}
     for key, value in instance.items():
-        attr = _DIMS.get(str(key).lower())
+        attr = _DIMS.get(key.lower()) if isinstance(key, str) else None
         if attr is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise WorkloadError(f"{path}: instance {key} = {value!r} must be a positive "
-                                "integer (template variables are not resolved)")
+            raise WorkloadError(f"{path}: instance {brief(key)} = {brief(value)} must be a "
+                                "positive integer (template variables are not resolved)")
         fields[attr] = value
     if not fields:
         raise WorkloadError(f"{path}: the problem instance gives none of the dims "
                             "N, G, C, M, R, S, P, Q (not a Timeloop layer)")
     dims = {d: fields.get(d, 1) for d in ("N", "G", "C", "M", "R", "S", "P", "Q")}
-    kind_name = str(problem.get("name", "")).lower()
+    kind_name = problem.get("name", "")
+    kind_name = kind_name.lower() if isinstance(kind_name, str) else ""
     if "attention" in kind_name or "matmul" in kind_name or "einsum" in kind_name:
         kind = "matmul"
     elif kind_name in ("linear", "gemm", "conv1d") and dims["G"] == 1:
         kind = "linear"
     else:
         kind = infer_kind(dims)
-    return Layer(layer_name, kind, **{**fields, **dims})
+    try:
+        return Layer(layer_name, kind, **{**fields, **dims})
+    except WorkloadError as exc:
+        raise WorkloadError(f"{path}: {exc}") from None
