@@ -201,6 +201,7 @@ def test_cache_round_trip_and_keys(tmp_path: Path) -> None:
     first = Evaluator(space, tech, wls, cache_file=tmp_path / "c.sqlite")
     _same(plain, first.evaluate(g))
     assert first.cache_file.misses == 2 * len(np.unique(g, axis=0))
+    first.flush()  # the cache writes in batches
     again = Evaluator(space, tech, wls, cache_file=tmp_path / "c.sqlite")
     _same(plain, again.evaluate(g))
     assert again.cache_file.misses == 0 and again.cache_file.hits > 0
@@ -308,9 +309,9 @@ def test_cli_search_backend_cache_and_executor_options(tmp_path: Path) -> None:
         "objective": {"optima": None}, "algorithm": {"name": "random", "n_evals": 20}}))
     out = tmp_path / "o"
     r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(out), "--quiet",
-                                 "--backend", f"replay:{table}"])
+                                 "--backend", f"replay:{table}", "--save-all"])
     assert r.exit_code == 0, r.output
-    designs = pd.read_csv(out / "designs.csv")
+    designs = pd.read_parquet(out / "designs.parquet")
     assert designs["reason"].fillna("").str.contains(NOT_RECORDED).any()
     assert len(EvaluationCache(out / "evaluations.sqlite")) == 2 * len(designs)
     r = CliRunner().invoke(app, ["search", str(cfg), "--out", str(tmp_path / "n"), "--quiet",

@@ -243,6 +243,24 @@ def test_output_folder_states(tmp_path):
         pass
 
 
+def test_output_folder_rules_know_every_file_a_search_writes(tmp_path):
+    """The folder rules (`outdir`: stray outputs refused, `--force` and stale-file removal)
+    cover every file `write_results` writes, `--save-all`'s designs.parquet included, and a
+    finished folder holds every required file."""
+    from imcopt.outdir import SEARCH_FILES, SEARCH_REQUIRED, clear
+    from imcopt.search import load_config, run_search, write_results
+
+    result = run_search(load_config(SMALL_SEARCH))
+    written = write_results(result, tmp_path / "all", save_all=True)
+    assert {p.name for p in written.values()} <= set(SEARCH_FILES)
+    assert "designs.parquet" in {p.name for p in written.values()}
+    plain = write_results(result, tmp_path / "plain")
+    assert set(SEARCH_REQUIRED) <= {p.name for p in plain.values()}
+    (tmp_path / "all" / "notes.txt").write_text("the user's")
+    clear(tmp_path / "all")
+    assert [p.name for p in (tmp_path / "all").iterdir()] == ["notes.txt"]
+
+
 def test_a_damaged_cache_is_set_aside_and_handles_to_it_go_stale(tmp_path):
     from imcopt.backends.base import WorkloadMetrics
     from imcopt.cache import EvaluationCache
@@ -268,6 +286,36 @@ def test_a_damaged_cache_is_set_aside_and_handles_to_it_go_stale(tmp_path):
     cache.put(stale, ["A_9"], m.take(np.array([0])))  # computed against the old file: dropped
     fresh = cache.context("analytical", "v1", "rram", "alexnet")
     assert fresh != stale and not cache.get(fresh, ["A_9"])[0].any()
+
+
+def test_rows_staged_for_a_file_set_aside_are_found_but_never_written(tmp_path, monkeypatch):
+    """Batched writes (`stage`) meet a damaged file: rows staged under a handle of the file
+    set aside are still found while held, but not written to the new file (their context
+    ids belong to the old one); rows staged under a fresh handle are."""
+    import imcopt.cache as c
+    from imcopt.backends.base import WorkloadMetrics
+
+    monkeypatch.setattr(c, "FLUSH_EVERY_S", 1e9)  # written on flush only
+    path = tmp_path / "evaluations.sqlite"
+    m = WorkloadMetrics("alexnet", np.ones(1), np.ones(1), np.ones(1), np.ones(1, bool),
+                        np.ones(1), np.array([""], dtype=object))
+    cache = c.EvaluationCache(path)
+    stale = cache.context("analytical", "v1", "rram", "alexnet")
+    cache.put(stale, ["A_1"], m)
+    cache.close()
+    with sqlite3.connect(path) as db:  # damaged while the handle is held
+        db.execute("DROP TABLE evaluations")
+        db.execute("CREATE TABLE evaluations (x)")
+    cache.stage(stale, ["A_5"], m)
+    with pytest.warns(UserWarning, match="set aside"):
+        found, _ = cache.get(stale, ["A_5", "A_1"])
+    assert found.tolist() == [True, False]  # staged: held; A_1: in the file set aside
+    cache.flush()
+    fresh = cache.context("analytical", "v1", "rram", "alexnet")
+    assert fresh != stale and len(cache) == 0  # the stale handle's rows were dropped
+    cache.stage(fresh, ["A_6"], m)
+    cache.flush()
+    assert len(cache) == 1 and cache.get(fresh, ["A_6", "A_5"])[0].tolist() == [True, False]
 
 
 def test_failed_and_unmanufacturable_designs_are_never_feasible():

@@ -220,7 +220,7 @@ def test_node_cost_example_runs_and_plots(tmp_path):
     cfg = load_config(root / "examples" / "sram_node_cost.yaml")
     cfg.algorithm.name = "ga"
     cfg.algorithm.phases = [PhaseConfig(pop_size=20, n_gen=3)]
-    write_results(run_search(cfg), tmp_path)
+    write_results(run_search(cfg), tmp_path, save_all=True)
     spec = importlib.util.spec_from_file_location("plot_node_cost",
                                                   root / "tools" / "plot_node_cost.py")
     tool = importlib.util.module_from_spec(spec)

@@ -108,7 +108,7 @@ def test_search_best_json_has_loss_factors_against_given_optima(tmp_path, small)
         worst = max(rec["workloads"][w]["loss_x"] for w in NETS)
         assert rec["worst_network_loss_x"] == pytest.approx(worst)
         assert rec["workloads"][rec["worst_network"]]["loss_x"] == pytest.approx(worst)
-    designs = __import__("pandas").read_csv(tmp_path / "designs.csv")
+    designs = __import__("pandas").read_csv(tmp_path / "kept_designs.csv.gz")
     feas = designs[designs.feasible]
     np.testing.assert_allclose(feas["loss_x.alexnet"], feas["edap.alexnet"] / 1e-6)
 

@@ -202,7 +202,7 @@ def test_precision_search_end_to_end(tmp_path):
     assert best["workloads"]["resnet18"]["accuracy"] >= 69.0
     assert "|resnet18=w" in best["key"] and best["cost_usd"] > 0
     import pandas as pd
-    df = pd.read_csv(paths["designs"])
+    df = pd.read_csv(paths["kept"])
     for col in ("weight_bits.resnet18", "accuracy.alexnet", "psum_bits_lost.resnet18",
                 "cost_usd"):
         assert col in df.columns

@@ -237,8 +237,8 @@ def test_model_errors_and_bad_metrics_mark_designs_failed_never_ranked(monkeypat
         assert not b["feasible"] or "failed" not in b["reason"]
         assert not b["feasible"] or (p["voltage_v"], p["cols_per_array"]) != (0.7, 128)
         assert not b["feasible"] or (p["voltage_v"], p["rows_per_array"]) != (0.5, 128)
-    paths = write_results(result, tmp_path / "out")
-    table = pd.read_csv(paths["designs"])
+    paths = write_results(result, tmp_path / "out", save_all=True)
+    table = pd.read_parquet(paths["designs"])
     assert table.failed.sum() == e.failed.sum()
     assert table.loc[table.failed, "reason"].str.contains("failed: ").all()
     assert json.loads(paths["run"].read_text())["n_failed"] == int(e.failed.sum())
@@ -285,12 +285,14 @@ KILL_SEARCH = {
     "technology": "rram", "workloads": ["resnet18", "alexnet", "mobilenet_v3"],
     "objective": {"aggregation": "max", "optima": None},
     "algorithm": {"name": "four_phase", "sampling": {"n_candidates": 400, "n_select": 100},
-                  "phases": [{"pop_size": 40, "n_gen": 15},
-                             {"pop_size": 40, "n_gen": 15, "crossover_eta": 7,
+                  # long enough (~0.55 s of search after the first checkpoint on a quiet
+                  # machine) that a kill 0-0.3 s after it lands mid-search
+                  "phases": [{"pop_size": 40, "n_gen": 60},
+                             {"pop_size": 40, "n_gen": 60, "crossover_eta": 7,
                               "mutation_prob": 0.5, "mutation_eta": 7}]},
     "seed": 5,
 }
-OUTPUTS = ("designs.csv", "convergence.csv", "best.json")
+OUTPUTS = ("kept_designs.csv.gz", "convergence.csv", "best.json")
 
 
 def imcopt_cmd(*args: str) -> list[str]:

@@ -69,11 +69,12 @@ def test_headline_has_the_worst_loss_of_every_method_and_aggregation(study: Path
         sub = head[head.aggregation == agg]
         assert set(sub.method) == methods - ({"nsga2"} if agg != "max" else set())
     assert head.worst_network_loss_x.notna().all()  # filled for every row
-    # infinite (a median over seeds) only where seeds' chips cannot run every network: the
-    # largest network's chip here, where resnet18's chips may not hold alexnet's weights
+    # infinite (a median over seeds) only where seeds' chips cannot run every network: at
+    # most the largest network's chip here, where resnet18's chips may not hold alexnet's
+    # weights (whether a seed's search lands on such a chip depends on its draws)
     inf = ~np.isfinite(head.worst_network_loss_x)
-    assert inf.any() and (head.feasible_seeds[inf] < head.seeds[inf]).all()
-    assert set(head.method[inf]) == {"largest"}
+    assert (head.feasible_seeds[inf] < head.seeds[inf]).all()
+    assert set(head.method[inf]) <= {"largest"}
     assert (head.worst_network_loss_x >= 1 - 1e-9).all()  # nothing beats its own optimum
     ex = head[head.method == "exhaustive"].set_index("aggregation").objective_median
     for r in head[head.method != "separate"].itertuples():  # nothing beats the optimum
@@ -144,12 +145,13 @@ def test_generality_front_is_non_dominated_in_its_two_axes(study: Path) -> None:
 
 
 def test_report_needs_only_what_a_default_run_writes(study: Path, tmp_path: Path) -> None:
-    """Without any designs.csv (a run that keeps only its best designs and front), the
-    headline, the loss tables and the fronts come out the same from best.json/pareto.csv."""
+    """Without any design table (kept_designs.csv.gz: a run that keeps only its best designs
+    and front), the headline, the loss tables and the fronts come out the same from
+    best.json/pareto.csv."""
     copy = tmp_path / "light"
     shutil.copytree(study, copy, ignore=shutil.ignore_patterns("report", "*.sqlite"))
     for run in (copy / "runs").iterdir():
-        (run / "designs.csv").unlink()
+        (run / "kept_designs.csv.gz").unlink()
         (run / "checksums.json").unlink()
         write_manifest(run, [p for p in run.iterdir() if p.suffix in (".json", ".csv")])
     build_report(copy)
@@ -253,11 +255,19 @@ def test_report_of_a_single_search_folder(tmp_path: Path) -> None:
     assert (best[[f"loss_x.{w}" for w in names]] >= 1 - 1e-12).all().all()
     assert np.allclose(best.worst_network_loss_x, best[[f"loss_x.{w}" for w in names]].max(axis=1))
     front = pd.read_csv(out / "report" / "energy_latency_front.csv")
-    designs = pd.read_csv(out / "designs.csv")
+    designs = pd.read_csv(out / "kept_designs.csv.gz")
     assert 0 < len(front) <= designs["feasible"].sum()
+    # with every design saved the report draws them all, and finds the same front
+    everything = tmp_path / "everything"
+    write_results(res, everything, save_all=True)
+    r = CliRunner().invoke(app, ["report", str(everything)])
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_parquet(everything / "designs.parquet")) == res.evaluator.n_evals
+    pd.testing.assert_frame_equal(pd.read_csv(everything / "report" /
+                                              "energy_latency_front.csv"), front)
     conv = pd.read_csv(out / "convergence.csv")
     assert list(dict.fromkeys(conv["search"])) == [*[f"separate:{w}" for w in names], "joint"]
     # a results file changed after the run: named, exit 2, no report over bad data
-    (out / "designs.csv").write_text("key\nx\n")
+    (out / "kept_designs.csv.gz").write_text("key\nx\n")
     r = CliRunner().invoke(app, ["report", str(out)])
-    assert r.exit_code == 2 and "designs.csv" in r.output
+    assert r.exit_code == 2 and "kept_designs.csv.gz" in r.output

@@ -115,11 +115,12 @@ def test_run_search_outputs_and_reproducibility(tmp_path):
     a = run_search(SMALL_CONFIG)
     b = run_search(SMALL_CONFIG)
     pd.testing.assert_frame_equal(a.designs(), b.designs())
-    paths = write_results(a, tmp_path)
+    paths = write_results(a, tmp_path, save_all=True)
     best = json.loads(paths["best"].read_text())
     assert best["best"] and all(d["feasible"] and d["fitness"] is not None for d in best["best"])
-    designs = pd.read_csv(paths["designs"])
+    designs = pd.read_parquet(paths["designs"])
     assert len(designs) == a.evaluator.n_evals
+    pd.testing.assert_frame_equal(designs, a.designs())
     assert (~designs["feasible"]).any()  # infeasible designs were seen, none reported best
     run = json.loads(paths["run"].read_text())
     assert run["seed"] == 1 and run["imcopt_version"] and run["wall_time_s"] > 0

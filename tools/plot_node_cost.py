@@ -1,7 +1,11 @@
 """Cost vs EDAP of every feasible design of a search run, coloured by technology node, with
 the Pareto front (the study's cost-vs-EDAP plot, docs/original_study.md §1.4).
 
+    imcopt search examples/sram_node_cost.yaml --out RUN_DIR --save-all
     python tools/plot_node_cost.py RUN_DIR [--out FILE.png]
+
+It needs every evaluated design (RUN_DIR/designs.parquet, written with `--save-all`; the
+designs a run keeps by default are fronts in energy, latency and area, not in cost).
 
 EDAP here is the `max` aggregate over the run's networks: max energy x max latency x area
 (J s mm^2); cost is the die cost in USD (hardware/fabrication.py). Prints the front.
@@ -28,9 +32,14 @@ def pareto_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def load(run: Path) -> pd.DataFrame:
-    df = pd.read_csv(run / "designs.csv")
+    from imcopt.report.data import all_designs_saved, read_designs
+
+    if not all_designs_saved(run):
+        raise SystemExit(f"error: {run}: no designs.parquet (every evaluated design); run the "
+                         "search with --save-all")
+    df = read_designs(run)
     if "technology_node_nm" not in df or "cost_usd" not in df:
-        raise SystemExit(f"error: {run}/designs.csv has no technology_node_nm or cost_usd "
+        raise SystemExit(f"error: {run}: the designs have no technology_node_nm or cost_usd "
                          "column (search a space that includes technology_node_nm)")
     df = df[df["feasible"]].copy()
     e = df.filter(like="energy_j.").max(axis=1)

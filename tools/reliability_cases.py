@@ -68,6 +68,7 @@ HUGE_CHIPS = {"voltage_v": [0.7], "bits_per_cell": [2, 4], "rows_per_array": [25
 GOOD_CSV = ("network,layer_index,layer_name,layer_kind,N,G,C,M,R,S,P,Q,HStride,WStride\n"
             "tiny,0,conv1,conv,1,1,3,16,3,3,8,8,1,1\ntiny,1,fc,linear,1,1,1024,10,1,1,1,1,1,1\n")
 DESIGN = "A_0.6_8_1e-09_512_32_8_64_32_4096"
+KEPT = "kept_designs.csv.gz"  # a search's design table (designs.parquet only with --save-all)
 
 
 def _with(doc: dict, changes: dict) -> dict:
@@ -704,9 +705,9 @@ def _results_cases() -> list[Case]:
              ("study.json", "cut short or corrupt"), "imcopt study resume <study.json cut>"))
     add(Case(kind, study_damaged("st_trunc2", lambda d: truncate(d / "study.json")),
              ("study.json", "cut short or corrupt"), "imcopt report <study.json cut short>"))
-    add(Case(kind, study_damaged("st_flip", lambda d: flip(cell(d) / "designs.csv")),
-             ("designs.csv", "checksum mismatch", "study resume"),
-             "imcopt report <a cell's designs.csv changed>"))
+    add(Case(kind, study_damaged("st_flip", lambda d: flip(cell(d) / "kept_designs.csv.gz")),
+             ("kept_designs.csv.gz", "checksum mismatch", "study resume"),
+             "imcopt report <a cell's kept_designs.csv.gz changed>"))
     add(Case(kind, study_damaged("st_best", lambda d: (cell(d) / "best.json").write_text("{")),
              ("best.json", "checksum mismatch"), "imcopt report <a cell's best.json cut>"))
     add(Case(kind, study_damaged("st_gone", lambda d: (cell(d) / "convergence.csv").unlink()),
@@ -723,9 +724,9 @@ def _results_cases() -> list[Case]:
     add(Case(kind, search_damaged("se_nosum", lambda d: (d / "checksums.json").unlink()),
              ("checksums.json", "missing"), "imcopt report <search: checksums.json deleted>"))
     add(Case(kind, search_damaged("se_trunc", lambda d: (
-        (d / "checksums.json").unlink(), truncate(d / "designs.csv"))),
+        (d / "checksums.json").unlink(), truncate(d / "kept_designs.csv.gz"))),
              ("checksums.json", "missing"),
-             "imcopt report <search: designs.csv cut, checksums.json deleted>"))
+             "imcopt report <search: kept_designs.csv.gz cut, checksums.json deleted>"))
     add(Case(kind, search_damaged("se_empty", lambda d: (d / "checksums.json").write_text("{}")),
              ("checksums.json", "does not list best.json"),
              "imcopt report <search: checksums.json is {}>"))
@@ -769,7 +770,7 @@ def _results_cases() -> list[Case]:
     def stray(fix: Fixtures) -> tuple[str, ...]:
         d = fix.tmp / "of_stray"
         d.mkdir(exist_ok=True)
-        (d / "designs.csv").write_text("key\nA_1\n")
+        (d / "kept_designs.csv.gz").write_text("key\nA_1\n")
         return ("search", fix.search_cfg, "--out", str(d))
 
     def a_file(fix: Fixtures) -> tuple[str, ...]:
@@ -792,8 +793,8 @@ def _results_cases() -> list[Case]:
              "study run <--out holds another study>"),
             (other_journal, ("interrupted search with another config", ".journal"),
              "search <--out holds another search's checkpoint>"),
-            (stray, ("designs.csv", "without their run.json"),
-             "search <--out holds a designs.csv of unknown origin>"),
+            (stray, ("kept_designs.csv.gz", "without their run.json"),
+             "search <--out holds a kept_designs.csv.gz of unknown origin>"),
             (a_file, ("of_file", "is a file, not a folder"), "search <--out is a file>")):
         add(Case(kind, make, expect, f"imcopt {what}"))
     for make, what in ((busy_search, "search"), (busy_study, "study run")):
@@ -933,7 +934,7 @@ def trials() -> list[Trial]:
             "algorithm": {"name": "random", "n_evals": 200, "feasible_only": False},
             "top_k": 40}))
         out = fix.tmp / name
-        r = _invoke(["search", cfg, "--out", str(out), "--quiet"], fix.env)
+        r = _invoke(["search", cfg, "--out", str(out), "--quiet", "--save-all"], fix.env)
         if r.exit_code != 0:
             return f"exit {r.exit_code}: {r.stderr[-300:]}"
         best = _strict_json((out / "best.json").read_text())
@@ -943,7 +944,7 @@ def trials() -> list[Trial]:
         import numpy as np
         import pandas as pd
 
-        d = pd.read_csv(out / "designs.csv")
+        d = pd.read_parquet(out / "designs.parquet")  # every evaluated design (--save-all)
         unmade = d[~np.isfinite(d.cost_usd) & (d.area_mm2 <= 5000.0)]
         if unmade.empty:
             return "the space has no design too large to make (the trial tests nothing)"
@@ -980,27 +981,37 @@ def trials() -> list[Trial]:
     # 7. a damaged evaluation cache is set aside and rebuilt, with one warning
     kind = "damaged cache rebuilt"
 
+    def cached_cfg(fix: Fixtures) -> str:
+        """SMALL_SEARCH keeping the evaluation cache (`cache: auto`, the default, keeps none
+        for the analytical model); the same search (`search_identity` leaves `cache` out)."""
+        return _yaml(fix.tmp, "cached_search.yaml", _with(SMALL_SEARCH, {"cache": True}))
+
     def cache_case(fix: Fixtures, name: str, damage: Callable[[Path], None]) -> str | None:
         out = fix.tmp / name
         out.mkdir(exist_ok=True)
         damage(out / "evaluations.sqlite")
-        r = _invoke(["search", fix.search_cfg, "--out", str(out), "--quiet"], fix.env)
+        r = _invoke(["search", cached_cfg(fix), "--out", str(out), "--quiet"], fix.env)
         warns = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: ")]
         if r.exit_code != 0:
             return f"exit {r.exit_code}: {r.stderr[-300:]}"
         if len(warns) != 1 or "evaluations.sqlite" not in warns[0] or "set aside" not in warns[0]:
             return f"warnings: {warns} (stderr {r.stderr[-200:]!r})"
-        if (out / "designs.csv").read_bytes() != (fix.search / "designs.csv").read_bytes():
+        if (out / KEPT).read_bytes() != (fix.search / KEPT).read_bytes():
             return "results differ from a run without the damaged cache"
         if not list(out.glob("evaluations.sqlite.damaged-*")):
             return "the damaged file was not kept"
         return None
 
     def real_cache(fix: Fixtures, path: Path) -> None:
-        """A copy of the fixture search's cache (WAL folded in), its data pages damaged."""
+        """A copy of a real cache of the fixture search (WAL folded in), its data pages
+        damaged."""
         import sqlite3
 
-        with contextlib.closing(sqlite3.connect(fix.search / "evaluations.sqlite")) as src, \
+        source = fix.tmp / "cache_source"
+        if not (source / "evaluations.sqlite").exists():
+            _invoke(["search", cached_cfg(fix), "--out", str(source), "--quiet"], fix.env,
+                    check=True)
+        with contextlib.closing(sqlite3.connect(source / "evaluations.sqlite")) as src, \
                 contextlib.closing(sqlite3.connect(path)) as dst:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")
@@ -1042,7 +1053,7 @@ def trials() -> list[Trial]:
         if r.exit_code != 0 or "objective calls" not in r.stdout:
             return f"exit {r.exit_code}: did not run again ({r.stdout[:200]!r})"
         same = all((out / n).read_bytes() == (fix.search / n).read_bytes()
-                   for n in ("designs.csv", "convergence.csv", "best.json"))
+                   for n in (KEPT, "convergence.csv", "best.json"))
         return None if same else "the re-run differs from the first run"
 
     def force_study(fix: Fixtures) -> str | None:
@@ -1057,26 +1068,26 @@ def trials() -> list[Trial]:
 
     def rebuilt(fix: Fixtures) -> str | None:
         out = fix.copy(fix.search, "fin_damaged")
-        flip = bytearray((out / "designs.csv").read_bytes())
+        flip = bytearray((out / KEPT).read_bytes())
         flip[100] ^= 0x01
-        (out / "designs.csv").write_bytes(bytes(flip))
+        (out / KEPT).write_bytes(bytes(flip))
         r = _invoke(["search", fix.search_cfg, "--out", str(out), "--quiet"], fix.env)
         if r.exit_code != 0 or "damaged" not in r.stdout:
             return f"exit {r.exit_code}: {r.stdout[:200]!r}"
-        same = (out / "designs.csv").read_bytes() == (fix.search / "designs.csv").read_bytes()
+        same = (out / KEPT).read_bytes() == (fix.search / KEPT).read_bytes()
         return None if same else "not rebuilt to the same results"
 
     def resume_cell(fix: Fixtures) -> str | None:
         out = fix.copy(fix.study, "fin_resume")
         cell = fix.cell(out)
-        ref = (cell / "designs.csv").read_bytes()
-        (cell / "designs.csv").write_bytes(ref[: len(ref) // 2])
+        ref = (cell / KEPT).read_bytes()
+        (cell / KEPT).write_bytes(ref[: len(ref) // 2])
         r = _invoke(["study", "resume", str(out), "--quiet"], fix.env)
         if r.exit_code != 0 or "1 cells run" not in r.stdout:
             return f"exit {r.exit_code}: {(r.stdout + r.stderr)[:300]!r}"
         if f"warning: cell {cell.name}" not in r.stderr:
             return f"no warning naming the cell: {r.stderr[:200]!r}"
-        if (cell / "designs.csv").read_bytes() != ref:
+        if (cell / KEPT).read_bytes() != ref:
             return "the cell was not run again to the same results"
         rep = _invoke(["report", str(out)], fix.env)
         return None if rep.exit_code == 0 else f"report then fails: {rep.stderr[:200]}"
@@ -1112,9 +1123,9 @@ def trials() -> list[Trial]:
               force_same))
     add(Trial(kind, "imcopt search --force on a study folder: the study's files are removed",
               force_study))
-    add(Trial(kind, "imcopt search on its --out with designs.csv damaged: rebuilt, said so",
+    add(Trial(kind, f"imcopt search on its --out with {KEPT} damaged: rebuilt, said so",
               rebuilt))
-    add(Trial(kind, "imcopt study resume with a cell's designs.csv cut short: the cell runs "
+    add(Trial(kind, f"imcopt study resume with a cell's {KEPT} cut short: the cell runs "
               "again", resume_cell))
     add(Trial(kind, "imcopt study run again on a finished study: 0 cells run", study_json_left))
     add(Trial(kind, "write_results into another search's folder: refused unless overwrite",

@@ -16,7 +16,7 @@ Trials:
   pipe): the right outcome, checked case by case.
 - kill/resume: real `imcopt search` and `imcopt study run` processes killed with SIGKILL (or
   stopped with SIGINT) at random moments, then re-run / resumed; matched = the outputs
-  (designs.csv, convergence.csv, best.json of every run) are byte-identical to an
+  (kept_designs.csv.gz, convergence.csv, best.json of every run) are byte-identical to an
   uninterrupted run's.
 - property tests: the hypothesis tests of tests/test_reliability.py (random designs of every
   space; mutated config, study, technology and layer-table files), run with
@@ -42,7 +42,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
-OUTPUTS = ("designs.csv", "convergence.csv", "best.json")
+OUTPUTS = ("kept_designs.csv.gz", "convergence.csv", "best.json")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools"), str(ROOT / "tests")]
 
@@ -99,6 +99,8 @@ def _interrupt(cmd: list[str], delay_s: float, sig: int, wait_for: Path | None) 
         return None
     p.send_signal(sig)
     p.communicate()
+    if sig == signal.SIGKILL and p.returncode == 0:
+        return None  # it ended between the check above and the signal: not a trial
     return p.returncode
 
 
@@ -146,15 +148,17 @@ def search_trials(tmp: Path, n_kill: int, n_int: int, rng: random.Random) -> dic
 def study_trials(tmp: Path, n: int, rng: random.Random) -> dict[str, tuple]:
     study_cfg = ROOT / "examples" / "small_study.yaml"
     ref = tmp / "study_ref"
+    t0 = time.monotonic()
     subprocess.run(imcopt_cmd("study", "run", str(study_cfg), "--out", str(ref), "--quiet"),
                    env=ENV, check=True, capture_output=True)
+    whole_s = time.monotonic() - t0  # kills land within an uninterrupted run's time
     cells = sorted(p.name for p in (ref / "runs").iterdir())
     done = matched = 0
     while done < n:
         run = tmp / f"study_{done}"
         shutil.rmtree(run, ignore_errors=True)
         rc = _interrupt(imcopt_cmd("study", "run", str(study_cfg), "--out", str(run), "--quiet"),
-                        rng.uniform(1.0, 4.0), signal.SIGKILL, None)
+                        rng.uniform(0.3, 1.0) * whole_s, signal.SIGKILL, None)
         if rc is None:
             continue
         # the state file exists from the study's first moment on; killed before it, the
@@ -305,28 +309,31 @@ EXPLANATION = """## How it works
   whose outputs are damaged is run again. `write_results` refuses another search's folder
   unless `overwrite=True`, and removes the earlier run's files it does not write.
 - **Search checkpoint** (`search/checkpoint.py`): every batch the cost model evaluates is
-  appended to `OUT/.checkpoint-<config hash>.journal` (checksummed records, fsync'ed; the
-  hash leaves out how evaluations run, so a search resumes on any executor). Re-running the
-  same command replays the search from the start with the same seed; each batch is read
-  back from the journal instead of being computed, so the result is byte-identical and no
-  design is evaluated twice. A record cut short by a kill is dropped; a damaged one is
-  reported by file name. Ctrl-C lets the current batch finish, then exits with code 130 and
-  prints the command that resumes. The journal is removed once the outputs are written.
-- **Studies** (`study/runner.py`): `study.json` is rewritten atomically after every cell;
-  `imcopt study resume DIR` runs the cells not finished, and the finished cells whose files
-  are missing or fail their checksums (a warning names each); a cell's results do not depend
-  on which cells ran before it.
-- **Evaluation cache** (`imcopt.cache`): a damaged `evaluations.sqlite` (not SQLite,
+  appended to `OUT/.checkpoint-<config hash>.journal` (checksummed records, fsync'ed in
+  groups: the first batch at once, then at most one write every 0.5 s, so a kill loses only
+  the batches not written yet, which the resumed run computes again; the hash leaves out how
+  evaluations run, so a search resumes on any executor). Re-running the same command replays
+  the search from the start with the same seed; each batch is read back from the journal
+  instead of being computed, so the result is byte-identical and no design is evaluated
+  twice. A record cut short by a kill is dropped; a damaged one is reported by file name.
+  Ctrl-C lets the current batch finish, then exits with code 130 and prints the command that
+  resumes. The journal is removed once the outputs are written.
+- **Studies** (`study/runner.py`): `study.json` is rewritten atomically whenever cells end
+  (after their files are durable); `imcopt study resume DIR` runs the cells not finished,
+  and the finished cells whose files are missing or fail their checksums (a warning names
+  each); a cell's results do not depend on which cells ran before it.
+- **Evaluation cache** (`imcopt.cache`; kept with `cache: true`, or by default for backends
+  other than the analytical model): a damaged `evaluations.sqlite` (not SQLite,
   malformed pages, another program's database) is renamed `evaluations.sqlite.damaged-...`
   with a one-line warning and a new one is started; the run's results are the same.
 - **Failures are data** (`imcopt.failures`): a model run that raises marks its whole batch
   failed on that workload; a NaN, infinite, zero or negative energy, latency or area, or an
   EDAP too large for a float, marks the design failed, in a search, a study, `imcopt
   evaluate` and `imcopt.evaluate` alike. Failed designs are infeasible (fitness +inf, never
-  ranked), keep their reason (`failed: ...`) in `designs.csv` (column `failed`), are counted
-  in `run.json` (`n_failed`), in each study cell's summary and in the report. A die too
-  large for one good die per wafer (an infinite die cost) is infeasible whatever the area
-  limit.
+  ranked), keep their reason (`failed: ...`) in `kept_designs.csv.gz` and `designs.parquet`
+  (column `failed`), are counted in `run.json` (`n_failed`), in each study cell's summary
+  and in the report. A die too large for one good die per wafer (an infinite die cost) is
+  infeasible whatever the area limit.
 
 ## Limits
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .defaults import DEFAULT_DESIGNS
 from .failures import evaluate_guarded
 from .hardware import (
     Designs,
@@ -29,11 +30,6 @@ from .workloads.layer import WorkloadTypeError
 
 DesignsLike = Designs | str | Sequence[str] | Mapping[str, object] | np.ndarray
 
-#: each technology's default design: `hardware.space.DEFAULT_VALUES` with the technology's
-#: fixed values (SRAM: one bit per cell), feasible on the four study networks and ViT with no
-#: partial-sum bit lost; `imcopt evaluate` starts from it, and name=value pairs change it
-DEFAULT_DESIGNS = {"rram": "A_0.7_2_2e-09_512_512_8_16_32_16384",
-                   "sram": "A_0.7_1_2e-09_512_512_8_16_32_16384"}
 
 
 def default_design(technology: str) -> Designs:

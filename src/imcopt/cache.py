@@ -15,6 +15,11 @@ Safety: WAL journal, every `put` is one transaction (`INSERT OR IGNORE`: results
 deterministic, the first writer wins), a busy timeout for concurrent writers in other
 processes; a process killed with SIGKILL leaves whole batches or nothing. Each process opens
 its own connection (the object pickles without it).
+
+Searches write in batches: `stage` holds results in memory (`get` finds them there) and
+writes what it holds in one transaction once `FLUSH_ROWS` rows or `FLUSH_EVERY_S` seconds
+have gathered, and on `flush` / `close`. A kill loses at most the staged rows, which are
+computed again.
 """
 
 from __future__ import annotations
@@ -34,8 +39,19 @@ from .backends.base import WorkloadMetrics
 
 FILE = "evaluations.sqlite"
 T = TypeVar("T")
+
+
+def cache_wanted(setting: bool | str, backend_name: str) -> bool:
+    """Whether a run keeps a persistent cache: `cache: true/false`, or auto: for every backend
+    but the analytical model (microseconds per design: reading the cache back would cost as
+    much as computing, and its file would outgrow the results)."""
+    return setting is True or (setting == "auto" and backend_name != "analytical")
+
+
 _COLUMNS = ("energy_j", "latency_s", "area_mm2", "feasible", "weight_arrays_required", "reason")
 _BATCH = 5000  # keys per SELECT ... IN (...) (SQLite >= 3.32 allows 32,766)
+FLUSH_ROWS = 20_000  # staged rows written at once
+FLUSH_EVERY_S = 1.0  # ... or every so often
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contexts (
     id INTEGER PRIMARY KEY, backend TEXT NOT NULL, model_version TEXT NOT NULL,
@@ -64,10 +80,14 @@ class EvaluationCache:
         self._pid = -1
         self._contexts: dict[tuple[str, str, str, str], int] = {}
         self._generation = 0  # how many times a damaged file was set aside
+        self._staged: dict[int, dict[str, tuple]] = {}  # context handle -> key -> stored row
+        self._n_staged = 0
+        self._flushed_at = time.monotonic()
 
     def __getstate__(self) -> dict:
         return {"path": self.path, "hits": 0, "misses": 0, "_conn": None, "_pid": -1,
-                "_contexts": {}, "_generation": 0}
+                "_contexts": {}, "_generation": 0, "_staged": {}, "_n_staged": 0,
+                "_flushed_at": 0.0}
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
@@ -135,6 +155,7 @@ class EvaluationCache:
         return context & 0xFFFFFFFF if context >> 32 == self._generation else None
 
     def close(self) -> None:
+        self.flush()
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
@@ -159,15 +180,19 @@ class EvaluationCache:
             ) -> tuple[np.ndarray, WorkloadMetrics]:
         """(found: (N,) bool, metrics of the found designs in key order); nothing found when
         the file turns out damaged (it is set aside)."""
-        return self._retry(lambda: self._get(self._live(context), keys, workload),
-                           lambda: self._get(None, keys, workload))
+        staged = self._staged.get(context, {})
+        return self._retry(lambda: self._get(context, staged, keys, workload),
+                           lambda: self._get(None, staged, keys, workload))
 
-    def _get(self, context: int | None, keys: Sequence[str], workload: str
-             ) -> tuple[np.ndarray, WorkloadMetrics]:
+    def _get(self, handle: int | None, staged: dict[str, tuple], keys: Sequence[str],
+             workload: str) -> tuple[np.ndarray, WorkloadMetrics]:
+        """Found in `staged`, then in the file (unless `handle` is None or stale)."""
         db = self._db()
-        got: list[tuple] = []
-        for i in range(0, len(keys) if context is not None else 0, _BATCH):
-            part = list(keys[i:i + _BATCH])
+        context = None if handle is None else self._live(handle)
+        got: list[tuple] = [(k, *staged[k]) for k in keys if k in staged]
+        keys_db = [k for k in keys if k not in staged] if staged else list(keys)
+        for i in range(0, len(keys_db) if context is not None else 0, _BATCH):
+            part = keys_db[i:i + _BATCH]
             got += db.execute(f"SELECT design_key, {', '.join(_COLUMNS)} FROM evaluations "
                               f"WHERE context = ? AND design_key IN ({','.join('?' * len(part))})",
                               [context, *part]).fetchall()
@@ -188,23 +213,44 @@ class EvaluationCache:
         """Store results (one transaction; keys already stored are left as they are). When
         the file turns out damaged it is set aside and these results are not kept (their
         context ids belong to the old file)."""
-        if not len(keys):
-            return
-        self._retry(lambda: self._put(self._live(context), keys, metrics), lambda: None)
+        self._write({context: dict(zip(keys, _rows(metrics), strict=True))})
 
-    def _put(self, context: int | None, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
-        if context is None:
-            return  # computed against a file set aside since: not kept
-        rows = zip(keys, metrics.energy_j.tolist(), metrics.latency_s.tolist(),
-                   metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
-                   metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
-                   strict=True)
+    def stage(self, context: int, keys: Sequence[str], metrics: WorkloadMetrics) -> None:
+        """Store results with the next batch (module docstring)."""
+        held = self._staged.setdefault(context, {})
+        for key, row in zip(keys, _rows(metrics), strict=True):
+            held.setdefault(key, row)
+        self._n_staged += len(keys)
+        if (self._n_staged >= FLUSH_ROWS
+                or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the staged results (one transaction)."""
+        if self._staged:
+            self._write(self._staged)
+            self._staged, self._n_staged = {}, 0
+        self._flushed_at = time.monotonic()
+
+    def _write(self, rows: dict[int, dict[str, tuple]]) -> None:
+        """One transaction for rows by context handle; handles of a file set aside since
+        are not kept, nor (when the file turns out damaged now) any of these rows."""
+        self._retry(lambda: self._insert(rows), lambda: None)
+
+    def _insert(self, rows: dict[int, dict[str, tuple]]) -> None:
+        if not any(rows.values()):
+            return
         db = self._db()
+        live = {self._live(c): held for c, held in rows.items() if held}
+        live.pop(None, None)  # computed against a file set aside since: not kept
+        if not live:
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany(f"INSERT OR IGNORE INTO evaluations (context, design_key, "
-                           f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
-                           rows)
+            for context, held in live.items():
+                db.executemany(f"INSERT OR IGNORE INTO evaluations (context, design_key, "
+                               f"{', '.join(_COLUMNS)}) VALUES ({context}, ?, ?, ?, ?, ?, ?, ?)",
+                               [(k, *v) for k, v in held.items()])
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
@@ -213,3 +259,11 @@ class EvaluationCache:
 
     def __len__(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+
+
+def _rows(metrics: WorkloadMetrics) -> list[tuple]:
+    """(energy, latency, area, feasible, weight arrays, reason) per design, as stored."""
+    return list(zip(metrics.energy_j.tolist(), metrics.latency_s.tolist(),
+                    metrics.area_mm2.tolist(), metrics.feasible.astype(int).tolist(),
+                    metrics.weight_arrays_required.tolist(), map(str, metrics.reason),
+                    strict=True))

@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,15 +23,16 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from . import __version__
-from .api import DEFAULT_DESIGNS, as_designs, default_design, evaluate_many
-from .hardware import PARAMETERS, SPACES, DesignError, Designs, get_space, load_technology
-from .hardware import parse_key as _parse_key
+from .defaults import DEFAULT_DESIGNS
 from .inputs import brief, clip
-from .model import Metrics
 from .storage import json_safe
-from .workloads import FOUR_NETWORKS, Workload, WorkloadError, describe, get, names
+from .workloads import FOUR_NETWORKS, Workload, describe, get, names
 
-USER_ERRORS = (DesignError, WorkloadError, ValueError, OSError)
+if TYPE_CHECKING:  # the model and hardware load with the commands that need them
+    from .hardware import Designs
+    from .model import Metrics
+
+USER_ERRORS = (ValueError, OSError)  # DesignError and WorkloadError are ValueErrors
 ERROR_LINE_CHARS = 300  # the longest `error: ...` line: an input is never echoed whole
 try:  # typer >= 0.16 carries its own copy of click
     from typer._click import exceptions as _click_exc
@@ -271,6 +272,8 @@ TechSpaceOpt = Annotated[str, typer.Option("--tech", help="rram, sram or sram_st
 def space_show(tech: TechSpaceOpt = "rram", as_json: JsonOpt = False) -> None:
     """A design space: each parameter's level, unit and values (codes by name); the space
     size; the default design (`imcopt evaluate` without --design)."""
+    from .api import default_design
+    from .hardware import get_space
     from .hardware.names import code_names, display
 
     space = get_space(tech)
@@ -310,6 +313,10 @@ def parse_design(text: str, base: str | None = None) -> Designs:
     """`A_...` key, `name=value,...` pairs, or a key followed by overriding pairs (each
     parameter at most once among the pairs); pairs alone change the design key `base` (the
     technology's default design) when given."""
+    from .api import as_designs
+    from .hardware import PARAMETERS, DesignError
+    from .hardware import parse_key as _parse_key
+
     parts = [p.strip() for p in text.split(",")]
     if not any(parts):
         raise DesignError("--design is empty: give a key A_... or name=value pairs (leave "
@@ -344,6 +351,8 @@ def parse_design(text: str, base: str | None = None) -> Designs:
 
 def space_note(design: Designs, tech: str) -> str | None:
     """Why the design lies outside the technology's default search space, if it does."""
+    from .hardware import SPACES, DesignError, get_space
+
     if tech not in SPACES:
         return None
     space, row = get_space(tech), design.row(0)
@@ -382,6 +391,8 @@ TOTAL_HEADERS = {"energy_j": "energy (J)", "latency_s": "latency (s)", "area_mm2
 
 
 def _print_evaluation(doc: dict[str, Any], tech: str, per_layer: bool) -> None:
+    from .hardware import PARAMETERS
+
     console = _console()
     design, wls = doc["design"], doc["workloads"]
     from .hardware.names import code_names, display
@@ -432,6 +443,9 @@ def evaluate_cmd(
     device: DeviceOpt = "numpy",
 ) -> None:
     """Energy, latency, area (and their breakdowns) of one design on each workload."""
+    from .api import default_design, evaluate_many
+    from .hardware import load_technology
+
     technology = load_technology(tech)
     if matmul_policy is not None:
         technology = technology.with_settings(matmul_policy=matmul_policy)

@@ -7,14 +7,16 @@ Registered on the main app by `imcopt.cli`; Python twins: `imcopt.validation.val
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from .cli import _console, _echo_json, _table, app, folder_option
 from .hardware import ASSUMPTIONS, load_technology, save_technology
 from .storage import write_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RefOpt = Annotated[Path, typer.Option(
     "--reference", help="Results in the CiMLoop reference CSV format (.csv or .csv.gz).")]
@@ -31,7 +33,7 @@ SHORT = {"spearman_energy_j": "rho E", "spearman_latency_s": "rho L",
 
 def summary_table(title: str, summary: pd.DataFrame) -> Any:
     cols = ["technology", "workload", "designs", *SHORT]
-    rows = [[r[c] if not (isinstance(r[c], float) and pd.isna(r[c])) else "-" for c in cols]
+    rows = [[r[c] if not (isinstance(r[c], float) and r[c] != r[c]) else "-" for c in cols]
             for _, r in summary.iterrows()]
     return _table(title, ["tech", "workload", "designs", *SHORT.values()], rows, left=(0, 1))
 

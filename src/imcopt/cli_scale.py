@@ -18,6 +18,9 @@ BackendOpt = Annotated[str | None, typer.Option(
     "--backend", help="What evaluates designs: analytical (default), replay:TABLE.csv[.gz] "
     "(recorded results; other designs are 'not recorded'), or 'subprocess:COMMAND ARGS' "
     "(an external simulator per design and workload). Overrides the config's backend.")]
+SaveAll = Annotated[bool, typer.Option(
+    "--save-all", help="Also write every evaluated design (designs.parquet; by default a run "
+    "keeps its top designs, the energy-latency-area fronts and each workload's best).")]
 NoCache = Annotated[bool, typer.Option(
     "--no-cache", help="Do not keep evaluations in OUT/evaluations.sqlite.")]
 

@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from . import cli_scale
 from .cli import DeviceOpt, _console, _table, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
@@ -48,6 +49,7 @@ def search_cmd(
     processes: Processes = None,
     backend: BackendOpt = None,
     no_cache: NoCache = False,
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Search the design space for one design serving every workload (or per strategy).
 
@@ -59,6 +61,7 @@ def search_cmd(
     from .search import load_config
     from .search.checkpoint import checkpoint_path, read_journal
     from .search.config import search_identity
+    from .search.outputs import ALL
 
     folder = folder_option(out)
     cfg = load_config(config if config is not None else {})
@@ -70,6 +73,8 @@ def search_cmd(
         journal = checkpoint_path(folder, cfg)
         state, why = claim_search(folder, search_identity(cfg), journal, force)
         if state == COMPLETE:
+            if save_all and not (folder / ALL).exists():
+                why += f"; it ran without --save-all: --force runs it again to write {ALL}"
             console.print(f"{folder}/: this search is complete ({why}); nothing to do. "
                           f"Report: imcopt report {folder}; run it again: --force")
             return
@@ -79,11 +84,11 @@ def search_cmd(
             held = sum(len(batch) for batch in read_journal(journal))
             console.print(f"resuming from the checkpoint in {folder}/: {held} designs already "
                           "evaluated are replayed, not recomputed")
-        _search(cfg, folder, journal, config, quiet, device, console)
+        _search(cfg, folder, journal, config, quiet, device, console, save_all)
 
 
 def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, quiet: bool,
-            device: str, console: Console) -> None:
+            device: str, console: Console, save_all: bool) -> None:
     """Run the search (checkpointed in `journal`), write `out`, print the best designs."""
     from .cache import FILE
     from .search import run_search, write_results
@@ -95,11 +100,11 @@ def _search(cfg: SearchConfig, out: Path, journal: Path, config: Path | None, qu
                                 cache_file=out / FILE)
         except SearchInterrupted as stop:
             again = " ".join(["imcopt search", *([str(config)] if config else []),
-                              f"--out {out}"])
+                              f"--out {out}", *(["--save-all"] if save_all else [])])
             typer.echo(f"interrupted: {stop.n_designs} designs evaluated and kept in {journal};"
                        f" resume with: {again}", err=True)
             raise typer.Exit(130) from None
-    paths = write_results(result, out)
+    paths = write_results(result, out, save_all=save_all)
     journal.unlink(missing_ok=True)  # the outputs are complete: the checkpoint is not needed
     print_best(console, result.best()[: min(5, cfg.top_k)], result.evaluator.workload_names,
                cfg.objective.aggregation, result.reference.source,

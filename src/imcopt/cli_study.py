@@ -19,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from . import cli_scale
 from .cli import DeviceOpt, _console, app, folder_option
 from .cli_scale import BackendOpt, DaskWorkers, NoCache, Processes, Scheduler, overrides
 
@@ -90,6 +91,7 @@ def study_run(
     backend: BackendOpt = None,
     no_cache: NoCache = False,
     device: DeviceOpt = "numpy",
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept; damaged ones run again).
     The folder is locked while the study runs."""
@@ -100,7 +102,8 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, folder_option(out), executor, device, force=force), max_cells, quiet)
+    _run(Study(cfg, folder_option(out), executor, device, save_all=save_all, force=force),
+         max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -112,6 +115,7 @@ def study_resume(
     dask_workers: DaskWorkers = None,
     processes: Processes = None,
     device: DeviceOpt = "numpy",
+    save_all: cli_scale.SaveAll = False,
 ) -> None:
     """Continue a study: run the cells not finished yet, and those whose files are missing
     or damaged, with the same seeds (on any executor or device)."""
@@ -119,8 +123,8 @@ def study_resume(
     from .study import Study
 
     _run(Study.open(folder_option(out, "DIR"), executor_options(scheduler, dask_workers,
-                                                                processes), device),
-         max_cells, quiet)
+                                                                processes), device,
+                    save_all=save_all), max_cells, quiet)
 
 
 @app.command("report")

@@ -153,6 +153,21 @@ def make_executor(spec: ExecutorConfig | dict | Executor | None = None) -> Execu
     return InProcess()
 
 
+def describe(executor: Executor | None) -> dict:
+    """What ran the evaluations, for run.json: {"kind": ..., "workers": N} (plus the Dask
+    scheduler's address when one was given)."""
+    if executor is None or isinstance(executor, InProcess):
+        return {"kind": "inprocess", "workers": 1}
+    if isinstance(executor, ProcessPool):
+        return {"kind": "processes", "workers": executor.workers}
+    if isinstance(executor, DaskExecutor):
+        out: dict = {"kind": "dask", "workers": executor.workers}
+        if executor.cluster is None:
+            out["scheduler"] = str(executor.client.scheduler.address)
+        return out
+    return {"kind": type(executor).__name__, "workers": int(getattr(executor, "workers", 1))}
+
+
 def executor_options(scheduler: str | None, dask_workers: int | None,
                      processes: int | None) -> dict | None:
     """The CLI's --scheduler / --dask-workers / --processes as an executor config (None when

@@ -35,7 +35,7 @@ import numpy as np
 
 from .failures import evaluate_guarded, failed_mask, mark_bad_metrics
 from .hardware.fabrication import die_cost_usd
-from .hardware.space import Designs, DesignSpace
+from .hardware.space import Designs, DesignSpace, genome_codes, mixed_radix
 from .hardware.technology import Technology
 from .model.cost import area_mm2, evaluate
 from .model.psum import psum_bits_lost
@@ -50,6 +50,14 @@ if TYPE_CHECKING:
 AGGREGATIONS = ("max", "mean", "geomean", "product", "worst_regret", "weighted", "el_cost",
                 "edap_cost")
 DEFAULT_AREA_LIMIT_MM2 = 800.0
+#: the parameters the screen's weight-capacity check depends on (`Evaluator.capacity_table`)
+CAPACITY_PARAMETERS = ("bits_per_cell", "rows_per_array", "cols_per_array", "router_groups",
+                       "tiles_per_group", "arrays_per_tile")
+MAX_CAPACITY_TABLE = 2_000_000  # combinations; bigger value lists screen designs one by one
+MAX_SCREENED_SET = 3_000_000  # capacity candidates screened at once by `screened_set`
+# capacity candidates listed at once (`capacity_candidates`): the spaces with circuit knobs
+# hold ~1e10 designs, whose candidates would not fit in memory
+MAX_CAPACITY_CANDIDATES = 20_000_000
 
 
 class ObjectiveError(ValueError):
@@ -120,7 +128,7 @@ class Evaluation:
     capacity_ok: np.ndarray  # (N, W) bool: the model's feasibility on that workload
     capacity_violation: np.ndarray  # (N, W) <= 0 when the weights fit
     area_limit_mm2: float
-    reason: np.ndarray  # (N,) str, "" when feasible on every workload
+    reason: np.ndarray  # (N,) str ("" when feasible on every workload; may be an object array)
     cost_usd: np.ndarray  # (N,) fabrication cost of one good die (hardware/fabrication.py)
 
     def __len__(self) -> int:
@@ -167,6 +175,88 @@ class Evaluation:
                           self.area_mm2[index], self.capacity_ok[index],
                           self.capacity_violation[index], self.area_limit_mm2,
                           self.reason[index], self.cost_usd[index])
+
+
+class GenomeIndex:
+    """Rows of the genomes stored so far, by genome code (`hardware.space.genome_codes`):
+    int64 codes are kept sorted and looked up as arrays; byte codes (spaces too large for
+    int64) in a dict."""
+
+    def __init__(self) -> None:
+        self._codes = np.empty(0, np.int64)
+        self._rows = np.empty(0, np.int64)
+        self._dict: dict[bytes, int] = {}
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """(N,) row of each code, -1 where not stored."""
+        if codes.dtype == object:
+            return np.array([self._dict.get(c, -1) for c in codes], dtype=np.int64)
+        if not len(self._codes):
+            return np.full(len(codes), -1, np.int64)
+        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        return np.where(self._codes[pos] == codes, self._rows[pos], -1)
+
+    def add(self, codes: np.ndarray, first_row: int) -> None:
+        """Store distinct new codes as rows first_row, first_row + 1, ..."""
+        rows = np.arange(first_row, first_row + len(codes), dtype=np.int64)
+        if codes.dtype == object:
+            self._dict.update(zip(codes.tolist(), rows.tolist(), strict=True))
+            return
+        order = np.argsort(codes, kind="stable")
+        at = np.searchsorted(self._codes, codes[order])
+        self._codes = np.insert(self._codes, at, codes[order])
+        self._rows = np.insert(self._rows, at, rows[order])
+
+
+class EvaluationTable:
+    """Evaluations appended batch by batch into preallocated columns that double when full,
+    so that adding a generation costs its own size, not the size of everything before it;
+    `view()` gives read-only views of the rows so far. Reasons are held as Python strings
+    (an object column): rows copied from one table to another share them, where fixed-width
+    text would cost each table 4 bytes per character of the longest reason."""
+
+    _GROW = ("genomes", "energy_j", "latency_s", "area_mm2", "capacity_ok",
+             "capacity_violation", "reason", "cost_usd")
+
+    def __init__(self, n_var: int, n_workloads: int, capacity: int = 1024) -> None:
+        self.n, self.area_limit_mm2 = 0, float("nan")
+        w = (capacity, n_workloads)
+        self.cols: dict[str, np.ndarray] = {
+            "genomes": np.empty((capacity, n_var), np.int64), "energy_j": np.empty(w),
+            "latency_s": np.empty(w), "area_mm2": np.empty(capacity),
+            "capacity_ok": np.empty(w, bool), "capacity_violation": np.empty(w),
+            "reason": np.empty(capacity, object), "cost_usd": np.empty(capacity)}
+        self._view: Evaluation | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, ev: Evaluation) -> None:
+        m = len(ev)
+        self.area_limit_mm2 = ev.area_limit_mm2
+        cap = len(self.cols["area_mm2"])
+        if self.n + m > cap:
+            size = max(cap, 1)
+            while size < self.n + m:
+                size *= 2
+            for name, col in self.cols.items():
+                grown = np.empty((size, *col.shape[1:]), col.dtype)
+                grown[:self.n] = col[:self.n]
+                self.cols[name] = grown
+        for name in self._GROW:
+            self.cols[name][self.n:self.n + m] = getattr(ev, name)
+        self.n += m
+        self._view = None
+
+    def view(self) -> Evaluation:
+        if self._view is None:
+            parts = {}
+            for name, col in self.cols.items():
+                v = col[:self.n]
+                v.flags.writeable = False
+                parts[name] = v
+            self._view = Evaluation(area_limit_mm2=self.area_limit_mm2, **parts)
+        return self._view
 
 
 @dataclass(frozen=True)
@@ -234,10 +324,9 @@ class Evaluator:
     cache_file: EvaluationCache | str | Path | None = None
     n_calls: int = 0
     n_evals: int = 0
-    _index: dict[bytes, int] = field(default_factory=dict, repr=False)
-    _store: list[Evaluation] = field(default_factory=list, repr=False)
-    _required: dict[str, float] = field(default_factory=dict, repr=False)
-    _all: Evaluation | None = field(default=None, repr=False)
+    _index: GenomeIndex = field(default_factory=lambda: GenomeIndex(), repr=False)
+    _table: EvaluationTable | None = field(default=None, repr=False)
+    _required: dict = field(default_factory=dict, repr=False)  # screen look-ups
 
     def __post_init__(self) -> None:
         self.workloads = list(self.workloads)
@@ -316,42 +405,50 @@ class Evaluator:
         self.n_calls += len(x)
         if not self.cache:
             return self._compute(x)
-        keys = [r.tobytes() for r in x]
-        missing = [i for i, k in enumerate(keys) if k not in self._index]
-        if missing:
-            new_keys = list(dict.fromkeys(keys[i] for i in missing))
-            first = {k: i for i, k in reversed(list(enumerate(keys)))}
-            new = self._compute(x[[first[k] for k in new_keys]])
-            base = sum(len(s) for s in self._store)
-            self._store.append(new)
-            for j, k in enumerate(new_keys):
-                self._index[k] = base + j
-            self._all = None
-        table = self.evaluated()
-        return table.take(np.array([self._index[k] for k in keys], dtype=np.int64))
+        rows = self._ensure(x)
+        return self.evaluated().take(rows)
+
+    def ensure(self, genomes: np.ndarray) -> None:
+        """Evaluate whatever of `genomes` is not cached yet (counts no calls, returns
+        nothing: a prefetch)."""
+        if self.cache:
+            self._ensure(self.space.check_genomes(genomes))
+
+    def _ensure(self, x: np.ndarray) -> np.ndarray:
+        """Rows of `x` in the cache, computing the missing ones (distinct, first-seen order)."""
+        codes = genome_codes(x, self.space.cardinalities)
+        rows = self._index.rows(codes)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            first = missing[np.sort(np.unique(codes[missing], return_index=True)[1])]
+            self._append(self._compute(x[first]), codes[first])
+            rows[missing] = self._index.rows(codes[missing])
+        return rows
 
     def add(self, ev: Evaluation) -> None:
         """Put already computed results (e.g. from an exhaustive scan) into the cache."""
-        new = [i for i, r in enumerate(ev.genomes) if r.tobytes() not in self._index]
-        new = list({ev.genomes[i].tobytes(): i for i in reversed(new)}.values())[::-1]
-        if new:
-            base = sum(len(s) for s in self._store)
-            self._store.append(ev.take(np.asarray(new, dtype=np.int64)))
-            for j, i in enumerate(new):
-                self._index[ev.genomes[i].tobytes()] = base + j
-            self._all = None
+        codes = genome_codes(ev.genomes, self.space.cardinalities)
+        new = np.flatnonzero(self._index.rows(codes) < 0)
+        new = new[np.sort(np.unique(codes[new], return_index=True)[1])]
+        if len(new):
+            self._append(ev.take(new), codes[new])
+
+    def flush(self) -> None:
+        """Write what the persistent cache holds in memory (it writes in batches)."""
+        if self.cache_file is not None and not isinstance(self.cache_file, str | Path):
+            self.cache_file.flush()
 
     def evaluated(self) -> Evaluation:
-        """Every distinct design evaluated so far, in first-seen order."""
-        if self._all is None:
-            if not self._store:
-                return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
-            s = self._store
-            self._store = [Evaluation(*(np.concatenate([getattr(e, f) for e in s])
-                                        if f != "area_limit_mm2" else self.area_limit_mm2
-                                        for f in Evaluation.__dataclass_fields__))]
-            self._all = self._store[0]
-        return self._all
+        """Every distinct design evaluated so far, in first-seen order (read-only views)."""
+        if self._table is None:
+            return self._compute(np.empty((0, self.space.n_var), dtype=np.int64))
+        return self._table.view()
+
+    def _append(self, ev: Evaluation, codes: np.ndarray) -> None:
+        if self._table is None:
+            self._table = EvaluationTable(self.space.n_var, len(self.workloads))
+        self._index.add(codes, len(self._table))
+        self._table.append(ev)
 
     # ---- cheap screening (no full model run) ------------------------------------------------
     def area(self, genomes: np.ndarray) -> np.ndarray:
@@ -359,30 +456,26 @@ class Evaluator:
         return sum(area_mm2(self.space.decode(genomes), self.technology).values())
 
     def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
-        """(N,) bool: within the area limit and (resident weights) the weights of every
-        workload in `subset` fit. The arrays a workload needs depend only on rows, columns
-        and bits per cell, so they are computed once per distinct combination.
+        """(N,) bool: within the area limit, makeable (a finite die cost), no column sum
+        truncated beyond the technology's limit (`precision_ok`) and (resident weights) the
+        weights of every workload in `subset` fit. The arrays a workload needs
+        depend only on rows, columns and bits per cell, so they are computed once per
+        distinct combination; the area (the dearer check) only for the designs that pass the
+        others.
         With another backend than the analytical model every design passes (only the
         backend may judge it)."""
-        d = self.space.decode(genomes)
+        x = self.space.check_genomes(genomes)
         if not self._analytical:
-            return np.ones(len(d), dtype=bool)
-        with np.errstate(all="ignore"):
-            area = sum(area_mm2(d, self.technology).values())
-            ok = (area <= self.area_limit_mm2) & np.isfinite(
-                die_cost_usd(area, d["technology_node_nm"]))
-        ok &= d["bits_per_cell"] <= self.technology.c["max_bits_per_cell"]
-        ok &= self.precision_ok(d, subset)
-        if self.technology.weight_residency != "resident":
-            return ok
-        arrays = d["router_groups"] * d["tiles_per_group"] * d["arrays_per_tile"]
-        code = ((d["rows_per_array"].astype(np.int64) << 24) + (d["cols_per_array"].astype(
-            np.int64) << 8) + d["bits_per_cell"].astype(np.int64))
-        uniq, inverse = np.unique(code, return_inverse=True)
-        geo = np.column_stack([uniq >> 24, (uniq >> 8) & 0xFFFF, uniq & 0xFF]).astype(float)
-        idx = range(len(self.workloads)) if subset is None else subset
-        for w in idx:
-            ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
+            return np.ones(len(x), dtype=bool)
+        ok = self._capacity_ok(x, subset)
+        rest = np.flatnonzero(ok)
+        if len(rest):
+            d = self.space.decode(x[rest])
+            with np.errstate(all="ignore"):
+                area = sum(area_mm2(d, self.technology).values())
+                ok[rest] = (area <= self.area_limit_mm2) & np.isfinite(
+                    die_cost_usd(area, d["technology_node_nm"]))
+            ok[rest] &= self.precision_ok(d, subset)
         return ok
 
     def precision_ok(self, d: Designs, subset: Sequence[int] | None = None) -> np.ndarray:
@@ -395,6 +488,81 @@ class Evaluator:
         for w in range(len(self.workloads)) if subset is None else subset:
             ok &= psum_bits_lost(d, self.workloads[w], self.technology) <= limit
         return ok
+
+    def _capacity_ok(self, x: np.ndarray, subset: Sequence[int] | None) -> np.ndarray:
+        """The screen's cheap part: the cells hold the bits and (resident weights) the weights
+        of every workload in `subset` fit; depends on `CAPACITY_PARAMETERS` only."""
+        def val(name: str) -> np.ndarray:
+            return self.space.values_of(x, name)
+
+        ok = val("bits_per_cell") <= self.technology.c["max_bits_per_cell"]
+        if self.technology.weight_residency == "resident":
+            arrays = val("router_groups") * val("tiles_per_group") * val("arrays_per_tile")
+            code = ((val("rows_per_array").astype(np.int64) << 24)
+                    + (val("cols_per_array").astype(np.int64) << 8)
+                    + val("bits_per_cell").astype(np.int64))
+            uniq, inverse = np.unique(code, return_inverse=True)
+            geo = np.column_stack([uniq >> 24, (uniq >> 8) & 0xFFFF, uniq & 0xFF]).astype(float)
+            for w in range(len(self.workloads)) if subset is None else subset:
+                ok &= self._required_arrays(w, geo)[inverse.reshape(-1)] <= arrays
+        return ok
+
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(genes, table): the screen's cheap part over every combination of the values of
+        the `CAPACITY_PARAMETERS` the space searches (`genes`: their positions in a genome;
+        `table[i, j, ...]`: whether values i, j, ... pass). Every design the screen passes has
+        True here, so drawing those combinations, the other genes at random, then screening
+        is the same as screening uniform random designs, with far fewer rejected. None when
+        the screen has no such part (another backend than the analytical model)."""
+        genes = np.array([i for i, n in enumerate(self.space.names)
+                          if n in CAPACITY_PARAMETERS], dtype=np.int64)
+        cards = self.space.cardinalities[genes]
+        if not self._analytical or float(np.prod(cards, dtype=float)) > MAX_CAPACITY_TABLE:
+            return None
+        key = ("capacity", None if subset is None else tuple(subset))
+        if key not in self._required:
+            x = np.zeros((int(np.prod(cards)), self.space.n_var), dtype=np.int64)
+            x[:, genes] = mixed_radix(cards, 0, len(x))
+            self._required[key] = (genes, self._capacity_ok(x, subset).reshape(tuple(cards)))
+        return self._required[key]  # type: ignore[return-value]
+
+    def capacity_candidates(self, subset: Sequence[int] | None = None,
+                            limit: int = MAX_CAPACITY_CANDIDATES) -> np.ndarray | None:
+        """Sorted numbers (mixed-radix order of the whole space) of the designs whose
+        weight-capacity genes pass (`capacity_table`): a superset of what the screen passes.
+        None without a capacity table, or when there are more than `limit` of them."""
+        found = self.capacity_table(subset)
+        if found is None:
+            return None
+        genes, table = found
+        cards = self.space.cardinalities
+        others = np.setdiff1d(np.arange(len(cards)), genes)
+        if int(table.sum()) * float(np.prod(cards[others], dtype=float)) > limit:
+            return None
+        strides = np.append(np.cumprod(cards[::-1])[::-1][1:], 1)
+        passing = np.column_stack(np.nonzero(table)) @ strides[genes]
+        rest = mixed_radix(cards[others], 0, int(np.prod(cards[others]))) @ strides[others]
+        return np.sort((passing[:, None] + rest[None, :]).ravel())
+
+    def screened_set(self, subset: Sequence[int] | None = None,
+                     limit: int = MAX_SCREENED_SET) -> np.ndarray | None:
+        """Every design of the space the screen passes for `subset` (genomes, enumeration
+        order), found by screening the `capacity_candidates` once and remembered; None when
+        there are more than `limit` candidates (too dear) or no capacity table."""
+        key = ("screened", None if subset is None else tuple(subset))
+        if key not in self._required:
+            numbers = self.capacity_candidates(subset, limit)
+            if numbers is None:
+                return None
+            parts = []
+            for start in range(0, len(numbers), 250_000):
+                g = np.column_stack(np.unravel_index(numbers[start:start + 250_000],
+                                                     self.space.cardinalities))
+                parts.append(g[self.screen(g, subset)])
+            self._required[key] = np.concatenate(parts) if parts else np.empty(
+                (0, self.space.n_var), np.int64)
+        return self._required[key]  # type: ignore[return-value]
 
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
         """(EDAP, feasible) of N genomes on workload `w` alone; no cache, counts no calls."""

@@ -28,10 +28,13 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 LOCK = ".imcopt.lock"
-SEARCH_FILES = ("designs.csv", "convergence.csv", "best.json", "pareto.csv", "run.json",
-                "checksums.json")
-#: the files `write_results` always writes (pareto.csv only for NSGA-II)
-SEARCH_REQUIRED = ("designs.csv", "convergence.csv", "best.json", "run.json")
+#: a search's files (designs.csv: the every-design table of earlier versions, removed with
+#: the rest)
+SEARCH_FILES = ("kept_designs.csv.gz", "designs.parquet", "convergence.csv", "best.json",
+                "pareto.csv", "verify.csv", "run.json", "checksums.json", "designs.csv")
+#: the files `write_results` always writes (pareto.csv only for NSGA-II, designs.parquet only
+#: with --save-all, verify.csv only with `verify:`)
+SEARCH_REQUIRED = ("kept_designs.csv.gz", "convergence.csv", "best.json", "run.json")
 STUDY_FILES = ("study.json", "study.yaml")
 DERIVED_DIRS = ("report",)  # built from the results: stale once they change
 JOURNAL_GLOB = ".checkpoint-*.journal"

@@ -1,13 +1,18 @@
 """Crash-safe files: every file a run writes goes through here.
 
-- `write_text` / `write_json` / `write_csv`: atomic (a temporary file in the same folder,
-  flushed and fsync'ed, then `os.replace`), so a reader sees the old file or the new one,
-  never half of one, whatever moment a run is killed at.
+- `write_text` / `write_json` / `write_csv` (gzip for `.csv.gz`): atomic (a temporary file in
+  the same folder, flushed and fsync'ed, then `os.replace`), so a reader sees the old file or
+  the new one, never half of one, whatever moment a run is killed at. Inside
+  `durable_batch()` the writes skip their own fsync and one `os.sync()` at the end makes them
+  all durable at once (an fsync costs milliseconds; a study writes thousands of files). The
+  rename stays atomic, so a killed process still never leaves half a file.
 - `write_manifest` / `verify_manifest`: a folder's `checksums.json` (SHA-256 of every output
   file), written last; a file changed or cut short afterwards is reported by name.
 - `Journal`: an append-only file of checksummed binary records (the search checkpoint). A
   record cut short by a kill is dropped on reading; a damaged record before the end is an
   error naming the file.
+- `write_parquet` / `read_parquet`: a table as Parquet (pyarrow, zstd-compressed columns),
+  for the every-design tables `--save-all` writes.
 - `read_json` / `read_csv`: the stored file, or a one-line `StorageError` saying which file is
   missing, cut short or corrupt (never a parser traceback).
 """
@@ -19,12 +24,16 @@ import json
 import math
 import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "checksums.json"
+_deferred = 0  # > 0 inside durable_batch(): atomic writes leave the fsync to its end
 
 
 class StorageError(ValueError):
@@ -39,12 +48,26 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if not _deferred:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+@contextmanager
+def durable_batch() -> Iterator[None]:
+    """Atomic writes inside skip their own fsync; on leaving, one `os.sync()` for all."""
+    global _deferred
+    _deferred += 1
+    try:
+        yield
+    finally:
+        _deferred -= 1
+        if not _deferred:
+            os.sync()
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -75,7 +98,23 @@ def write_json(path: str | Path, doc: Any, **kwargs: Any) -> Path:
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    return write_text(path, frame.to_csv(index=False))
+    """A table as CSV; gzip-compressed when the name ends in .gz (no time stamp in the
+    header, so equal tables give equal files)."""
+    data = frame.to_csv(index=False).encode()
+    if str(path).endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return write_bytes(path, data)
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    """A table as Parquet (zstd), atomically."""
+    import io
+
+    buf = io.BytesIO()
+    frame.to_parquet(buf, engine="pyarrow", compression="zstd", index=False)
+    return write_bytes(path, buf.getvalue())
 
 
 def write_figure(path: str | Path, fig: Any, **savefig: Any) -> Path:
@@ -138,15 +177,32 @@ def read_json(path: str | Path) -> Any:
 
 
 def read_csv(path: str | Path, **kwargs: Any) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         raise StorageError(f"{path}: missing")
     try:
         return pd.read_csv(path, **kwargs)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as exc:
+        # OSError, EOFError: a damaged .gz
         msg = " ".join(str(exc).split())[:120]
         raise StorageError(f"{path}: unreadable CSV (cut short or corrupt: {msg}); re-run to "
                            "rebuild it") from None
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise StorageError(f"{path}: missing")
+    try:
+        return pd.read_parquet(path, engine="pyarrow", columns=columns)
+    except (ValueError, OSError, KeyError) as exc:
+        msg = " ".join(str(exc).split())[:120]
+        raise StorageError(f"{path}: unreadable Parquet (cut short or corrupt: {msg}); re-run "
+                           "to rebuild it") from None
 
 
 _HEAD = struct.Struct("<4sQ32s")  # magic, payload length, SHA-256 of the payload
@@ -188,11 +244,14 @@ class Journal:
             break
         return out
 
-    def append(self, payload: bytes) -> None:
-        """Append one record and fsync it (a kill leaves at most a torn last record)."""
+    def append(self, *payloads: bytes) -> None:
+        """Append records in one write and fsync them (a kill leaves at most a torn last
+        record)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = b"".join(_HEAD.pack(_MAGIC, len(p), hashlib.sha256(p).digest()) + p
+                        for p in payloads)
         with open(self.path, "ab") as f:
-            f.write(_HEAD.pack(_MAGIC, len(payload), hashlib.sha256(payload).digest()) + payload)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
 

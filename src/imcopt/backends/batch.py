@@ -84,7 +84,7 @@ def evaluate_workloads(designs: Designs, workloads: Sequence[Workload], technolo
         _fill(out[w], idx, res)
     if cache is not None:
         for w, missing, ctx in todo:
-            cache.put(ctx, [keys[i] for i in missing], out[w].take(missing))
+            cache.stage(ctx, [keys[i] for i in missing], out[w].take(missing))
     for w, wl in enumerate(workloads):
         if out[w] is None:  # no designs at all
             out[w] = _blank(wl.name, n)

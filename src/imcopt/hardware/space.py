@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -179,7 +180,7 @@ class DesignSpace:
                 raise DesignError(f"space {self.name!r}: unknown fixed parameter {key!r}")
 
     # ---- shape -------------------------------------------------------------------------
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
@@ -187,9 +188,22 @@ class DesignSpace:
     def n_var(self) -> int:
         return len(self.parameters)
 
-    @property
+    @cached_property
     def cardinalities(self) -> np.ndarray:
-        return np.array([len(p.values) for p in self.parameters], dtype=np.int64)
+        """(n_var,) number of values of each parameter (read-only)."""
+        out = np.array([len(p.values) for p in self.parameters], dtype=np.int64)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def _tables(self) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Each parameter's values as an array and the values of every other parameter
+        (fixed or default), checked once as `Designs.from_values` checks them."""
+        values = {p.name: np.asarray(p.values, dtype=np.float64) for p in self.parameters}
+        for name, v in values.items():
+            Designs.from_values({name: v}, n=len(v), fixed=self.fixed)
+        rest = Designs.from_values({}, n=1, fixed=self.fixed)
+        return values, {k: float(v[0]) for k, v in rest.values.items() if k not in values}
 
     @property
     def size(self) -> int:
@@ -227,13 +241,21 @@ class DesignSpace:
         return x
 
     def decode(self, genomes: np.ndarray) -> Designs:
-        """Index genomes (N x n_var) -> decoded `Designs`."""
+        """Index genomes (N x n_var) -> decoded `Designs` (the space's values were checked
+        once, so decoding only looks them up)."""
         x = self.check_genomes(genomes)
-        values = {
-            p.name: np.asarray(p.values, dtype=np.float64)[x[:, j]]
-            for j, p in enumerate(self.parameters)
-        }
-        return Designs.from_values(values, n=x.shape[0], fixed=self.fixed)
+        n = x.shape[0]
+        tables, rest = self._tables
+        cols = {name: tables[name][x[:, j]] for j, name in enumerate(tables)}
+        return Designs({name: cols[name] if name in cols else np.full(n, rest[name])
+                        for name in PARAMETERS}, n)
+
+    def values_of(self, genomes: np.ndarray, name: str) -> np.ndarray:
+        """(N,) values of one parameter of (checked) genomes, without decoding the others."""
+        tables, rest = self._tables
+        if name in tables:
+            return tables[name][genomes[:, self.names.index(name)]]
+        return np.full(len(genomes), rest[name])
 
     def encode(self, values: Mapping[str, Sequence[float] | float]) -> np.ndarray:
         """Decoded parameter values (scalars or equal-length sequences) -> genomes."""
@@ -316,12 +338,37 @@ def check_codes(name: str, values: np.ndarray | float, labels: dict[int, str]) -
 
 
 def mixed_radix(cards: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Numbers start..stop-1 as digit vectors of radices `cards` (last digit fastest)."""
-    flat = np.arange(start, stop, dtype=np.int64)
-    out = np.empty((len(flat), len(cards)), dtype=np.int64)
+    """Numbers start..stop-1 as digit vectors of radices `cards` (last digit fastest).
+
+    Digit j changes every `stride` numbers (the product of the radices after it), so each
+    column is its few distinct quotients repeated in runs: no division per number."""
+    n = max(stop - start, 0)
+    out = np.empty((n, len(cards)), dtype=np.int64)
+    stride = 1
     for j in range(len(cards) - 1, -1, -1):
-        out[:, j] = flat % cards[j]
-        flat //= cards[j]
+        if n == 0:
+            break
+        if stride == 1:
+            out[:, j] = np.arange(start, stop, dtype=np.int64) % cards[j]
+        else:
+            q0, q1 = start // stride, (stop - 1) // stride
+            runs = np.full(q1 - q0 + 1, stride, dtype=np.int64)
+            runs[0] -= start - q0 * stride
+            runs[-1] -= (q1 + 1) * stride - stop
+            out[:, j] = np.repeat(np.arange(q0, q1 + 1, dtype=np.int64) % cards[j], runs)
+        stride *= int(cards[j])
+    return out
+
+
+def genome_codes(genomes: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """One key per genome row, equal for equal rows: its mixed-radix number (int64) when the
+    radices' product fits, else the row's bytes (an object array)."""
+    x = np.ascontiguousarray(genomes, dtype=np.int64)
+    if float(np.prod(np.asarray(cards, dtype=np.float64))) < 2.0**62:
+        strides = np.cumprod(np.asarray(cards, dtype=np.int64)[::-1])[::-1]
+        return x @ np.append(strides[1:], 1)
+    out = np.empty(len(x), dtype=object)
+    out[:] = [r.tobytes() for r in x]
     return out
 
 

@@ -23,6 +23,7 @@ from ..storage import write_text
 from .space import DesignError, DesignTypeError
 
 TECH_DIR = Path(__file__).parent / "technologies"
+_LOADED: dict[tuple[str, int, int], Technology] = {}  # (resolved path, mtime, size) -> parsed
 WEIGHT_RESIDENCY = ("resident", "streamed")
 MATMUL_POLICIES = ("digital", "exclude", "in_array")
 #: physical: a resident chip replicates only into free arrays, DRAM bandwidth and a low
@@ -38,6 +39,19 @@ LAYER_SCHEDULES = ("sequential", "pipelined")
 
 class TechnologyTypeError(DesignTypeError):
     """`load_technology` was given something that is not a name, a path or a Technology."""
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses changes (a technology is shared by every user of its file)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("a technology's tables are read-only; use Technology.with_constants")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore
+    __ior__ = _refuse  # type: ignore
+
+    def __reduce__(self) -> tuple:
+        return (ReadOnlyDict, (dict(self),))
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,10 @@ class Technology:
         if self.max_psum_bits_lost is not None and not self.max_psum_bits_lost >= 0:
             raise DesignError(f"technology {self.name!r}: max_psum_bits_lost must be >= 0, "
                               f"got {self.max_psum_bits_lost!r}")
-        object.__setattr__(self, "_values", {k: float(v.value) for k, v in self.constants.items()})
+        object.__setattr__(self, "constants", ReadOnlyDict(self.constants))
+        object.__setattr__(self, "calibration", ReadOnlyDict(self.calibration))
+        object.__setattr__(self, "_values", ReadOnlyDict(
+            {k: float(v.value) for k, v in self.constants.items()}))
 
     @property
     def psum_bits_limit(self) -> float:
@@ -149,7 +166,7 @@ class Technology:
             "assumptions": self.assumptions,
             "cell": self.cell,
             "layer_schedule": self.layer_schedule,
-            "calibration": self.calibration,
+            "calibration": dict(self.calibration),
             "constants": {
                 k: {"value": v.value, "unit": v.unit, "source": v.source,
                     "description": v.description, **({} if v.fit else {"fit": False}),
@@ -298,7 +315,10 @@ def parse_constants(table: object, where: str) -> dict[str, Constant]:
 def load_technology(name_or_path: str | Path) -> Technology:
     """A built-in technology by name (rram, sram) or a YAML file in the same format, validated
     like a config: unknown settings named, every constant of the built-in tables present and
-    finite, energies and areas >= 0, exponents within [-10, 10] (DesignError, one line)."""
+    finite, energies and areas >= 0, exponents within [-10, 10] (DesignError, one line).
+
+    A file is parsed once per process: later calls get the same (read-only) object until
+    the file changes (its resolved path, modification time and size are the key)."""
     if isinstance(name_or_path, Technology):
         return name_or_path
     if not isinstance(name_or_path, (str, Path)):
@@ -317,6 +337,19 @@ def load_technology(name_or_path: str | Path) -> Technology:
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
             raise DesignError(f"unknown technology {brief(text)}.{hint} Known: "
                               f"{', '.join(known)}, or a technology .yaml file")
+    try:
+        stat = path.stat()
+    except OSError as exc:  # gone since it was found
+        raise DesignError(f"technology file {brief(text)}: cannot be read "
+                          f"({exc.strerror or type(exc).__name__})") from None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = _parse(path)
+    return _LOADED[key]
+
+
+def _parse(path: Path) -> Technology:
+    """A technology file, validated (`load_technology`)."""
     raw = read_yaml(path, DesignError)
     if not isinstance(raw, dict) or "constants" not in raw:
         raise DesignError(f"{path}: expected a mapping with a 'constants' table (name: "

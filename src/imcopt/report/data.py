@@ -3,8 +3,10 @@
 The report reads what every run writes by default: study.json (cells, each group's loss
 reference), and per cell best.json (its best designs with per-network metrics, each network's
 own best, the loss reference), convergence.csv and run.json, verified against the cell's
-checksums.json; pareto.csv where a cell wrote one. A cell's designs.csv (every evaluated
-design) is an optional extra: the fronts use it when it is there.
+checksums.json; pareto.csv where a cell wrote one. A cell's design table is an extra the
+fronts use when it is there (`read_designs`): kept_designs.csv.gz (the designs a report needs:
+top designs, fronts, each network's best), designs.parquet (every evaluated design, with
+`--save-all`), or designs.csv in folders of older imcopt versions.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..losses import Optima, loss_columns
-from ..storage import StorageError, read_csv, read_json, verify_manifest
+from ..storage import StorageError, read_csv, read_json, read_parquet, verify_manifest
 
 #: the joint searches: one chip for every network, found by a search over the whole space
 JOINT_METHODS = ("ga", "ga_sampling", "four_phase")
@@ -24,7 +26,8 @@ METHOD_LABELS = {"separate": "separate (one chip per network)", "largest": "larg
                  "sequential": "sequential (level by level)", "ga": "plain GA",
                  "ga_sampling": "GA + sampling", "four_phase": "four-phase GA",
                  "exhaustive": "exhaustive optimum", "nsga2": "NSGA-II front"}
-#: the files a finished cell always has (designs.csv and pareto.csv are optional)
+#: the files a finished cell always has (the design table and pareto.csv are optional here;
+#: every file checksums.json lists is verified)
 RUN_REQUIRED = ("best.json", "convergence.csv", "run.json")
 CELL_KEYS = ("id", "technology", "workload_set", "method", "aggregation", "seed")
 
@@ -73,11 +76,15 @@ class StudyData:
                 for g, o in self.optima.items()}
 
     def has_designs(self, cell_id: str) -> bool:
-        return (self.root / "runs" / cell_id / "designs.csv").is_file()
+        """Whether the cell's folder has a design table (`read_designs`)."""
+        return has_design_table(self.root / "runs" / cell_id)
+
+    def all_designs(self, cell_id: str) -> bool:
+        """Whether the cell's design table holds every design it evaluated."""
+        return all_designs_saved(self.root / "runs" / cell_id)
 
     def designs(self, cell_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        path = self.root / "runs" / cell_id / "designs.csv"
-        return read_csv(path, usecols=columns)
+        return read_designs(self.root / "runs" / cell_id, columns)
 
     def losses(self, group: tuple[str, str], records: list[dict]) -> dict[str, np.ndarray]:
         """The loss columns (`losses.loss_columns`) of best-design records against the
@@ -89,6 +96,33 @@ class StudyData:
             r, self.area_limit_mm2) for w in names] for r in records], dtype=bool
                         ).reshape(len(records), len(names))
         return loss_columns(edap, self.optima[group].values, names, runs)
+
+
+def read_designs(run: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A run folder's designs: every evaluated one when the run saved them all
+    (designs.parquet, `--save-all`), else those it kept (kept_designs.csv.gz: top-k, fronts, each
+    workload's best; every front and per-workload best is the same as over all designs).
+    Folders of older imcopt versions have designs.csv (every design)."""
+    if (run / "designs.parquet").exists():
+        return read_parquet(run / "designs.parquet", columns)
+    return read_csv(run / _designs_csv(run), usecols=columns)
+
+
+def _designs_csv(run: Path) -> str:
+    """The design table of a run folder read as CSV: kept_designs.csv.gz, or designs.csv in
+    a folder of an older imcopt version."""
+    return "kept_designs.csv.gz" if (run / "kept_designs.csv.gz").exists() else "designs.csv"
+
+
+def has_design_table(run: Path) -> bool:
+    """Whether a run folder has any design table `read_designs` reads."""
+    return any((run / n).is_file() for n in ("designs.parquet", "kept_designs.csv.gz",
+                                             "designs.csv"))
+
+
+def all_designs_saved(run: Path) -> bool:
+    """Whether `read_designs(run)` holds every design the run evaluated."""
+    return (run / "designs.parquet").exists() or not (run / "kept_designs.csv.gz").exists()
 
 
 def runs_on_chip(record: dict, limit_mm2: float) -> bool:

@@ -60,8 +60,9 @@ def failures(n: int) -> str:
     cls = "bad" if n else "note"
     return (f"<p class={cls}>{n} evaluated designs failed (the model raised an error, or gave "
             "a non-finite or non-positive energy, latency or area): they are counted in each "
-            "run's run.json (and kept in its designs.csv with failed = True and their reason "
-            "when the run keeps every design), and never ranked.</p>")
+            "run's run.json (n_failed), kept with failed = True and their reason in its "
+            "designs.parquet when the run keeps every design (`--save-all`), and never "
+            "ranked.</p>")
 
 
 def write_page(out: Path, title: str, parts: list[str]) -> Path:

@@ -1,6 +1,7 @@
 """The report of one `imcopt search` folder: DIR/report/index.html with PNG figures and CSV
 tables, from the stored files only: run.json, best.json, convergence.csv (always written),
-pareto.csv and designs.csv (when the run wrote them)."""
+pareto.csv and the design table `data.read_designs` finds (kept_designs.csv.gz; every design in
+designs.parquet with `--save-all`) when the run wrote them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..objectives import AGGREGATE_MEANING, aggregate_unit
 from ..search.records import record_table
 from ..storage import StorageError, read_csv, read_json, verify_manifest, write_csv
 from . import figures
-from .data import RUN_REQUIRED, ReportError
+from .data import RUN_REQUIRED, ReportError, all_designs_saved, has_design_table, read_designs
 from .page import failures, img, table, write_page
 from .tables import worst_case
 
@@ -30,8 +31,7 @@ def _load(root: Path) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame | None,
         verify_manifest(root, RUN_REQUIRED)
         run, best = read_json(root / "run.json"), read_json(root / "best.json")
         conv = read_csv(root / "convergence.csv")
-        designs = (read_csv(root / "designs.csv") if (root / "designs.csv").is_file()
-                   else None)
+        designs = read_designs(root) if has_design_table(root) else None
         pareto = read_csv(root / "pareto.csv") if (root / "pareto.csv").is_file() else None
     except StorageError as exc:
         raise ReportError(str(exc)) from None
@@ -74,7 +74,11 @@ def build_search_report(root: str | Path) -> Path:
     top = record_table(recs, workloads)
     write_csv(out / "best_designs.csv", top)
     if designs is not None:
-        front, source = worst_case(designs, workloads), "every evaluated design (designs.csv)"
+        front = worst_case(designs, workloads)
+        source = ("every evaluated design" if all_designs_saved(root) else
+                  f"the designs the run kept of {run['n_evals']} evaluated: top designs, "
+                  "fronts, each network's best (kept_designs.csv.gz; `--save-all` keeps every "
+                  "one); the front is the same as over every design")
     else:
         kept = [top] + ([pareto] if pareto is not None else [])
         front = worst_case(pd.concat(kept, ignore_index=True), workloads) if len(top) else \

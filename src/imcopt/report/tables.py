@@ -400,16 +400,19 @@ def worst_case(frame_: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 def generalized_designs(data: StudyData, group: tuple[str, str]) -> tuple[pd.DataFrame, str]:
     """The group's single-chip designs for the energy-latency plot and where they come from:
-    every design the joint searches evaluated (their designs.csv, when the runs kept it),
-    else the best designs and fronts every run kept."""
+    the design tables of the joint searches (every design they evaluated with `--save-all`,
+    else the designs they kept: top designs, fronts, each network's best; the front over
+    them is the front over every design), else the best designs and fronts every run kept."""
     names = data.workloads(group)
     c = data.group_cells(group)
     joint = c.id[c.method.isin(JOINT_METHODS)]
     cols = ["key", "area_mm2", "feasible", *[f"energy_j.{w}" for w in names],
             *[f"latency_s.{w}" for w in names]]
     if len(joint) and all(data.has_designs(cid) for cid in joint):
+        every = all(data.all_designs(cid) for cid in joint)
         return (worst_case(pd.concat([data.designs(cid, cols) for cid in joint]), names),
-                "every design the joint searches evaluated (designs.csv)")
+                "every design the joint searches evaluated" if every else
+                "the designs the joint searches kept: kept_designs.csv.gz")
     recs = [r for cid in c.id[c.method != "separate"] for r in data.best[cid]["best"]]
     rows = [{"key": r["key"], "area_mm2": r["area_mm2"], "feasible": r["feasible"],
              **{f"{m}.{w}": r["workloads"][w][m] for w in names

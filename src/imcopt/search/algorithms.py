@@ -1,26 +1,45 @@
 """Search algorithms on a `DesignProblem`: random search, the plain GA, the four-phase GA and
-NSGA-II (pymoo), each recording convergence per generation into a `Trace`.
+NSGA-II, each recording convergence per generation into a `Trace`.
 
-Every algorithm only evaluates designs through the problem's `Evaluator`; the designs it
-found are read back from the evaluator (see `best_genomes`).
+Every algorithm is written as *steps*, a generator: before it evaluates a batch of designs it
+yields the batch's full genomes, and when resumed it evaluates them through the problem's
+`Evaluator`. `run(steps)` drives one search; `lockstep.lockstep` drives many and evaluates all
+their yielded batches in one model call first (a study's searches on one technology and
+workload set), so that each search then finds its batch cached. Yielding is only a hint: a
+search's results do not depend on who drives it.
+
+Generations are array programs (`population`): integer gene arrays, pymoo's SBX and PM on the
+whole mating batch, survival by sorting; every algorithm only evaluates designs through the
+problem's `Evaluator`, and the designs it found are read back from it (see `best_genes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
-from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.soo.nonconvex.ga import GA
-from pymoo.core.callback import Callback
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
-from pymoo.operators.repair.rounding import RoundingRepair
-from pymoo.optimize import minimize
 
+from ..objectives import Evaluation
+from .population import (
+    FIRST_NEW_SHARE,
+    Population,
+    dominance_tournament,
+    fitness_survival,
+    fitness_tournament,
+    non_dominated,
+    offspring,
+    rank_and_crowding_survival,
+)
 from .problem import DesignProblem
 from .sampling import hamming_population, random_genes
+
+T = TypeVar("T")
+#: a search as a generator: yields full genomes it is about to evaluate, returns its result
+Steps = Generator[np.ndarray, None, T]
 
 
 @dataclass(frozen=True)
@@ -61,77 +80,108 @@ class Trace:
     rows: list[dict] = field(default_factory=list)
     on_record: Callable[[dict], None] | None = None
     search: str = "joint"  # which search of a strategy records (e.g. separate:resnet18)
+    # (evaluator, objective) -> (designs already scored, best so far): the evaluator's
+    # designs only grow, so each record scores the new ones only
+    _seen: dict = field(default_factory=dict, repr=False)
 
     def record(self, problem: DesignProblem, phase: str, generation: int,
                pop_best: float) -> None:
         ev = problem.evaluator
-        fit = problem.objective.fitness(ev.evaluated())
+        key = (id(ev), problem.objective)
+        done, best = self._seen.get(key, (0, float("inf")))
+        table = ev.evaluated()
+        if len(table) > done:
+            new = problem.objective.fitness(table.take(slice(done, len(table))))
+            best = min(best, float(new.min()))
+        self._seen[key] = (len(table), best)
         self.rows.append({
             "search": self.search, "phase": phase, "generation": generation, "n_calls": ev.n_calls,
-            "n_evals": ev.n_evals, "population_best": pop_best,
-            "best_so_far": float(fit.min()) if len(fit) else float("inf"),
+            "n_evals": ev.n_evals, "population_best": pop_best, "best_so_far": best,
         })
         if self.on_record:
             self.on_record(self.rows[-1])
 
 
-class _Record(Callback):
-    def __init__(self, trace: Trace, problem: DesignProblem, phase: str) -> None:
-        super().__init__()
-        self.trace, self.problem, self.phase = trace, problem, phase
+# ---- driving steps ----------------------------------------------------------------------------
+def run(steps: Steps[T]) -> T:
+    """Drive one search to its end; returns its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
 
-    def notify(self, algorithm: object) -> None:
-        pop = algorithm.pop  # type: ignore[attr-defined]
-        f, cv = pop.get("F")[:, 0], pop.get("CV")[:, 0]
-        best = float(f[cv <= 0].min()) if np.any(cv <= 0) else float("inf")
-        self.trace.record(self.problem, self.phase, algorithm.n_gen, best)  # type: ignore
+
+def evaluate(problem: DesignProblem, x: np.ndarray) -> Steps[Evaluation]:
+    """Yield a batch of genes (as full genomes), then evaluate it."""
+    yield problem.full(x)
+    return problem.evaluate_full(x)
+
+
+def _evaluated(problem: DesignProblem, x: np.ndarray) -> Steps[Population]:
+    ev = yield from evaluate(problem, x)
+    f, g = problem.objectives(ev)
+    return Population(x, f, np.maximum(g, 0.0).sum(axis=1), fitness=problem.objective.fitness(ev))
 
 
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
-def ga(
-    problem: DesignProblem,
-    phase: Phase,
-    initial: np.ndarray,
-    seed: int,
-    trace: Trace,
-    label: str = "ga",
-) -> object:
-    """One pymoo GA run (SBX + PM with rounding on the index genome, duplicates removed)."""
-    algorithm = GA(pop_size=phase.pop_size, sampling=np.asarray(initial, dtype=float),
-                   eliminate_duplicates=True, **_operators(phase))
-    return minimize(problem, algorithm, ("n_gen", phase.n_gen), seed=seed,
-                    callback=_Record(trace, problem, label), verbose=False)
-
-
-def _operators(phase: Phase) -> dict[str, object]:
+def _operators(phase: Phase) -> tuple[SBX, PM]:
     """SBX + PM on the real relaxation of the index genome, rounded back (as the study)."""
-    return {
-        "crossover": SBX(prob=phase.crossover_prob, eta=phase.crossover_eta, vtype=float,
-                         repair=RoundingRepair()),
-        "mutation": PM(prob=phase.mutation_prob, eta=phase.mutation_eta, vtype=float,
-                       repair=RoundingRepair()),
-    }
+    return (SBX(prob=phase.crossover_prob, eta=phase.crossover_eta),
+            PM(prob=phase.mutation_prob, eta=phase.mutation_eta))
 
 
-def run_random(problem: DesignProblem, n_evals: int, seed: int, trace: Trace, *,
-               batch: int = 100, feasible_only: bool = False) -> None:
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """Rows of `x` as integer genes, repeats dropped (first kept, order kept)."""
+    x = np.rint(np.atleast_2d(np.asarray(x, dtype=float))).astype(np.int64)
+    return x[np.sort(np.unique(x, axis=0, return_index=True)[1])] if len(x) else x
+
+
+def _best(pop: Population) -> float:
+    fit = pop.fitness if pop.fitness is not None else np.full(len(pop), np.inf)
+    return float(fit.min()) if len(fit) else float("inf")
+
+
+# ---- the GA family ------------------------------------------------------------------------------
+def ga(problem: DesignProblem, phase: Phase, initial: np.ndarray, seed: int, trace: Trace,
+       label: str = "ga") -> Steps[Population]:
+    """One GA run (pymoo's GA rules, `population`): `initial` (repeats dropped) is the first
+    generation, then up to `phase.n_gen - 1` generations of `pop_size` new offspring each."""
+    rng = np.random.default_rng(seed)
+    crossover, mutation = _operators(phase)
+    pop = yield from _evaluated(problem, _distinct(initial))
+    trace.record(problem, label, 1, _best(pop))
+    share = FIRST_NEW_SHARE
+    for generation in range(2, phase.n_gen + 1):
+        kids, share = offspring(problem, pop, phase.pop_size, crossover, mutation,
+                                fitness_tournament, rng, share)
+        if not len(kids):  # nothing new can be made: the run has converged
+            break
+        pop = fitness_survival(pop.merge((yield from _evaluated(problem, kids))),
+                               phase.pop_size, rng)
+        trace.record(problem, label, generation, _best(pop))
+    return pop
+
+
+def random_search(problem: DesignProblem, n_evals: int, seed: int, trace: Trace, *,
+                  batch: int = 100, feasible_only: bool = False) -> Steps[None]:
     """Uniform random search: `n_evals` designs in batches."""
     rng = np.random.default_rng(seed)
     for b, start in enumerate(range(0, n_evals, batch)):
         x = random_genes(problem, min(batch, n_evals - start), rng, feasible_only)
-        fit = problem.objective.fitness(problem.evaluate_full(x))
+        fit = problem.objective.fitness((yield from evaluate(problem, x)))
         trace.record(problem, "random", b + 1, float(fit.min()))
 
 
-def run_ga(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
-           feasible_only: bool = False) -> None:
+def plain_ga(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
+             feasible_only: bool = False) -> Steps[Population]:
     """The plain GA: a random initial population, then `phase` as the one GA run."""
     rng = np.random.default_rng(seed)
     initial = random_genes(problem, phase.pop_size, rng, feasible_only)
-    ga(problem, phase, initial, _seed(rng), trace, "ga")
+    return (yield from ga(problem, phase, initial, _seed(rng), trace, "ga"))
 
 
 def best_genes(problem: DesignProblem, k: int) -> np.ndarray:
@@ -145,7 +195,7 @@ def best_genes(problem: DesignProblem, k: int) -> np.ndarray:
     return ev.genomes[problem.objective.rank(ev)[:k]][:, problem.free]
 
 
-def run_four_phase(
+def four_phase(
     problem: DesignProblem,
     seed: int,
     trace: Trace,
@@ -153,14 +203,14 @@ def run_four_phase(
     phases: Sequence[Phase] = STUDY_PHASES,
     sampling: HammingSampling = HammingSampling(),
     feasible_only: bool = False,
-) -> None:
+) -> Steps[None]:
     """The four-phase GA: phase 1 from diversity-enhanced sampling, every later phase a fresh
     GA seeded with the best designs found so far by the real aggregate (no duplicates;
     topped up with random designs when fewer exist)."""
     rng = np.random.default_rng(seed)
     for i, phase in enumerate(phases):
         if i == 0:
-            initial = hamming_population(
+            initial = yield from hamming_population(
                 problem, rng, n_candidates=sampling.n_candidates, n_select=sampling.n_select,
                 keep=phase.pop_size, evaluate=sampling.evaluate, feasible_only=feasible_only)
         else:
@@ -168,29 +218,52 @@ def run_four_phase(
         if len(initial) < phase.pop_size:
             extra = random_genes(problem, phase.pop_size - len(initial), rng, feasible_only)
             initial = np.unique(np.concatenate([initial, extra]), axis=0)
-        ga(problem, phase, initial, _seed(rng), trace, f"phase{i + 1}")
+        yield from ga(problem, phase, initial, _seed(rng), trace, f"phase{i + 1}")
+
+
+def nsga2(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
+          feasible_only: bool = False) -> Steps[np.ndarray]:
+    """NSGA-II on (energy, latency, area) (pymoo's NSGA2 rules, `population`); returns the
+    final population's non-dominated feasible genes."""
+    rng = np.random.default_rng(seed)
+    initial = random_genes(problem, phase.pop_size, rng, feasible_only)
+    rng = np.random.default_rng(_seed(rng))
+    crossover, mutation = _operators(phase)
+    pop = yield from _evaluated(problem, _distinct(initial))
+    pop = rank_and_crowding_survival(pop, len(pop), rng)
+    trace.record(problem, "nsga2", 1, _best(pop))
+    share = FIRST_NEW_SHARE
+    for generation in range(2, phase.n_gen + 1):
+        kids, share = offspring(problem, pop, phase.pop_size, crossover, mutation,
+                                dominance_tournament, rng, share)
+        if not len(kids):
+            break
+        pop = rank_and_crowding_survival(pop.merge((yield from _evaluated(problem, kids))),
+                                         phase.pop_size, rng)
+        trace.record(problem, "nsga2", generation, _best(pop))
+    return pop.X[non_dominated(pop)]
+
+
+# ---- the same, driven to the end ----------------------------------------------------------------
+def run_random(problem: DesignProblem, n_evals: int, seed: int, trace: Trace, *,
+               batch: int = 100, feasible_only: bool = False) -> None:
+    run(random_search(problem, n_evals, seed, trace, batch=batch, feasible_only=feasible_only))
+
+
+def run_ga(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
+           feasible_only: bool = False) -> None:
+    run(plain_ga(problem, phase, seed, trace, feasible_only=feasible_only))
+
+
+def run_four_phase(problem: DesignProblem, seed: int, trace: Trace, *,
+                   phases: Sequence[Phase] = STUDY_PHASES,
+                   sampling: HammingSampling = HammingSampling(),
+                   feasible_only: bool = False) -> None:
+    run(four_phase(problem, seed, trace, phases=phases, sampling=sampling,
+                   feasible_only=feasible_only))
 
 
 def run_nsga2(problem: DesignProblem, phase: Phase, seed: int, trace: Trace, *,
               feasible_only: bool = False) -> np.ndarray:
     """NSGA-II on (energy, latency, area); returns the final non-dominated genes."""
-    rng = np.random.default_rng(seed)
-    initial = random_genes(problem, phase.pop_size, rng, feasible_only)
-    algorithm = NSGA2(pop_size=phase.pop_size, sampling=np.asarray(initial, dtype=float),
-                      eliminate_duplicates=True, **_operators(phase))
-    trace_cb = _ParetoRecord(trace, problem)
-    res = minimize(problem, algorithm, ("n_gen", phase.n_gen), seed=_seed(rng),
-                   callback=trace_cb, verbose=False)
-    x = res.X if res.X is not None else np.empty((0, problem.n_var))
-    return np.rint(np.atleast_2d(x)).astype(np.int64)
-
-
-class _ParetoRecord(_Record):
-    def __init__(self, trace: Trace, problem: DesignProblem) -> None:
-        super().__init__(trace, problem, "nsga2")
-
-    def notify(self, algorithm: object) -> None:
-        pop = algorithm.pop  # type: ignore[attr-defined]
-        fit = self.problem.objective.fitness(self.problem.evaluate_full(pop.get("X")))
-        self.problem.evaluator.n_calls -= len(fit)  # a look-up, not a search evaluation
-        self.trace.record(self.problem, self.phase, algorithm.n_gen, float(fit.min()))  # type: ignore
+    return run(nsga2(problem, phase, seed, trace, feasible_only=feasible_only))

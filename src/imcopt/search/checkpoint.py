@@ -11,9 +11,12 @@ are therefore identical to an uninterrupted run's, and nothing evaluated before 
 evaluated again. (Pickling the pymoo algorithm state per generation would also work, but
 would tie checkpoints to pymoo's internals; the journal holds plain arrays.)
 
-A kill can only leave the journal's last record cut short, which reading drops. A SIGINT
-(Ctrl-C) under `stop_on_sigint` lets the current batch finish and be journaled, then raises
-`SearchInterrupted`; a second Ctrl-C stops at once.
+Batches are written in groups, not one by one: the first at once (the checkpoint exists from
+the start), then whatever has accumulated every `FLUSH_EVERY_S` seconds, and the rest when the
+search ends or stops (one write and one fsync per group). A kill can only lose the batches
+not written yet, which the resumed run computes again, and leave the journal's last record
+cut short, which reading drops. A SIGINT (Ctrl-C) under `stop_on_sigint` lets the current
+batch finish and be journaled, then raises `SearchInterrupted`; a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import io
 import json
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ from ..storage import Journal, StorageError
 if TYPE_CHECKING:
     from .config import SearchConfig
 
+FLUSH_EVERY_S = 0.5  # journal writes: at most one group (one fsync) per this many seconds
 _FIELDS = ("genomes", "energy_j", "latency_s", "area_mm2", "capacity_ok", "capacity_violation",
            "reason", "cost_usd")
 
@@ -97,6 +102,8 @@ class JournalEvaluator(Evaluator):
     n_replayed: int = 0
     n_journaled: int = 0  # designs in the journal (replayed or appended)
     _replay: list[Evaluation] = field(default_factory=list, repr=False)
+    _unwritten: list[bytes] = field(default_factory=list, repr=False)
+    _written_at: float | None = field(default=None, repr=False)
 
     def open_journal(self, path: str | Path) -> int:
         """Use the journal at `path` (created if missing); returns how many designs it holds."""
@@ -115,12 +122,22 @@ class JournalEvaluator(Evaluator):
         else:
             self._replay = []  # the run went elsewhere (should not happen): stop replaying
             out = super()._compute(genomes)
-            self.journal.append(dump_evaluation(out))
+            self._unwritten.append(dump_evaluation(out))
             self.n_journaled += len(out)
+            if (self._written_at is None or self.stop_requested
+                    or time.monotonic() - self._written_at >= FLUSH_EVERY_S):
+                self.flush_journal()
         if self.stop_requested:
             raise SearchInterrupted(self.n_journaled, None if self.journal is None
                                     else self.journal.path)
         return out
+
+    def flush_journal(self) -> None:
+        """Write the batches computed since the last write (one write, one fsync)."""
+        if self.journal is not None and self._unwritten:
+            self.journal.append(*self._unwritten)
+            self._unwritten = []
+        self._written_at = time.monotonic()
 
 
 @contextmanager

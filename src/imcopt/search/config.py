@@ -173,7 +173,9 @@ class SearchConfig(_Strict):
     precision: PrecisionConfig | None = None
     backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    cache: bool = True  # `imcopt search --out DIR`: keep evaluations in DIR/evaluations.sqlite
+    # `imcopt search --out DIR`: keep evaluations in DIR/evaluations.sqlite; auto: for every
+    # backend but the analytical model (which computes a design faster than SQLite reads it)
+    cache: bool | Literal["auto"] = "auto"
     verify: VerifyConfig | None = None  # re-evaluate the best designs with a slower backend
 
     @field_validator("technology")

@@ -119,8 +119,12 @@ class ConstrainedEvaluator(Evaluator):
         ev = super()._compute(genomes)
         if not len(ev):
             return ev
+        if not self.min_accuracy and self.max_psum_bits_lost is None:
+            return ev  # no per-network constraint to add
         d = self.space.decode(genomes)
-        lost = np.column_stack([self._psum_bits_lost(d, w) for w in range(len(self.workloads))])
+        n_w = len(self.workloads)
+        lost = (np.column_stack([self._psum_bits_lost(d, w) for w in range(n_w)])
+                if self.max_psum_bits_lost is not None else np.zeros((len(ev), n_w)))
         acc = self.accuracies(d)
         excess = np.zeros_like(lost)
         reasons = [[] for _ in range(len(ev))]
@@ -167,6 +171,13 @@ class ConstrainedEvaluator(Evaluator):
             if floor is not None:
                 ok &= acc[:, w] >= floor
         return ok
+
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        """None with searched precision (the screen leaves the weight capacity to the
+        model there); else `Evaluator.capacity_table` (the accuracy floors only narrow the
+        screen further)."""
+        return None if isinstance(self.space, JointSpace) else super().capacity_table(subset)
 
     # ---- software choice for fixed hardware --------------------------------------------------
     def polish_precision(self, genomes: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ enumeration and the screen run on the device as well (`device_screen.DeviceScree
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +69,16 @@ def exhaustive(
     opt_g = np.repeat(base_g[None, :], n_w, axis=0)
     n_eval = 0
     on_device = DeviceScreen(evaluator, free_idx, base_g) if evaluator.device != "numpy" else None
-    try:
+    whole = (on_device is None and not per_workload and objective.subset is None
+             and np.array_equal(free_idx, np.arange(space.n_var)))
+
+    def passing() -> Iterator[tuple[np.ndarray, int]]:
+        """(the designs of a chunk that pass the screen, designs enumerated so far)."""
+        if whole:  # only the designs that can pass the screen are enumerated
+            for numbers, g in screened(evaluator, chunk):
+                yield g, int(numbers[-1]) + 1 if len(numbers) else 0
+            yield np.empty((0, space.n_var), np.int64), total
+            return
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
             chunk_g = None
@@ -85,20 +94,41 @@ def exhaustive(
                         j = int(edap.argmin())
                         if edap[j] < opt[w]:
                             opt[w], opt_g[w] = edap[j], gw[j]
-            g = _passing(evaluator, on_device, chunk_g, start, stop, objective.subset)
+            yield _passing(evaluator, on_device, chunk_g, start, stop, objective.subset), stop
+
+    try:
+        for g, done in passing():
             if len(g):
                 ev = evaluator.evaluate(g)
                 n_eval += len(g)
                 best = ev if best is None else _concat(best, ev)
                 best = best.take(objective.rank(best)[:keep])
-            if progress:
-                progress(min(start + chunk, total), total)
+            if progress and done:
+                progress(done, total)
     finally:
         evaluator.cache = saved_cache
     if best is None:  # nothing passed the screen: keep the first designs, all infeasible
         best = evaluator.evaluate(enumerate_genomes(cards, 0, min(keep, total)))
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval,
                             time.perf_counter() - t0)
+
+
+def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(numbers, genomes) of the designs of the evaluator's whole space that pass its screen
+    (every workload), in enumeration (mixed-radix) order, about `chunk` at a time. Only the
+    designs whose weight-capacity genes pass (`Evaluator.capacity_candidates`) are enumerated
+    and screened, as no other design can pass."""
+    cards = evaluator.space.cardinalities
+    total = int(np.prod(cards))
+    every = evaluator.capacity_candidates()
+    candidates: Iterator[np.ndarray] = (
+        (np.arange(a, min(a + chunk, total), dtype=np.int64) for a in range(0, total, chunk))
+        if every is None else (every[a:a + chunk] for a in range(0, len(every), chunk)))
+    for part in candidates:
+        g = np.column_stack(np.unravel_index(part, cards)).astype(np.int64)
+        ok = evaluator.screen(g) if len(g) else np.zeros(0, bool)
+        yield part[ok], g[ok]
 
 
 def _passing(evaluator: Evaluator, on_device: DeviceScreen | None, g: np.ndarray | None,

@@ -48,19 +48,26 @@ class DesignProblem(Problem):
         super().__init__(n_var=len(self.free), n_obj=n_obj,
                          n_ieq_constr=1 + n_w, xl=np.zeros(len(self.free)), xu=card - 1,
                          vtype=int)
+        self._top = card - 1  # the largest index of each searched gene (int)
+        self._all_free = np.array_equal(self.free, np.arange(space.n_var))
 
     def full(self, x: np.ndarray) -> np.ndarray:
         """Searched genes (N x n_free, maybe float) -> full genomes of the space."""
         x = np.atleast_2d(np.asarray(x))
+        genes = x if np.issubdtype(x.dtype, np.integer) else np.rint(x)
+        genes = np.clip(genes, 0, self._top).astype(np.int64)
+        if self._all_free:
+            return genes
         out = np.repeat(self.base[None, :], len(x), axis=0)
-        out[:, self.free] = np.clip(np.rint(x), 0, self.xu).astype(np.int64)
+        out[:, self.free] = genes
         return out
 
     def evaluate_full(self, x: np.ndarray) -> Evaluation:
         return self.evaluator.evaluate(self.full(x))
 
-    def _evaluate(self, x: np.ndarray, out: dict, *args: object, **kwargs: object) -> None:
-        ev = self.evaluate_full(x)
+    def objectives(self, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+        """(F, G) of evaluated designs as pymoo reads them: (N, n_obj) objective values
+        (NaN and +inf as 1e300) and (N, n_ieq_constr) constraints, <= 0 satisfied."""
         if self.mode == "aggregate":
             f = self.objective.raw(ev)[:, None]
         elif self.mode == "max_edap_worst_loss":
@@ -69,8 +76,10 @@ class DesignProblem(Problem):
                 "worst_regret", o.subset, optima=o.optima).raw(ev)])
         else:
             f = np.column_stack(_components(ev, self.objective))
-        out["F"] = np.nan_to_num(f, nan=1e300, posinf=1e300)
-        out["G"] = self.objective.violation(ev)
+        return np.nan_to_num(f, nan=1e300, posinf=1e300), self.objective.violation(ev)
+
+    def _evaluate(self, x: np.ndarray, out: dict, *args: object, **kwargs: object) -> None:
+        out["F"], out["G"] = self.objectives(self.evaluate_full(x))
 
 
 def _components(ev: Evaluation, objective: Objective) -> tuple[np.ndarray, ...]:

@@ -1,12 +1,6 @@
-"""`run_search(config)`: config -> search -> `SearchResult`; `write_results` -> output folder.
-
-Output folder: designs.csv (every evaluated design: parameters, per-workload metrics,
-feasibility, reason, failed), convergence.csv (per generation), best.json (best designs with
-each workload's loss against its own optimum where known), pareto.csv (NSGA-II), run.json
-(resolved config, seed, imcopt version, wall time, evaluation and failure counts), with
-`verify:` verify.csv (the verified designs, both fidelities side by side; best.json then
-ranks by the verifier: search/verify.py), and checksums.json (SHA-256 of each, written
-last). Every file is written atomically (`imcopt.storage`).
+"""`run_search(config)`: config -> search -> `SearchResult`; `write_results` (`outputs`) ->
+output folder. With `verify:` in the config the best designs are then re-evaluated by a
+slower backend (search/verify.py).
 """
 
 from __future__ import annotations
@@ -21,22 +15,22 @@ import numpy as np
 import pandas as pd
 
 from ..backends import make_backend
-from ..executors import Executor, make_executor
+from ..cache import cache_wanted
+from ..executors import Executor, describe, make_executor
 from ..hardware import get_space
 from ..hardware.space import DesignSpace
-from ..losses import LOSS_PREFIX, WORST, Optima, loss_columns
-from ..objectives import Evaluation, Evaluator, Objective
-from ..storage import write_csv, write_json, write_manifest
+from ..losses import Optima
+from ..objectives import Evaluator, Objective
 from ..workloads import get
 from .algorithms import STUDY_PHASES, HammingSampling, Phase, Trace
 from .checkpoint import JournalEvaluator, stop_on_sigint
 from .config import SearchConfig, load_config
 from .constrained import ConstrainedEvaluator
 from .optima import exact_optima
+from .outputs import best_records, design_table, workload_bests, write_results
 from .precision import JointSpace, load_accuracy
-from .records import record_table
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
-from .verify import Verification, verification_table, verified_best, verify
+from .verify import Verification, verify
 
 PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
 POLISH_TOP = 50  # per-network precision: the best distinct chips whose precision is then chosen
@@ -53,9 +47,10 @@ class SearchResult:
     wall_time_s: float
     optima_source: str = "best-known"  # exact, best-known or given (`imcopt.losses`)
     verification: Verification | None = None  # `verify:` in the config (search/verify.py)
+    executor: dict | None = None  # what ran the evaluations (`executors.describe`)
 
     def designs(self) -> pd.DataFrame:
-        """Every evaluated design, one row each."""
+        """Every evaluated design, one row each (`outputs.design_table`)."""
         return design_table(self.evaluator, self.objective, self.reference.values)
 
     def best(self) -> list[dict]:
@@ -107,10 +102,14 @@ def run_search(config: SearchConfig | dict | str | Path,
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(make_executor(cfg.executor))
-        cache_file = cache_file if cfg.cache else None
-        result = _run_search(cfg, on_progress, cache_file, executor, device, checkpoint)
+        keep = cache_wanted(cfg.cache, cfg.backend.name)
+        result = _run_search(cfg, on_progress, cache_file if keep else None, executor,
+                             device, checkpoint)
+        result.executor = describe(executor)
         if cfg.verify is not None:  # two fidelities: the slower backend ranks the best k
-            result.verification = verify(result, executor, cache_file, on_progress)
+            keep = cache_wanted(cfg.cache, cfg.verify.backend.name)
+            result.verification = verify(result, executor, cache_file if keep else None,
+                                         on_progress)
         return result
 
 
@@ -122,11 +121,17 @@ def _run_search(cfg: SearchConfig, on_progress: Callable[[dict], None] | None,
     if cfg.space.values:
         space = space.restrict(**{k: tuple(v) for k, v in cfg.space.values.items()})
     ev = constrained_evaluator(cfg, space, device, executor=executor, cache_file=cache_file)
-    if checkpoint is None:
-        return _run(cfg, ev, on_progress, t0)
-    ev.open_journal(checkpoint)
-    with stop_on_sigint(ev):
-        return _run(cfg, ev, on_progress, t0)
+    try:
+        if checkpoint is None:
+            return _run(cfg, ev, on_progress, t0)
+        ev.open_journal(checkpoint)
+        with stop_on_sigint(ev):
+            try:
+                return _run(cfg, ev, on_progress, t0)
+            finally:
+                ev.flush_journal()  # batches not written yet (a kill would only lose these)
+    finally:
+        ev.flush()  # the persistent cache's last batch
 
 
 def _run(cfg: SearchConfig, ev: Evaluator, on_progress: Callable[[dict], None] | None,
@@ -185,19 +190,6 @@ def best_known_optima(ev: Evaluator, optima: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(optima, dtype=float), workload_bests(ev)[0])
 
 
-def workload_bests(ev: Evaluator) -> tuple[np.ndarray, tuple[str | None, ...]]:
-    """Each workload's lowest EDAP (J s mm^2) among the evaluated designs feasible for it
-    (area limit, its weights fit; +inf if none), and those designs' keys."""
-    e = ev.evaluated()
-    if not len(e):
-        return np.full(len(ev.workloads), np.inf), (None,) * len(ev.workloads)
-    own = np.where(e.capacity_ok & e.area_ok[:, None], e.edap, np.inf)
-    j = own.argmin(axis=0)
-    best = own[j, np.arange(own.shape[1])]
-    keys = ev.space.keys(e.genomes[j])
-    return best, tuple(k if np.isfinite(b) else None for k, b in zip(keys, best, strict=True))
-
-
 @dataclass
 class SearchEvaluator(JournalEvaluator, ConstrainedEvaluator):
     """The evaluator of `run_search`: per-network precision and constraints
@@ -225,129 +217,5 @@ def constrained_evaluator(cfg: SearchConfig, space: DesignSpace, device: str = "
                                 executor=executor, cache_file=cache_file)
 
 
-def design_table(ev: Evaluator, obj: Objective, optima: np.ndarray | None = None
-                 ) -> pd.DataFrame:
-    e = ev.evaluated()
-    d = ev.space.decode(e.genomes) if len(e) else None
-    df = pd.DataFrame({"key": ev.space.keys(e.genomes) if len(e) else []})
-    for n in ev.space.names:
-        df[n] = d[n] if d is not None else []
-    df["area_mm2"] = e.area_mm2
-    df["cost_usd"] = e.cost_usd
-    df["feasible"] = e.feasible
-    df["fitness"] = obj.fitness(e)
-    df["reason"] = e.reason
-    df["failed"] = e.failed
-    for w, name in enumerate(ev.workload_names):
-        df[f"energy_j.{name}"] = e.energy_j[:, w]
-        df[f"latency_s.{name}"] = e.latency_s[:, w]
-        df[f"edap.{name}"] = e.edap[:, w]
-        df[f"weights_fit.{name}"] = e.capacity_ok[:, w]
-    if optima is not None:
-        for col, values in design_losses(e, optima, ev.workload_names).items():
-            df[col] = values
-    if hasattr(ev, "report_columns"):
-        for col, values in ev.report_columns(e.genomes).items():
-            df[col] = values
-    return df
-
-
-def best_records(ev: Evaluator, obj: Objective, genomes: np.ndarray,
-                 optima: np.ndarray | None) -> list[dict]:
-    """The designs with parameters, fitness and per-workload metrics and loss factors
-    (EDAP / the workload's own optimum, `imcopt.losses`; the best EDAP the run met on each
-    workload when `optima` is None)."""
-    if optima is None:
-        optima = workload_bests(ev)[0]
-    calls = ev.n_calls
-    e = ev.evaluate(genomes)
-    ev.n_calls = calls  # a look-up, not a search evaluation
-    fit = obj.fitness(e)
-    extra = ev.report_columns(e.genomes) if hasattr(ev, "report_columns") else {}
-    loss = design_losses(e, optima, ev.workload_names)
-    out = []
-    for i in range(len(e)):
-        per = {}
-        for w, name in enumerate(ev.workload_names):
-            per[name] = {
-                "energy_j": float(e.energy_j[i, w]), "latency_s": float(e.latency_s[i, w]),
-                "edap_j_s_mm2": float(e.edap[i, w]), "weights_fit": bool(e.capacity_ok[i, w]),
-                "loss_x": _plain(loss[f"{LOSS_PREFIX}{name}"][i]),
-                **{k.split(".")[0]: _plain(v[i]) for k, v in extra.items()
-                   if k.split(".", 1)[1] == name},
-            }
-        out.append({
-            "rank": i + 1, "key": ev.space.keys(e.genomes[i:i + 1])[0],
-            "parameters": ev.space.decode(e.genomes[i:i + 1]).row(0),
-            "genome": e.genomes[i].tolist(), "feasible": bool(e.feasible[i]),
-            "reason": str(e.reason[i]), "area_mm2": float(e.area_mm2[i]),
-            "cost_usd": float(e.cost_usd[i]),
-            "fitness": float(fit[i]) if np.isfinite(fit[i]) else None,
-            "aggregation": obj.aggregation, WORST: _plain(loss[WORST][i]),
-            "worst_network": str(loss["worst_network"][i]) or None, "workloads": per,
-        })
-    return out
-
-
-def design_losses(e: Evaluation, optima: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
-    """The loss columns (`losses.loss_columns`) of evaluated designs: +inf on a workload the
-    design cannot run (over the area limit, or its weights do not fit)."""
-    return loss_columns(e.edap, optima, names, e.capacity_ok & e.area_ok[:, None])
-
-
-def _plain(value: object) -> float | int:
-    return int(value) if isinstance(value, (np.integer, int)) else float(value)
-
-
-def write_results(result: SearchResult, out: str | Path, overwrite: bool = False
-                  ) -> dict[str, Path]:
-    """Write the output folder; returns {what: path}. A folder holding a study, or another
-    search's results, is refused (`outdir.FolderError`) unless `overwrite`; imcopt's files of
-    an earlier run there that this one does not write (pareto.csv, report/) are removed, so
-    the folder never mixes two runs."""
-    from .. import __version__
-    from ..outdir import check_folder, refuse_other_run, remove_stale
-    from .config import search_identity
-
-    out = check_folder(Path(out))
-    identity = search_identity(result.config)
-    if not overwrite:
-        refuse_other_run(out, identity)
-    paths = {k: out / f for k, f in (("designs", "designs.csv"), ("convergence",
-             "convergence.csv"), ("best", "best.json"), ("run", "run.json"))}
-    write_csv(paths["designs"], result.designs())
-    write_csv(paths["convergence"], pd.DataFrame(result.trace.rows))
-    best = result.best()
-    s = result.strategy
-    doc: dict = {"best": [b for b in best if b["feasible"]],
-                 "infeasible_only": not any(b["feasible"] for b in best)}
-    if doc["infeasible_only"]:
-        doc["closest_infeasible"] = best[:1]
-    reference = result.reference
-    if s.per_workload_best:
-        doc["per_workload_best"] = {
-            w: best_records(result.evaluator, result.objective, g[None, :],
-                            reference.values)[0]
-            for w, g in s.per_workload_best.items()}
-    doc["optima"] = reference.to_json()  # the loss factors' reference, and its source
-    if result.verification is not None:
-        doc = verified_best(doc, result.verification, result.evaluator)
-        paths["verify"] = out / "verify.csv"
-        write_csv(paths["verify"], verification_table(result.verification, result.evaluator))
-    write_json(paths["best"], doc)
-    if s.pareto is not None:
-        paths["pareto"] = out / "pareto.csv"
-        front = best_records(result.evaluator, result.objective, s.pareto, reference.values)
-        write_csv(paths["pareto"], record_table(front, result.evaluator.workload_names))
-    run = {"imcopt_version": __version__, "seed": result.config.seed,
-           "wall_time_s": result.wall_time_s, "n_calls": result.evaluator.n_calls,
-           "n_evals": result.evaluator.n_evals,
-           "n_failed": int(result.evaluator.evaluated().failed.sum()), "strategy_notes": s.notes,
-           "config": result.config.model_dump(mode="json"),
-           "inputs": identity["inputs"]}
-    if result.verification is not None:
-        run["verify"] = result.verification.summary()
-    write_json(paths["run"], run, default=str)
-    remove_stale(out, [p.name for p in paths.values()])
-    paths["checksums"] = write_manifest(out, list(paths.values()))
-    return paths
+__all__ = ["PLAIN_GA", "SearchResult", "algorithm_spec", "best_known_optima", "run_search",
+           "workload_bests", "write_results"]

@@ -11,7 +11,9 @@ sequential: one level of parameters at a time (device, circuit, architecture, sy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 
 import numpy as np
 
@@ -20,12 +22,15 @@ from .algorithms import (
     STUDY_PHASES,
     HammingSampling,
     Phase,
+    Steps,
     Trace,
     best_genes,
-    run_four_phase,
-    run_ga,
-    run_nsga2,
-    run_random,
+    evaluate,
+    four_phase,
+    nsga2,
+    plain_ga,
+    random_search,
+    run,
 )
 from .exhaustive import enumerate_genomes, exhaustive
 from .problem import DesignProblem
@@ -60,20 +65,22 @@ class StrategyResult:
     notes: dict = field(default_factory=dict)
 
 
-def run_algorithm(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
-                  trace: Trace) -> np.ndarray | None:
-    """Run `spec` on `problem`; designs land in the evaluator. NSGA-II returns its front."""
+def algorithm_steps(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
+                    trace: Trace) -> Steps[np.ndarray | None]:
+    """Run `spec` on `problem` (search steps); designs land in the evaluator. NSGA-II returns
+    its front."""
     first = spec.phases[0]
     if spec.name == "random":
-        run_random(problem, spec.n_evals, seed, trace, feasible_only=spec.feasible_only)
+        yield from random_search(problem, spec.n_evals, seed, trace,
+                                 feasible_only=spec.feasible_only)
     elif spec.name == "ga":
-        run_ga(problem, first, seed, trace, feasible_only=spec.feasible_only)
+        yield from plain_ga(problem, first, seed, trace, feasible_only=spec.feasible_only)
     elif spec.name == "four_phase":
-        run_four_phase(problem, seed, trace, phases=spec.phases, sampling=spec.sampling,
-                       feasible_only=spec.feasible_only)
+        yield from four_phase(problem, seed, trace, phases=spec.phases, sampling=spec.sampling,
+                              feasible_only=spec.feasible_only)
     elif spec.name == "nsga2":
-        return problem.full(run_nsga2(problem, first, seed, trace,
-                                      feasible_only=spec.feasible_only))
+        return problem.full((yield from nsga2(problem, first, seed, trace,
+                                              feasible_only=spec.feasible_only)))
     else:
         res = exhaustive(problem.evaluator, problem.objective, free=problem.free,
                          base=problem.base, chunk=spec.chunk)
@@ -82,26 +89,32 @@ def run_algorithm(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
     return None
 
 
+def run_algorithm(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
+                  trace: Trace) -> np.ndarray | None:
+    """Run `spec` on `problem`; designs land in the evaluator. NSGA-II returns its front."""
+    return run(algorithm_steps(problem, spec, seed, trace))
+
+
 def _top(problem: DesignProblem, k: int) -> np.ndarray:
     return problem.full(best_genes(problem, k))
 
 
-def joint(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
-          top_k: int = 10) -> StrategyResult:
+def joint_steps(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
+                top_k: int = 10) -> Steps[StrategyResult]:
     mode = spec.front if spec.name == "nsga2" else "aggregate"
     problem = DesignProblem(ev, obj, mode=mode)
-    front = run_algorithm(problem, spec, seed, trace)
+    front = yield from algorithm_steps(problem, spec, seed, trace)
     return StrategyResult(_top(DesignProblem(ev, obj), top_k), pareto=front)
 
 
-def separate(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
-             top_k: int = 10) -> StrategyResult:
+def separate_steps(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int,
+                   trace: Trace, top_k: int = 10) -> Steps[StrategyResult]:
     bests, optima = {}, np.full(len(ev.workloads), np.inf)
     for w, wl in enumerate(ev.workloads):
         own = Objective("max", subset=(w,))  # E_w * L_w * A = EDAP_w
         problem = DesignProblem(ev, own)
         trace.search = f"separate:{wl.name}"
-        run_algorithm(problem, spec, seed + w, trace)
+        yield from algorithm_steps(problem, spec, seed + w, trace)
         g = _top(problem, 1)
         bests[wl.name] = g[0]
         optima[w] = float(own.fitness(ev.evaluate(g))[0])
@@ -111,12 +124,12 @@ def separate(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trac
     return StrategyResult(stacked[order][:top_k], optima=optima, per_workload_best=bests)
 
 
-def largest(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
-            top_k: int = 10) -> StrategyResult:
+def largest_steps(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int,
+                  trace: Trace, top_k: int = 10) -> Steps[StrategyResult]:
     w = int(np.argmax([wl.macs for wl in ev.workloads]))
     problem = DesignProblem(ev, Objective("max", subset=(w,)))
     trace.search = f"largest:{ev.workloads[w].name}"
-    run_algorithm(problem, spec, seed, trace)
+    yield from algorithm_steps(problem, spec, seed, trace)
     trace.search = "joint"
     own_best = _top(problem, top_k)
     order = obj.rank(ev.evaluate(own_best))
@@ -124,9 +137,9 @@ def largest(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace
                           notes={"largest_workload": ev.workloads[w].name})
 
 
-def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, trace: Trace,
-               top_k: int = 10, start: np.ndarray | None = None,
-               exhaustive_below: int = 2000) -> StrategyResult:
+def sequential_steps(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int,
+                     trace: Trace, top_k: int = 10, start: np.ndarray | None = None,
+                     exhaustive_below: int = 2000) -> Steps[StrategyResult]:
     """Level by level; `start` defaults to the middle value of every parameter, or, when that
     design fails the area or capacity screen, to the screened-feasible design nearest to it
     (a level search cannot leave an infeasible start when no single level fixes it)."""
@@ -142,10 +155,10 @@ def sequential(ev: Evaluator, obj: Objective, spec: AlgorithmSpec, seed: int, tr
         trace.search = f"sequential:{level}"
         size = int(np.prod(space.cardinalities[free]))
         if size <= exhaustive_below:
-            problem.evaluate_full(enumerate_genomes(space.cardinalities[free], 0, size))
+            yield from evaluate(problem, enumerate_genomes(space.cardinalities[free], 0, size))
             trace.record(problem, level, 1, float("nan"))
         else:
-            run_algorithm(problem, spec, seed + i, trace)
+            yield from algorithm_steps(problem, spec, seed + i, trace)
         base = _top(problem, 1)[0]
         chain.append({"level": level, "parameters": [space.names[j] for j in free],
                       "designs": size, "best": space.keys(base[None, :])[0]})
@@ -165,5 +178,20 @@ def _feasible_middle(ev: Evaluator, obj: Objective, seed: int, n: int = 20_000) 
     return ok[int(np.argmin((ok != middle).sum(axis=1)))]
 
 
-STRATEGY_FUNCTIONS = {"joint": joint, "separate": separate, "largest": largest,
-                      "sequential": sequential}
+def _driven(steps: Callable[..., Steps[StrategyResult]]) -> Callable[..., StrategyResult]:
+    """The strategy `steps` describes, run to its end."""
+    @wraps(steps)
+    def strategy(*args: object, **kwargs: object) -> StrategyResult:
+        return run(steps(*args, **kwargs))
+
+    return strategy
+
+
+#: strategy name -> its search steps (for `lockstep`) and the same run to the end
+STRATEGY_STEPS = {"joint": joint_steps, "separate": separate_steps, "largest": largest_steps,
+                  "sequential": sequential_steps}
+STRATEGY_FUNCTIONS = {name: _driven(f) for name, f in STRATEGY_STEPS.items()}
+joint = STRATEGY_FUNCTIONS["joint"]
+separate = STRATEGY_FUNCTIONS["separate"]
+largest = STRATEGY_FUNCTIONS["largest"]
+sequential = STRATEGY_FUNCTIONS["sequential"]

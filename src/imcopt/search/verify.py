@@ -122,6 +122,7 @@ def verify(result: SearchResult, executor: Executor | None = None,
     step = max(1, executor.workers if executor is not None else 1)
     for start in range(0, len(genomes), step):  # each step lands in the cache on its own
         vev.evaluate(genomes[start:start + step])
+        vev.flush()  # the cache writes in batches: a kill loses no finished simulation
         if on_progress is not None:
             on_progress({"phase": f"verify ({spec.backend.name})", "generation": start // step,
                          "n_calls": vev.n_calls, "n_evals": vev.n_evals,

@@ -107,7 +107,7 @@ class StudyConfig(_Strict):
     backend: BackendConfig = Field(default_factory=BackendConfig)  # see docs/scale.md
     # how evaluations run; not part of the study's identity (resume may use another)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
-    cache: bool = True  # keep evaluations in DIR/evaluations.sqlite
+    cache: bool | Literal["auto"] = "auto"  # DIR/evaluations.sqlite, as a search config's
 
     @field_validator("technologies")
     @classmethod

@@ -15,7 +15,8 @@ design's EDAP as its best-known optimum.
 aggregation (each network searched for its own EDAP; the largest network alone), so they
 run once per seed; every cell replays the designs they evaluated into its own evaluator and
 ranks their candidates by its own aggregation. That gives the outputs of running the search
-in every cell, at the cost of one.
+in every cell, at the cost of one. In a study the seed searches of a group run in lockstep
+(`search.lockstep`, `seed_search_steps`), like its cells' searches.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import numpy as np
 from ..losses import Optima
 from ..objectives import Evaluator, Objective
 from ..search import StrategyResult, Trace
+from ..search.algorithms import Steps, run
 from ..search.optima import exact_optima, first_feasible
-from ..search.strategies import STRATEGY_FUNCTIONS, AlgorithmSpec
+from ..search.strategies import STRATEGY_STEPS, AlgorithmSpec
 
 SEED_SEARCH_METHODS = ("separate", "largest")
 
@@ -46,20 +48,27 @@ class SeedSearch:
     per_workload_best: dict[str, np.ndarray]
     optima: np.ndarray | None
     notes: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # raised while it ran (each cell's)
 
 
-def run_seed_search(ev: Evaluator, method: str, spec: AlgorithmSpec, seed: int, top_k: int,
-                    on_record: Callable[[dict], None] | None = None) -> SeedSearch:
-    """Run the separate or largest strategy once on a fresh evaluator."""
+def seed_search_steps(ev: Evaluator, method: str, spec: AlgorithmSpec, seed: int, top_k: int,
+                      on_record: Callable[[dict], None] | None = None) -> Steps[SeedSearch]:
+    """The separate or largest strategy on a fresh evaluator, as search steps."""
     trace = Trace(on_record=on_record)
-    res = STRATEGY_FUNCTIONS[method](ev, Objective("max"), spec, seed, trace,
-                                     top_k=max(top_k, len(ev.workloads)))
+    res = yield from STRATEGY_STEPS[method](ev, Objective("max"), spec, seed, trace,
+                                            top_k=max(top_k, len(ev.workloads)))
     if method == "separate":  # every network's own best is a candidate
         candidates = np.unique(np.stack(list(res.per_workload_best.values())), axis=0)
     else:
         candidates = res.best[:top_k]
     return SeedSearch(ev.evaluated().genomes.copy(), list(trace.rows), ev.n_calls, candidates,
                       dict(res.per_workload_best), res.optima, dict(res.notes))
+
+
+def run_seed_search(ev: Evaluator, method: str, spec: AlgorithmSpec, seed: int, top_k: int,
+                    on_record: Callable[[dict], None] | None = None) -> SeedSearch:
+    """Run the separate or largest strategy once on a fresh evaluator."""
+    return run(seed_search_steps(ev, method, spec, seed, top_k, on_record))
 
 
 def replay(search: SeedSearch, ev: Evaluator, obj: Objective, trace: Trace,

@@ -3,11 +3,19 @@
 Folder layout (DIR):
   study.yaml          the study config as given (resolved, all defaults filled in)
   study.json          cells and which are finished, and each group's loss reference (every
-                      network's own optimum, `references.py`); rewritten atomically after
-                      every cell
-  runs/<cell-id>/     `imcopt search` outputs of one cell (designs.csv, convergence.csv,
-                      best.json, run.json)
-  evaluations.sqlite  the persistent evaluation cache (unless `cache: false`)
+                      network's own optimum, `references.py`); rewritten atomically whenever
+                      cells end
+  runs/<cell-id>/     `imcopt search` outputs of one cell (kept_designs.csv.gz, convergence.csv,
+                      best.json, run.json; designs.parquet with `save_all`)
+  evaluations.sqlite  the persistent evaluation cache (see `cache` in the study config)
+
+Each (technology, workload set) group first gets its loss reference (`references.py`: every
+network's own optimum, found before the group's cells; a group where some network fits no
+design is not searched). Then its exhaustive cells run (one scan), its separate and largest
+cells replay their per-seed searches (run once per seed), and its other searches run in
+lockstep (`search.lockstep`): each generation of all of them is evaluated in one model call
+through the group's shared store, as are the per-seed searches. Every cell's results are what
+it would give alone (its own seed, its own designs).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import time
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,16 +33,19 @@ import yaml
 
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
-from ..executors import Executor, ExecutorConfig, make_executor
+from ..cache import cache_wanted
+from ..executors import Executor, ExecutorConfig, describe, make_executor
 from ..hardware import get_space
 from ..losses import Optima
 from ..model.xp import check_device
 from ..objectives import Evaluator, Objective
 from ..outdir import SEARCH_REQUIRED, clear, locked
 from ..search import SearchConfig, SearchResult, StrategyResult, Trace, write_results
+from ..search.algorithms import Steps, run
+from ..search.lockstep import lockstep
 from ..search.runner import algorithm_spec
-from ..search.strategies import STRATEGY_FUNCTIONS
-from ..storage import StorageError, read_json, verify_manifest, write_json
+from ..search.strategies import STRATEGY_STEPS
+from ..storage import StorageError, durable_batch, read_json, verify_manifest, write_json
 from ..storage import write_text as _atomic_write
 from ..workloads import get
 from . import references
@@ -49,8 +61,9 @@ class Study:
 
     def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
                  executor: Executor | ExecutorConfig | dict | None = None,
-                 device: str = "numpy", force: bool = False) -> None:
+                 device: str = "numpy", save_all: bool = False, force: bool = False) -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
+        self.save_all = save_all  # every run also writes designs.parquet (every design)
         self.out = Path(out)
         self.executor = executor  # None: the config's
         self.device = check_device(device)  # where the model runs (not part of the identity)
@@ -64,6 +77,8 @@ class Study:
         self._stores: dict[tuple[str, str], Evaluator] = {}
         self._scans: dict[tuple[str, str], ScanResult] = {}
         self._seed_searches: dict[tuple, references.SeedSearch] = {}
+        # group -> warnings raised while its reference was found (for its next cell)
+        self._reference_warnings: dict[tuple[str, str], list] = {}
         state = self.out / STATE
         if not force and not state.exists() and (self.out / "run.json").exists():
             raise StudyError(f"--out {self.out}: holds a search (run.json); a study needs a "
@@ -92,14 +107,14 @@ class Study:
 
     @classmethod
     def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None,
-             device: str = "numpy") -> Study:
+             device: str = "numpy", save_all: bool = False) -> Study:
         """The study stored in `out` (to resume it), optionally on another executor or
         device."""
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
         cfg = _read_state(state)["config"]
-        return cls(load_study(cfg), out, executor, device)
+        return cls(load_study(cfg), out, executor, device, save_all)
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -140,24 +155,111 @@ class Study:
                     self.executor or self.config.executor))
             for store in self._stores.values():
                 store.executor = self._executor
-            self._run(emit, max_cells)
+            try:
+                self._run(emit, max_cells)
+            finally:
+                for store in self._stores.values():
+                    store.flush()  # the persistent cache's last batch
         return self
 
     def _run(self, emit: Event, max_cells: int | None) -> None:
-        total = len(self.cells)
-        for n, cell in enumerate(self.pending):
-            if max_cells is not None and n >= max_cells:
-                break
-            base = {"cell": cell.id, "total": total}
-            emit({"event": "start", "done": len(self.completed), **base})
+        """The pending cells group by group: the group's loss reference first (its per-seed
+        searches in lockstep), then the cells that need no search of their own one by one
+        (exhaustive: one scan; separate and largest: replays; a group no chip can serve: not
+        searched), then every other search of the group in lockstep (`search.lockstep`: one
+        model call per step)."""
+        todo = self.pending if max_cells is None else self.pending[:max_cells]
+        for group in dict.fromkeys(c.group for c in todo):
+            cells = [c for c in todo if c.group == group]
+            for cell in cells:
+                emit({"event": "start", "done": len(self.completed), "cell": cell.id,
+                      "total": len(self.cells)})
+            ref = self.reference(cells[0], self._progress(cells[0], emit))
+            if not ref.infeasible:  # the replayed searches of the group's pending cells
+                self._run_seed_searches(cells[0], [(c.method, c.seed) for c in cells
+                                                   if c.method in references.SEED_SEARCH_METHODS])
+            for cell in cells:
+                if self._searches(cell, ref):
+                    continue
+                running = self._start(cell, emit)
+                self._complete([(running, running.result)], emit)
+            searches = [self._start(c, emit) for c in cells if self._searches(c, ref)]
+            if not searches:
+                continue
+            store = self._store(searches[0].cell)
 
-            def progress(row: dict, _b: dict = base) -> None:
-                emit({"event": "progress", "done": len(self.completed), "row": row, **_b})
+            for ended in lockstep([r.steps for r in searches], store.ensure):
+                self._complete([(searches[i], res) for i, res in ended], emit)
 
-            summary = self.run_cell(cell, progress)
+    @staticmethod
+    def _searches(cell: Cell, ref: references.GroupReference) -> bool:
+        """Whether the cell runs a search of its own (else its result needs no model run
+        beyond the group's scan or per-seed searches)."""
+        return not ref.infeasible and (cell.method != "exhaustive"
+                                       and cell.method not in references.SEED_SEARCH_METHODS)
+
+    def _progress(self, cell: Cell, emit: Event) -> Callable[[dict], None]:
+        def progress(row: dict) -> None:
+            emit({"event": "progress", "done": len(self.completed), "row": row,
+                  "cell": cell.id, "total": len(self.cells)})
+
+        return progress
+
+    def _start(self, cell: Cell, emit: Event) -> _Running:
+        """A cell's evaluator (sharing the group's store), objective (with the group's loss
+        reference), trace, and either its search steps or, for a cell that needs no search
+        of its own, its result (warnings recorded for study.json, not shown)."""
+        t0 = time.perf_counter()
+        progress = self._progress(cell, emit)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            group_ref = self.reference(cell, progress)
+        ref, infeasible = group_ref.optima, group_ref.infeasible
+        known = (dict(zip(cell.workloads, ref.edap_j_s_mm2, strict=True)) if ref.known
+                 else None)
+        sc = search_config(self.config, cell, known)
+        ev = _evaluator(sc, SharedEvaluator, device=self.device)
+        ev.store = self._store(cell)
+        optima = tuple(ref.values) if known is not None else (
+            # no chip can run every network: every fitness is +inf whatever the optima
+            (1.0,) * len(ref.workloads) if infeasible else None)
+        obj = Objective(cell.aggregation, optima=optima)
+        trace = Trace(on_record=progress)
+        running = _Running(cell, sc, ev, obj, trace, t0, group_ref)
+        running.warnings.extend(caught)
+        running.warnings.extend(self._reference_warnings.pop(cell.group, []))
+        if self._searches(cell, group_ref):
+            running.steps = _recording_warnings(STRATEGY_STEPS[sc.strategy](
+                ev, obj, algorithm_spec(sc), sc.seed, trace, top_k=sc.top_k), running.warnings)
+            return running
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            if infeasible:
+                running.result = self._not_searched(group_ref, ev, obj, trace)
+            elif cell.method == "exhaustive":
+                running.result = self._exhaustive(cell, sc, ev, trace, ref)
+            else:
+                search = self._seed_search(cell, cell.method, sc.seed)
+                running.result = references.replay(search, ev, obj, trace, sc.top_k)
+                running.messages.extend(search.warnings)
+        running.warnings.extend(caught)
+        return running
+
+    def _complete(self, ended: list[tuple[_Running, StrategyResult]], emit: Event) -> None:
+        """Write the outputs of cells that ended, then record them in study.json (all made
+        durable together, before the state says they are done)."""
+        summaries = []
+        for store in self._stores.values():
+            store.flush()  # evaluations first, then the cells that used them
+        with durable_batch():
+            for running, res in ended:
+                summaries.append((running.cell, self._write_cell(running, res)))
+        for cell, summary in summaries:
             self.completed[cell.id] = summary
-            self._save()
-            emit({"event": "done", "done": len(self.completed), "summary": summary, **base})
+        self._save()
+        for cell, summary in summaries:
+            emit({"event": "done", "done": len(self.completed), "summary": summary,
+                  "cell": cell.id, "total": len(self.cells)})
 
     def _store(self, cell: Cell) -> Evaluator:
         if cell.group not in self._stores:
@@ -170,90 +272,101 @@ class Study:
 
     def _scale(self) -> dict:
         """The executor, persistent cache and device of this study's model runs."""
-        cache = self.out / CACHE_FILE if self.config.cache else None
+        keep = cache_wanted(self.config.cache, self.config.backend.name)
+        cache = self.out / CACHE_FILE if keep else None
         return {"executor": self._executor, "cache_file": cache, "device": self.device}
 
     def run_cell(self, cell: Cell, progress: Callable[[dict], None] | None = None) -> dict:
         """Run one cell and write its outputs to runs/<cell-id>/; returns its summary."""
-        t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:  # kept in study.json, not shown
-            warnings.simplefilter("always", UserWarning)
-            group_ref = self.reference(cell, progress)
-            ref, infeasible = group_ref.optima, group_ref.infeasible
-            known = (dict(zip(cell.workloads, ref.edap_j_s_mm2, strict=True)) if ref.known
-                     else None)
-            sc = search_config(self.config, cell, known)
-            ev = _evaluator(sc, SharedEvaluator, device=self.device)
-            ev.store = self._store(cell)
-            optima = tuple(ref.values) if known is not None else (
-                # no chip can run every network: every fitness is +inf whatever the optima
-                (1.0,) * len(ref.workloads) if infeasible else None)
-            obj = Objective(cell.aggregation, optima=optima)
-            trace = Trace(on_record=progress)
-            if infeasible:
-                res = self._not_searched(group_ref, ev, obj, trace)
-            elif cell.method == "exhaustive":
-                res = self._exhaustive(cell, sc, ev, trace, ref)
-            elif cell.method in references.SEED_SEARCH_METHODS:
-                res = references.replay(self._seed_search(cell, cell.method, sc.seed), ev, obj,
-                                        trace, sc.top_k)
-            else:
-                res = STRATEGY_FUNCTIONS[sc.strategy](ev, obj, algorithm_spec(sc), sc.seed, trace,
-                                                      top_k=sc.top_k)
-        result = SearchResult(sc, ev, obj, res, trace, ref.values, time.perf_counter() - t0,
-                              ref.source)
-        folder = self.out / "runs" / cell.id
+        def rows(event: dict) -> None:
+            if progress is not None and event["event"] == "progress":
+                progress(event["row"])
+
+        running = self._start(cell, rows)
+        res = running.result if running.steps is None else run(running.steps)
+        with durable_batch():
+            return self._write_cell(running, res)
+
+    def _write_cell(self, running: _Running, res: StrategyResult) -> dict:
+        """runs/<cell-id>/ of a cell whose search ended; returns its summary for study.json."""
+        ev, obj = running.evaluator, running.objective
+        ref, infeasible = running.reference.optima, running.reference.infeasible
+        wall = time.perf_counter() - running.t0
+        result = SearchResult(running.config, ev, obj, res, running.trace, ref.values, wall,
+                              ref.source, executor=describe(self._executor))
+        folder = self.out / "runs" / running.cell.id
         if folder.exists():  # left over from an interrupted run
             shutil.rmtree(folder)
-        write_results(result, folder)
+        write_results(result, folder, save_all=self.save_all)
         calls, evals = ev.n_calls, ev.n_evals
         top = result.best()[:1] if len(res.best) else []
         fit = top[0]["fitness"] if top else None
-        return {"wall_s": round(time.perf_counter() - t0, 3), "n_calls": calls,
+        return {"wall_s": round(wall, 3), "n_calls": calls,
                 "n_evals": evals, "n_failed": int(ev.evaluated().failed.sum()),
                 "best_fitness": fit,
                 "worst_network_loss_x": top[0]["worst_network_loss_x"] if fit is not None
                 else None,
                 **({"not_searched": "; ".join(infeasible.values())} if infeasible else {}),
-                "warnings": sorted({str(w.message) for w in caught})}
+                "warnings": sorted({str(w.message) for w in running.warnings}
+                                   | set(running.messages))}
 
     # ---- the loss reference ----------------------------------------------------------------
     def reference(self, cell: Cell, progress: Callable[[dict], None] | None = None
                   ) -> references.GroupReference:
         """The group's loss reference (each network's own optimum, and the networks no design
-        can run), computed before its first cell and kept in study.json."""
+        can run), computed before its first cell and kept in study.json. Warnings raised
+        meanwhile (outside the per-seed searches, which keep their own) go to the next cell
+        of the group that starts."""
         gid = f"{cell.technology}-{cell.workload_set}"
         if gid not in self.references:
-            sc = search_config(self.config, cell)
-            plain = _evaluator(sc, Evaluator, **self._scale())
-            chunk = self.config.budget.exhaustive_chunk
-            infeasible = references.unrunnable(plain, chunk)
-            if infeasible:
-                ref = references.not_searched(plain, infeasible)
-            elif self.config.optima == "exact":
-                ref = references.exact(plain, chunk)
-            else:
-                mark = None if progress is None else (
-                    lambda row: progress({**row, "loss_reference": True}))
-                ref = references.from_searches(plain, [
-                    self._seed_search(cell, "separate", seed, mark)
-                    for seed in self.config.seeds])
-            self.references[gid] = references.complete(ref, plain, chunk).to_json()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
+                sc = search_config(self.config, cell)
+                plain = _evaluator(sc, Evaluator, **self._scale())
+                chunk = self.config.budget.exhaustive_chunk
+                infeasible = references.unrunnable(plain, chunk)
+                if infeasible:
+                    ref = references.not_searched(plain, infeasible)
+                elif self.config.optima == "exact":
+                    ref = references.exact(plain, chunk)
+                else:
+                    mark = None if progress is None else (
+                        lambda row: progress({**row, "loss_reference": True}))
+                    pairs = [("separate", seed) for seed in self.config.seeds]
+                    self._run_seed_searches(cell, pairs, mark)
+                    ref = references.from_searches(plain, [
+                        self._seed_search(cell, m, seed) for m, seed in pairs])
+                self.references[gid] = references.complete(ref, plain, chunk).to_json()
+            self._reference_warnings.setdefault(cell.group, []).extend(caught)
             self._save()
         return references.GroupReference.from_json(self.references[gid])
 
     def _seed_search(self, cell: Cell, method: str, seed: int,
                      progress: Callable[[dict], None] | None = None) -> references.SeedSearch:
         """The group's search of `method` (separate or largest) for `seed`, run once."""
-        key = (cell.group, method, seed)
-        if key not in self._seed_searches:
+        self._run_seed_searches(cell, [(method, seed)], progress)
+        return self._seed_searches[(cell.group, method, seed)]
+
+    def _run_seed_searches(self, cell: Cell, pairs: list[tuple[str, int | None]],
+                           progress: Callable[[dict], None] | None = None) -> None:
+        """Run the group's per-seed searches of the (method, seed) `pairs` not run yet, in
+        lockstep (one model call per step through the group's store)."""
+        store = self._store(cell)
+        keys = list(dict.fromkeys((cell.group, m, s) for m, s in pairs))
+        keys = [k for k in keys if k not in self._seed_searches]
+        steps, caught = [], []
+        for _, method, seed in keys:
             sc = search_config(self.config, Cell(cell.technology, cell.workload_set,
                                                  cell.workloads, method, "max", seed))
             ev = _evaluator(sc, SharedEvaluator, device=self.device)
-            ev.store = self._store(cell)
-            self._seed_searches[key] = references.run_seed_search(
-                ev, method, algorithm_spec(sc), seed, sc.top_k, progress)
-        return self._seed_searches[key]
+            ev.store = store
+            caught.append([])
+            steps.append(_recording_warnings(references.seed_search_steps(
+                ev, method, algorithm_spec(sc), sc.seed, sc.top_k, progress), caught[-1]))
+        for ended in lockstep(steps, store.ensure):
+            for i, search in ended:
+                search.warnings = sorted({str(w.message) for w in caught[i]})
+                self._seed_searches[keys[i]] = search
 
     def _not_searched(self, ref: references.GroupReference, ev: SharedEvaluator,
                       obj: Objective, trace: Trace) -> StrategyResult:
@@ -289,11 +402,47 @@ class Study:
         if trace.on_record:
             trace.on_record(trace.rows[-1])
         names = ev.workload_names
+        exact = [names[w] for w in s.exact]
+        rest = [n for n in names if n not in exact]
         return StrategyResult(
             best, per_workload_best={names[w]: s.optimum_genomes[w] for w in np.flatnonzero(ok)},
             notes={"designs": s.n_designs, "evaluated_after_screen": s.n_evaluated,
                    "per_workload_best": "each workload's lowest EDAP among the designs that "
-                   "pass the joint screen (area, and every workload's weights fit)"})
+                   "pass the joint screen (area, and every workload's weights fit)"
+                   + (f"; for {', '.join(rest)}: among the {s.n_evaluated} designs evaluated "
+                      "on every workload" if rest else "")})
+
+
+@dataclass
+class _Running:
+    """A cell while its search runs: its steps, or (no search of its own) its result."""
+
+    cell: Cell
+    config: SearchConfig
+    evaluator: SharedEvaluator
+    objective: Objective
+    trace: Trace
+    t0: float
+    reference: references.GroupReference
+    steps: Steps[StrategyResult] | None = None
+    result: StrategyResult | None = None
+    warnings: list[warnings.WarningMessage] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # warnings of a replayed search
+
+
+def _recording_warnings(steps: Steps[StrategyResult], caught: list[warnings.WarningMessage]
+                        ) -> Steps[StrategyResult]:
+    """`steps` with the warnings each step raises recorded into `caught` (not shown)."""
+    while True:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                batch = next(steps)
+            except StopIteration as stop:
+                caught.extend(got)
+                return stop.value
+        caught.extend(got)
+        yield batch
 
 
 def _read_state(state: Path) -> dict:

@@ -8,7 +8,8 @@ before it: resuming a study gives the same results as running it in one go.
 
 `scan` is the exhaustive optimum of a whole space for several aggregations at once (one pass
 over the space, shared by the exhaustive cells of every aggregation), plus each workload's
-own optimum among the designs that pass the joint screen.
+own optimum among the designs that pass the joint screen (for the workloads it does not
+bound with, among the designs it evaluates in full).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hardware.space import mixed_radix
-from ..objectives import Evaluation, Evaluator, Objective
+from ..objectives import MAX_SCREENED_SET, Evaluation, Evaluator, Objective
+from ..search.exhaustive import screened
 
 
 @dataclass
@@ -35,6 +36,19 @@ class SharedEvaluator(Evaluator):
         self.n_evals += len(out)  # as if this cell had run the model itself
         return out
 
+    # the screen depends on the space, technology, workloads and area limit only, which the
+    # store shares: its look-up tables serve every cell
+    def screen(self, genomes: np.ndarray, subset: Sequence[int] | None = None) -> np.ndarray:
+        return (super() if self.store is None else self.store).screen(genomes, subset)
+
+    def capacity_table(self, subset: Sequence[int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+        return (super() if self.store is None else self.store).capacity_table(subset)
+
+    def screened_set(self, subset: Sequence[int] | None = None,
+                     limit: int = MAX_SCREENED_SET) -> np.ndarray | None:
+        return (super() if self.store is None else self.store).screened_set(subset, limit)
+
 
 @dataclass
 class ScanResult:
@@ -44,98 +58,148 @@ class ScanResult:
     optimum_genomes: np.ndarray  # (W, n_var)
     n_designs: int
     n_evaluated: int
+    exact: tuple[int, ...] = ()  # workloads whose optimum is over every screened design
 
 
-def _bound_workloads(evaluator: Evaluator, budget: float = 0.3) -> list[int]:
-    """Workloads for the cheap lower bound: the one with the most MACs (it dominates the
-    worst-case and the mean energy and latency), then the fewest-layer ones while their
-    layers stay within `budget` of all layers."""
-    wls = evaluator.workloads
-    layers = np.array([len(w.layers) for w in wls], dtype=float)
-    first = int(np.argmax([w.macs for w in wls]))
-    chosen = [first]
-    for w in np.argsort(layers, kind="stable"):
-        if int(w) != first and layers[[*chosen, int(w)]].sum() <= budget * layers.sum():
-            chosen.append(int(w))
-    return sorted(chosen)
+def _bound_workloads(evaluator: Evaluator) -> list[int]:
+    """The workload for the cheap lower bound: the one with the most MACs (it dominates the
+    worst-case and the mean energy and latency). Every screened design is evaluated on it, so
+    more bound workloads would cost more than the few extra full evaluations a tighter bound
+    saves."""
+    return [int(np.argmax([w.macs for w in evaluator.workloads]))]
 
 
 def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
          chunk: int = 250_000, progress: Callable[[int, int], None] | None = None,
          prune: bool = True, optima: Sequence[float] | None = None) -> ScanResult:
     """Evaluate every design of the evaluator's space (no caching) and keep, for each
-    aggregation, the best `keep` designs (worst_regret needs `optima`, each workload's own
-    optimum EDAP).
+    aggregation, the best `keep` designs (ties: the first in enumeration order; worst_regret
+    needs `optima`, each workload's own optimum EDAP).
 
-    prune (max, mean and worst_regret aggregations, 3+ workloads): each chunk is first
-    evaluated on a cheap subset of the workloads, which bounds every aggregate from below
-    (max over a subset <= max over all; sums over a subset <= sums over all); only designs
-    whose bound beats the current `keep`-th best of some aggregation are evaluated on every
-    workload. The best designs are exact; each workload's own optimum is then among the
-    designs fully evaluated (the bound workloads: among all screened designs).
+    prune (max, mean and worst_regret aggregations, 3+ workloads): first every design that
+    passes the screen is evaluated on a cheap subset of the workloads, which bounds every
+    aggregate from below (max over a subset <= max over all; sums over a subset <= sums over
+    all); then, per aggregation, designs are evaluated on every workload in order of their
+    bound until the next bound exceeds the `keep`-th best found, so only designs that can
+    enter the best are. The best designs are exact; so is each bound workload's own optimum
+    (among all screened designs); each other workload's is among the designs fully evaluated.
     """
     space, n_w = evaluator.space, len(evaluator.workloads)
-    cards = space.cardinalities
-    total = int(np.prod(cards))
+    total = int(np.prod(space.cardinalities))
     opt_given = None if optima is None else tuple(float(v) for v in optima)
     objs = {a: Objective(a, optima=opt_given) for a in aggregations}
-    best_g = {a: np.empty((0, space.n_var), np.int64) for a in aggregations}
-    best_f = {a: np.empty(0) for a in aggregations}
-    opt = np.full(n_w, np.inf)
-    opt_g = np.zeros((n_w, space.n_var), np.int64)
     sub = _bound_workloads(evaluator) if prune and n_w >= 3 else []
     if not set(aggregations) <= {"max", "mean", "worst_regret"} or len(sub) == n_w:
         sub = []
-    cheap = (Evaluator(space, evaluator.technology, [evaluator.workloads[w] for w in sub],
-                       evaluator.area_limit_mm2, cache=False, backend=evaluator.backend,
-                       executor=evaluator.executor) if sub else None)
     saved, evaluator.cache = evaluator.cache, False
-    n_eval = 0
     try:
-        for start in range(0, total, chunk):
-            g = mixed_radix(cards, start, min(total, start + chunk))
-            g = g[evaluator.screen(g)]
-            if cheap is not None and len(g):
-                g = g[_survivors(cheap.evaluate(g), n_w, objs, best_f, keep, opt, sub,
-                                 opt_given)]
+        if sub:
+            return _scan_by_bound(evaluator, objs, sub, keep, chunk, progress, opt_given)
+        best = _Best(objs, keep, n_w, space.n_var)
+        for numbers, g in screened(evaluator, chunk):
             if len(g):
-                ev = evaluator.evaluate(g)
-                n_eval += len(g)
-                for a, obj in objs.items():
-                    fg = np.concatenate([best_g[a], g])
-                    ff = np.concatenate([best_f[a], obj.fitness(ev)])
-                    order = np.lexsort((np.arange(len(ff)), ff))[:keep]  # stable: first wins
-                    best_g[a], best_f[a] = fg[order], ff[order]
-                edap = np.where(ev.area_ok[:, None] & ev.capacity_ok, ev.edap, np.inf)
-                j = edap.argmin(axis=0)
-                for w in range(n_w):
-                    if edap[j[w], w] < opt[w]:
-                        opt[w], opt_g[w] = edap[j[w], w], g[j[w]]
+                best.add(numbers, g, evaluator.evaluate(g))
             if progress:
-                progress(min(start + chunk, total), total)
+                progress(int(numbers[-1]) + 1 if len(numbers) else 0, total)
+        return best.result(total, tuple(range(n_w)))
     finally:
         evaluator.cache = saved
-    return ScanResult(best_g, best_f, opt, opt_g, total, n_eval)
 
 
-def _survivors(ev: Evaluation, n_w: int, objs: dict[str, Objective],
-               best_f: dict[str, np.ndarray], keep: int, opt: np.ndarray,
-               sub: list[int], optima: Sequence[float] | None = None) -> np.ndarray:
-    """(N,) bool: designs whose lower bound (from the subset's metrics) may still enter the
-    best `keep` of some aggregation, or improve a subset workload's own optimum."""
-    feas = ev.feasible
-    out = np.zeros(len(ev), bool)
+class _Best:
+    """The best `keep` designs per aggregation, by (fitness, enumeration number), and each
+    workload's lowest EDAP (feasible there) among the designs added."""
+
+    def __init__(self, objs: dict[str, Objective], keep: int, n_w: int, n_var: int) -> None:
+        self.objs, self.keep = objs, keep
+        self.numbers = {a: np.empty(0, np.int64) for a in objs}
+        self.genomes = {a: np.empty((0, n_var), np.int64) for a in objs}
+        self.fitness = {a: np.empty(0) for a in objs}
+        self.opt = np.full(n_w, np.inf)
+        self.opt_g = np.zeros((n_w, n_var), np.int64)
+        self.opt_n = np.full(n_w, -1, np.int64)
+        self.n_evaluated = 0
+
+    def add(self, numbers: np.ndarray, g: np.ndarray, ev: Evaluation,
+            only: Sequence[str] | None = None) -> None:
+        self.n_evaluated += len(g)
+        for a in only or self.objs:
+            n = np.concatenate([self.numbers[a], numbers])
+            f = np.concatenate([self.fitness[a], self.objs[a].fitness(ev)])
+            order = np.lexsort((n, f))[:self.keep]
+            self.genomes[a] = np.concatenate([self.genomes[a], g])[order]
+            self.numbers[a], self.fitness[a] = n[order], f[order]
+        self.workload_optima(numbers, g, np.where(ev.area_ok[:, None] & ev.capacity_ok,
+                                                  ev.edap, np.inf), range(self.opt.size))
+
+    def workload_optima(self, numbers: np.ndarray, g: np.ndarray, edap: np.ndarray,
+                        workloads: Sequence[int]) -> None:
+        """Lower each workload's optimum (edap: (N, len(workloads)); ties: lowest number)."""
+        for i, w in enumerate(workloads):
+            if not len(edap):
+                return
+            j = int(np.lexsort((numbers, edap[:, i]))[0])
+            if (edap[j, i], numbers[j]) < (self.opt[w], self.opt_n[w] if self.opt_n[w] >= 0
+                                           else np.iinfo(np.int64).max):
+                self.opt[w], self.opt_g[w], self.opt_n[w] = edap[j, i], g[j], numbers[j]
+
+    def kth(self, a: str) -> float:
+        f = self.fitness[a]
+        return float(f[self.keep - 1]) if len(f) >= self.keep else np.inf
+
+    def result(self, total: int, exact: tuple[int, ...]) -> ScanResult:
+        return ScanResult(self.genomes, self.fitness, self.opt, self.opt_g, total,
+                          self.n_evaluated, exact)
+
+
+def _scan_by_bound(evaluator: Evaluator, objs: dict[str, Objective], sub: list[int],
+                   keep: int, chunk: int, progress: Callable[[int, int], None] | None,
+                   optima: Sequence[float] | None = None) -> ScanResult:
+    """`scan` with pruning: bounds of every screened design first, then full evaluations in
+    order of the bound (module docstring of `scan`)."""
+    space, n_w = evaluator.space, len(evaluator.workloads)
+    cards, total = space.cardinalities, int(np.prod(space.cardinalities))
+    cheap = Evaluator(space, evaluator.technology, [evaluator.workloads[w] for w in sub],
+                      evaluator.area_limit_mm2, cache=False, backend=evaluator.backend,
+                      executor=evaluator.executor)
+    best = _Best(objs, keep, n_w, space.n_var)
+    numbers, bounds = [], {a: [] for a in objs}
+    for part, g in screened(evaluator, chunk):
+        if len(g):
+            ev = cheap.evaluate(g)
+            numbers.append(part)
+            for a in objs:
+                bounds[a].append(_bound(ev, a, n_w, sub, optima))
+            best.workload_optima(part, g, np.where(ev.area_ok[:, None] & ev.capacity_ok,
+                                                   ev.edap, np.inf), sub)
+        if progress:
+            progress(int(part[-1]) + 1 if len(part) else 0, total)
+    if not numbers:
+        return best.result(total, tuple(sub))
+    number = np.concatenate(numbers)
+    done = np.zeros(len(number), bool)
     for a in objs:
-        if a == "max":
-            bound = ev.energy_j.max(axis=1) * ev.latency_s.max(axis=1) * ev.area_mm2
-        elif a == "worst_regret":  # max over a subset of EDAP_w / EDAP_w* <= max over all
-            bound = (ev.edap / np.asarray(optima, dtype=float)[sub][None, :]).max(axis=1)
-        else:  # mean over all W >= (sum over the subset) / W
-            bound = (ev.energy_j.sum(axis=1) / n_w) * (ev.latency_s.sum(axis=1) / n_w
-                                                      ) * ev.area_mm2
-        kth = best_f[a][keep - 1] if len(best_f[a]) >= keep else np.inf
-        out |= feas & (bound * (1 - 1e-9) < kth)
-    edap = np.where(ev.area_ok[:, None] & ev.capacity_ok, ev.edap, np.inf)
-    for i, w in enumerate(sub):  # keep each subset workload's own optimum exact
-        out |= edap[:, i] < opt[w]
-    return out
+        bound = np.concatenate(bounds[a])
+        order = np.lexsort((number, bound))
+        for start in range(0, len(order), max(keep, 1000)):
+            rows = order[start:start + max(keep, 1000)]
+            if bound[rows[0]] * (1 - 1e-9) > best.kth(a):
+                break  # no design left can enter the best of this aggregation
+            rows = rows[~done[rows]]
+            done[rows] = True
+            if len(rows):
+                g = np.column_stack(np.unravel_index(number[rows], cards))
+                best.add(number[rows], g, evaluator.evaluate(g))
+    return best.result(total, tuple(sub))
+
+
+def _bound(ev: Evaluation, aggregation: str, n_w: int, sub: Sequence[int],
+           optima: Sequence[float] | None = None) -> np.ndarray:
+    """(N,) lower bound of the aggregate over all n_w workloads from the metrics of the
+    subset `sub` of them (worst_regret: `optima`, each workload's own optimum EDAP)."""
+    if aggregation == "max":
+        return ev.energy_j.max(axis=1) * ev.latency_s.max(axis=1) * ev.area_mm2
+    if aggregation == "worst_regret":  # max over a subset of EDAP_w / EDAP_w* <= max over all
+        return (ev.edap / np.asarray(optima, dtype=float)[list(sub)][None, :]).max(axis=1)
+    # mean over all n_w >= (sum over the subset) / n_w
+    return (ev.energy_j.sum(axis=1) / n_w) * (ev.latency_s.sum(axis=1) / n_w) * ev.area_mm2

@@ -181,13 +181,17 @@ class Workload:
         return sum(layer.macs for layer in self.layers)
 
     def table(self) -> dict[str, np.ndarray]:
-        """The layer table as int64 column arrays (plus `kind` as strings), for the model."""
-        cols: dict[str, np.ndarray] = {
-            dim: np.array([getattr(layer, dim) for layer in self.layers], dtype=np.int64)
-            for dim in (*DIMS, *BITS)
-        }
-        cols["kind"] = np.array([layer.kind for layer in self.layers])
-        return cols
+        """The layer table as int64 column arrays (plus `kind` as strings), for the model.
+        Built once per workload (it is immutable) and handed out as read-only arrays."""
+        cols = self.__dict__.get("_table")
+        if cols is None:
+            cols = {dim: np.array([getattr(layer, dim) for layer in self.layers], dtype=np.int64)
+                    for dim in (*DIMS, *BITS)}
+            cols["kind"] = np.array([layer.kind for layer in self.layers])
+            for v in cols.values():
+                v.flags.writeable = False
+            object.__setattr__(self, "_table", cols)
+        return dict(cols)
 
     def summary(self) -> dict[str, object]:
         kinds: dict[str, int] = {}
