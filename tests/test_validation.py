@@ -113,13 +113,31 @@ def test_shipped_constants_meet_the_calibration_bars():
     per_wl = s[s.workload != "all"]
     rram, sram = per_wl[per_wl.technology == "rram"], per_wl[per_wl.technology == "sram"]
     # measured with the shipped tables (docs/model.md, "Calibration"): area 0.998 / 0.9997,
-    # EDAP >= 0.997 (rram) / 0.985 (sram), energy >= 0.993 (rram) / 0.93 (sram)
+    # EDAP >= 0.997 (rram) / 0.995 (sram), energy >= 0.993 (rram) / 0.96 (sram)
     assert (per_wl["spearman_area_mm2"] >= 0.99).all()
     assert (rram["spearman_edap_j_s_mm2"] >= 0.99).all()
-    assert (sram["spearman_edap_j_s_mm2"] >= 0.97).all()
+    assert (sram["spearman_edap_j_s_mm2"] >= 0.99).all()
     assert (rram["spearman_energy_j"] >= 0.98).all()
-    assert (sram["spearman_energy_j"] >= 0.9).all()
+    assert (sram["spearman_energy_j"] >= 0.95).all()
     assert (s[s.workload == "all"]["spearman_energy_j"] >= 0.98).all()
     assert (per_wl["median_abs_log10_energy_j"] < 0.1).all()  # within 26 % at the median
     # the ten best designs by EDAP: a noisy figure out of 1,600-3,200 designs per network
     assert (per_wl["top10_overlap"] >= 3).all() and per_wl["top10_overlap"].mean() >= 6
+    # choosing by the model costs under 10 % EDAP on every network (measured: 0 to 8.6 %)
+    assert (per_wl["pick_excess_edap"] < 0.10).all()
+
+
+def test_summary_scores_what_choosing_by_the_model_costs():
+    """Hand-worked: the model ranks design b first; the reference's EDAP of b is 2 against its
+    best 1, so choosing by the model costs +100 %; ranks agree on 2 of 3 pairs."""
+    from imcopt.validation import summarise
+
+    rows = pd.DataFrame({"technology": "rram", "workload": "w", "design_key": ["a", "b", "c"],
+                         "model_feasible": True})
+    for m in ("energy_j", "latency_s", "area_mm2"):
+        rows[f"ref_{m}"], rows[f"model_{m}"] = [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]
+    rows["ref_edap_j_s_mm2"], rows["model_edap_j_s_mm2"] = [1.0, 2.0, 3.0], [3.0, 1.0, 2.0]
+    s = summarise(rows).set_index("workload")
+    assert s.loc["w", "pick_excess_edap"] == pytest.approx(1.0)
+    assert s.loc["w", "spearman_edap_j_s_mm2"] == pytest.approx(-0.5)
+    assert s.loc["w", "top10_overlap"] == 3 and np.isnan(s.loc["all", "pick_excess_edap"])

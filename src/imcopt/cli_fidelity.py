@@ -28,7 +28,8 @@ SHORT = {"spearman_energy_j": "rho E", "spearman_latency_s": "rho L",
          "spearman_area_mm2": "rho A", "spearman_edap_j_s_mm2": "rho EDAP",
          "median_abs_log10_energy_j": "|log10| E", "median_abs_log10_latency_s": "|log10| L",
          "median_abs_log10_area_mm2": "|log10| A", "median_abs_log10_edap_j_s_mm2": "|log10| EDAP",
-         "top10_overlap": "top-10", "model_infeasible": "infeasible"}
+         "top10_overlap": "top-10", "pick_excess_edap": "pick +EDAP",
+         "model_infeasible": "infeasible"}
 
 
 def summary_table(title: str, summary: pd.DataFrame) -> Any:
@@ -171,7 +172,8 @@ def calibrate_cmd(
 
 CV_SHORT = {"rho_energy_j": "rho E", "rho_latency_s": "rho L", "rho_area_mm2": "rho A",
             "rho_edap": "rho EDAP", "median_abs_log10_energy_j": "|log10| E",
-            "top10_overlap": "top-10", "free_constants": "free k", "aic": "AIC"}
+            "top10_overlap": "top-10", "pick_excess_edap": "pick +EDAP",
+            "free_constants": "free k", "aic": "AIC"}
 
 
 def _cross_validate(reference: Path, layers: Path | None, names: list[str], by: str,

@@ -10,9 +10,10 @@ shipped fitted ones, which have seen every network.
 Each scored row: `technology`, `fold`, `workload`, `designs`, the Spearman rank correlations
 `rho_energy_j`, `rho_latency_s`, `rho_area_mm2`, `rho_edap`, the median |log10 model /
 reference| per metric, `top10_overlap` (how many of the reference's ten best designs by EDAP
-are among the model's ten best), and the fold's fit: `free_constants` (how many the fit moved)
-and `aic` (Akaike's criterion of the fit, n ln(cost) + 2k: more constants must buy a lower
-cost).
+are among the model's ten best), `pick_excess_edap` (the reference's EDAP of the model's best
+design over the reference's best, minus 1: what choosing by the model costs), and the fold's
+fit: `free_constants` (how many the fit moved) and `aic` (Akaike's criterion of the fit, n
+ln(cost) + 2k: more constants must buy a lower cost).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def cross_validate(
                 rec.update({new: float(row[old]) for old, new in METRIC_NAMES.items()})
                 rec.update({f"median_abs_log10_{m}": float(row[f"median_abs_log10_{m}"])
                             for m in ("energy_j", "latency_s", "area_mm2", "edap_j_s_mm2")})
+                rec["pick_excess_edap"] = float(row["pick_excess_edap"])
                 top = row["top10_overlap"]
                 rec["top10_overlap"] = None if pd.isna(top) else int(top)
                 rec.update({"free_constants": k, "aic": round(aic, 2),

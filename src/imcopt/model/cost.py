@@ -10,6 +10,7 @@ Python loop over designs. docs/model.md writes the whole model out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -262,19 +263,37 @@ def _feasibility(designs: Designs, tech: Technology, capacity_ok: np.ndarray,
     too_many_bits = designs["bits_per_cell"] > max_bits
     limit = tech.psum_bits_limit
     truncates = lost > limit
-    for i in np.flatnonzero(truncates).tolist():
-        reason[i] = (f"the {int(designs['adc_bits'][i])}-bit ADC drops {int(lost[i])} "
-                     f"partial-sum bits (allowed: {limit:g}; fewer parallel_rows, dac_bits or "
-                     "bits_per_cell, or more adc_bits, keep them)")
-    for i in np.flatnonzero(~capacity_ok).tolist():
-        reason[i] = (f"weights need {int(required[i])} arrays of "
-                     f"{int(designs['rows_per_array'][i])}x{int(designs['cols_per_array'][i])} "
-                     f"cells, the chip has {int(available[i])}")
-    for i in np.flatnonzero(too_many_bits).tolist():
-        reason[i] = (f"{tech.name} cells hold at most {max_bits} bit(s); "
-                     f"bits_per_cell = {int(designs['bits_per_cell'][i])}")
+    # later reasons win; each distinct set of numbers is formatted once
+    _set_reasons(reason, truncates, (designs["adc_bits"], lost), lambda adc, n: (
+        f"the {adc}-bit ADC drops {n} partial-sum bits (allowed: {limit:g}; fewer "
+        "parallel_rows, dac_bits or bits_per_cell, or more adc_bits, keep them)"))
+    _set_reasons(reason, ~capacity_ok, (required, designs["rows_per_array"],
+                                         designs["cols_per_array"], available),
+                 lambda need, r, c, have: f"weights need {need} arrays of {r}x{c} cells, the "
+                                          f"chip has {have}")
+    _set_reasons(reason, too_many_bits, (designs["bits_per_cell"],), lambda b: (
+        f"{tech.name} cells hold at most {max_bits} bit(s); bits_per_cell = {b}"))
     feasible = capacity_ok & ~too_many_bits & ~truncates
     return feasible, reason.astype(str)
+
+
+def _set_reasons(reason: np.ndarray, mask: np.ndarray, columns: tuple[np.ndarray, ...],
+                 text: Callable[..., str]) -> None:
+    """reason[mask] = text(*integers of that design's columns), formatted once per distinct
+    row of the columns (thousands of infeasible designs share a handful of reasons)."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return
+    # distinct rows by a mixed-radix code of each column's distinct values (1-D sorts only)
+    picked = [np.asarray(col)[idx].astype(np.int64) for col in columns]
+    code = np.zeros(len(idx), dtype=np.int64)
+    for col in picked:
+        uniq, inverse = np.unique(col, return_inverse=True)
+        code = code * len(uniq) + inverse.reshape(-1)
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    texts = np.array([text(*(int(col[i]) for col in picked)) for i in first.tolist()],
+                     dtype=object)
+    reason[idx] = texts[inverse.reshape(-1)]
 
 
 def _evaluate_block(
