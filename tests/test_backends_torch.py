@@ -147,7 +147,14 @@ def test_cli_search_exhaustive_on_device_cpu_matches_numpy(tmp_path):
     config = {"technology": "sram", "workloads": ["alexnet", "resnet18"],
               "space": {"name": "sram", "values": {"voltage_v": [0.6, 0.8],
                                                    "clock_period_s": [1e-9],
-                                                   "glb_depth_words": [4096, 16384]}},
+                                                   "glb_depth_words": [4096, 16384],
+                                                   # array size and circuit knobs at two
+                                                   # values each: 0.13 M designs, not 38 M
+                                                   "rows_per_array": [64, 256],
+                                                   "cols_per_array": [64, 256],
+                                                   "parallel_rows": [16, 64],
+                                                   "adc_bits": [6, 8], "cols_per_adc": [4, 16],
+                                                   "dac_bits": [1, 2]}},
               "objective": {"optima": None}, "algorithm": {"name": "exhaustive"}}
     path = tmp_path / "search.yaml"
     path.write_text(yaml.safe_dump(config))

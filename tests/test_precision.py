@@ -137,6 +137,25 @@ def test_max_psum_bits_lost_constraint():
     assert all("partial-sum bits" in r for r in e.reason[d["adc_bits"] == 5])
 
 
+def test_psum_reasons_name_each_network_and_its_lost_bits():
+    # two networks, both broken on the 5-bit ADC: one message each, "; "-joined, in order
+    space = get_space("rram").restrict(adc_bits=(5,), parallel_rows=(128,), dac_bits=(4,))
+    nets = [get("alexnet"), get("resnet18")]
+    ev = ConstrainedEvaluator(space, load_technology("rram"), nets, max_psum_bits_lost=1)
+    g = space.sample(6, 2)
+    e = ev.evaluate(g)
+    d = space.decode(g)
+    # a column sums min(128, rows) products of a 4-bit input and a b-bit cell: its full scale
+    # needs ceil(log2(rows * 15 * (2^b - 1) + 1)) bits, and the ADC keeps 5
+    rows = np.minimum(128, d["rows_per_array"])
+    full = rows * 15 * (2.0 ** d["bits_per_cell"] - 1)
+    want = np.ceil(np.log2(full + 1)) - 5
+    for i in range(6):
+        parts = [f"{n}: ADC drops {want[i]:g} partial-sum bits > 1"
+                 for n in ("alexnet", "resnet18")]
+        assert e.reason[i].endswith("; ".join(parts)), e.reason[i]
+
+
 def test_polish_picks_each_networks_cheapest_allowed_precision():
     space = joint_space()
     acc = AccuracyTable.read(TABLE)

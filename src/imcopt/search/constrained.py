@@ -10,7 +10,7 @@ search, ranking and output treats it like any other infeasible design.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,28 +127,28 @@ class ConstrainedEvaluator(Evaluator):
                 if self.max_psum_bits_lost is not None else np.zeros((len(ev), n_w)))
         acc = self.accuracies(d)
         excess = np.zeros_like(lost)
-        reasons = [[] for _ in range(len(ev))]
+        reason = np.asarray(ev.reason, dtype=object).copy()
         for w, name in enumerate(self.workload_names):
             floor = self.min_accuracy.get(name)
             if floor is not None:
                 short = (floor - acc[:, w]) / max(abs(floor), 1e-9)
                 excess[:, w] = np.maximum(excess[:, w], short)
-                for i in np.flatnonzero(short > 0):
-                    reasons[i].append(f"{name}: accuracy {acc[i, w]:g} < minimum {floor:g}")
+                _append_reasons(reason, short > 0, acc[:, w],
+                                lambda a, n=name, f=floor: f"{n}: accuracy {a:g} < minimum {f:g}")
             if self.max_psum_bits_lost is not None:
-                over = (lost[:, w] - self.max_psum_bits_lost) / max(self.max_psum_bits_lost, 1.0)
+                limit = self.max_psum_bits_lost
+                over = (lost[:, w] - limit) / max(limit, 1.0)
                 excess[:, w] = np.maximum(excess[:, w], over)
-                for i in np.flatnonzero(over > 0):
-                    reasons[i].append(f"{name}: ADC drops {lost[i, w]:g} partial-sum bits > "
-                                      f"{self.max_psum_bits_lost:g}")
+                _append_reasons(reason, over > 0, lost[:, w],
+                                lambda b, n=name, m=limit: f"{n}: ADC drops {b:g} partial-sum "
+                                                           f"bits > {m:g}")
         broken = excess > 0
         if broken.any():
             ev.capacity_ok = ev.capacity_ok & ~broken
             ev.capacity_violation = np.where(
                 broken, np.maximum(np.maximum(ev.capacity_violation, excess), 1e-6),
                 ev.capacity_violation)
-            ev.reason = np.array(["; ".join(filter(None, [r, *extra]))
-                                  for r, extra in zip(ev.reason, reasons, strict=True)])
+            ev.reason = reason.astype(str)
         return ev
 
     def edap_on(self, genomes: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -258,3 +258,17 @@ def _scatter(parts: list[tuple[np.ndarray, Metrics]], n: int) -> Metrics:
         reason=put("reason", object).astype(str), macs=first.macs,
         utilization=put("utilization"), weight_arrays_required=put("weight_arrays_required"),
         executed_macs=put("executed_macs"), psum_bits_lost=put("psum_bits_lost"))
+
+
+def _append_reasons(reason: np.ndarray, mask: np.ndarray, values: np.ndarray,
+                    message: Callable[[float], str]) -> None:
+    """Append `message(value)` to `reason` (object array, "; "-joined) where `mask` holds: one
+    message formatted per distinct value, since an exhaustive scan breaks millions of designs
+    on a handful of numbers."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return
+    distinct, inverse = np.unique(values[idx], return_inverse=True)
+    text = np.array([message(float(v)) for v in distinct], dtype=object)[inverse.reshape(-1)]
+    old = reason[idx]
+    reason[idx] = np.where(old == "", text, old + "; " + text)
