@@ -85,7 +85,9 @@ def test_api_evaluator_and_exhaustive_take_a_device():
     assert_same(a, b)
     space = get_space("rram").restrict(voltage_v=(0.6, 0.8), clock_period_s=(1e-9,),
                                        glb_depth_words=(4096,), arrays_per_tile=(16, 64),
-                                       router_groups=(4, 16))
+                                       router_groups=(4, 16), parallel_rows=(16,),
+                                       adc_bits=(6, 8), cols_per_adc=(4,), dac_bits=(1,),
+                                       adc_type=(1,))
     results = []
     for device in ("numpy", "cpu"):
         ev = Evaluator(space, load_technology("rram"), [get("alexnet"), get("resnet18")],

@@ -231,3 +231,24 @@ def test_cimloop_chip_has_no_matmul_unit():
     assert sram.matmul_policy == "digital"
     assert area_mm2(d, sram)["digital_units"][0] > 0
     assert area_mm2(d, sram.with_settings(assumptions="cimloop"))["digital_units"][0] == 0
+
+
+def test_totals_is_one_designs_row_of_every_metric():
+    # the row `imcopt evaluate` prints: design i's numbers, with TOPS/W = 2 MACs / J / 1e12
+    keys = ["A_0.7_2_2e-09_512_512_8_16_32_16384", "A_0.5_8_1e-09_128_64_4_8_16_4096"]
+    wl = get("alexnet")
+    m = evaluate(designs_from_keys(keys), wl, load_technology("rram"))
+    macs = sum(layer.macs for layer in wl.layers if layer.kind != "matmul")
+    for i in range(2):
+        row = m.totals(i)
+        assert row["energy_j"] == m.energy_j[i] and row["latency_s"] == m.latency_s[i]
+        assert row["area_mm2"] == m.area_mm2[i]
+        assert row["edap_j_s_mm2"] == pytest.approx(
+            m.energy_j[i] * m.latency_s[i] * m.area_mm2[i], rel=1e-12)
+        assert row["tops_per_w"] == pytest.approx(2 * macs / m.energy_j[i] / 1e12, rel=1e-9)
+        assert row["tops_per_mm2"] == pytest.approx(
+            2 * macs / m.latency_s[i] / 1e12 / m.area_mm2[i], rel=1e-9)
+        assert row["utilization"] == m.utilization[i]
+        assert row["psum_bits_lost"] == m.psum_bits_lost[i]
+        assert row["feasible"] is bool(m.feasible[i]) and row["reason"] == m.reason[i]
+    assert m.totals(0)["energy_j"] != m.totals(1)["energy_j"]
