@@ -34,11 +34,13 @@ def test_evaluate_and_space_show_print_codes_by_name(tmp_path) -> None:
     assert re.search(r"adc_type\s+│\s+flash", r.output)
     assert re.search(r"offchip_memory\s+│\s+HBM2", r.output)
     r = CliRunner().invoke(app, ["space", "show", "--tech", "sram"], env={"COLUMNS": "100"})
-    assert "default design: A_0.55_1_1e-09_256_128_1_32_8_4096" in r.output
+    assert "default design: A_0.7_1_2e-09_512_512_8_16_32_16384" in r.output
     assert "adc_type=SAR" in r.output and "offchip_memory=LPDDR4" in r.output
 
 
 def test_search_console_at_80_columns(tmp_path) -> None:
+    import json
+
     import yaml
 
     cfg = tmp_path / "c.yaml"
@@ -48,12 +50,15 @@ def test_search_console_at_80_columns(tmp_path) -> None:
                            env={"COLUMNS": "80"})
     assert r.exit_code == 0, r.output
     lines = r.output.splitlines()
-    assert max(len(line) for line in lines) <= 80
-    import json
+    keys = {b["key"] for b in json.loads((tmp_path / "o" / "best.json").read_text())["best"]}
+    # every line fits in 80 columns but the keys' own (which the terminal wraps)
+    assert max(len(line) for line in lines if not any(k in line for k in keys)) <= 80
 
     best = json.loads((tmp_path / "o" / "best.json").read_text())["best"]
-    for b in best[:5]:  # every key whole on its row, with its worst loss
-        row = next(line for line in lines if f" {b['key']} " in line)
+    for b in best[:5]:  # every key whole on its line, and its rank's row has its worst loss
+        assert any(re.search(rf"^\s*{b['rank']} {re.escape(b['key'])}$", line)
+                   for line in r.output.splitlines()), b["key"]
+        row = next(line for line in lines if re.match(rf"\s*{b['rank']}\s+\d", line))
         assert re.search(r"\d\.\d\dx", row)
     w = best[0]
     assert f"winner {w['key']}: area" in r.output
@@ -68,18 +73,21 @@ def test_progress_names_each_search_with_its_place() -> None:
     cfg = load_config({**SMALL_CONFIG, "objective": {"optima": "separate"}})
     plan = planned_searches(cfg, get_space("rram"), ["alexnet", "resnet18"])
     per = 100 + 4 * 20 * 4  # SMALL_CONFIG: 100 sampled designs, four phases of 20 x 4
-    assert plan == [("separate:alexnet", per), ("separate:resnet18", per), ("joint", per)]
+    # each network's search ends with its best looked up (+1), the joint one starts by
+    # ranking the networks' bests (+2)
+    assert plan == [("separate:alexnet", per + 1), ("separate:resnet18", per + 1),
+                    ("joint", per + 2)]
     t = Tracker(plan)
-    assert t.total == 3 * per
+    assert t.total == 3 * per + 4
     from imcopt.search import run_search
 
     # the plan is what a run asks for, or a little more: pymoo drops duplicate offspring,
     # which in this 1,536-design space leaves some generations short
     real = run_search(cfg).evaluator.n_calls
     assert 0.85 * t.total <= real <= t.total
-    rows = [("separate:alexnet", 40), ("separate:alexnet", per), ("separate:resnet18",
-            per + 30), ("separate:resnet18", 2 * per), ("joint", 2 * per + 80),
-            ("joint", 3 * per)]
+    rows = [("separate:alexnet", 40), ("separate:alexnet", per + 1), ("separate:resnet18",
+            per + 31), ("separate:resnet18", 2 * per + 2), ("joint", 2 * per + 82),
+            ("joint", 3 * per + 4)]
     seen = [t.update({"search": s, "n_calls": c}) for s, c in rows]
     assert [label for label, _ in seen] == [
         "separate: alexnet, 1 of 3", "separate: alexnet, 1 of 3",

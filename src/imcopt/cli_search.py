@@ -160,26 +160,37 @@ def print_best(console: Console, best: list[dict], names: list[str], aggregation
     from .objectives import AGGREGATE_MEANING, aggregate_unit
 
     unit = aggregate_unit(aggregation, len(names))
-    table = Table(title=f"{title_prefix}best designs: {aggregation} = "
-                  f"{AGGREGATE_MEANING[aggregation]} "
-                  f"({unit})", title_justify="left", box=None, padding=(0, 1))
+    console.print(f"{title_prefix}best designs: {aggregation} = "
+                  f"{AGGREGATE_MEANING[aggregation]} ({unit})", highlight=False)
+    table = Table(box=None, padding=(0, 1))
+    # keys with circuit knobs run past 80 columns: then the keys go below the numbers, one
+    # per line and whole (the terminal wraps them), rather than cut in the table
+    key_width = max((len(b["key"]) for b in best), default=0)
+    inline = key_width + 45 <= console.width
     table.add_column("#", justify="right")
-    table.add_column("design key", no_wrap=True)
+    if inline:
+        table.add_column("design key", no_wrap=True)
     table.add_column(aggregation, justify="right", no_wrap=True)
     table.add_column("worst loss", justify="right", no_wrap=True)
     table.add_column("network")
     for b in best:
         fit = "infeasible" if b["fitness"] is None else f"{b['fitness']:.4g}"
-        table.add_row(str(b["rank"]), b["key"], fit, format_factor(b.get("worst_network_loss_x")),
+        table.add_row(str(b["rank"]), *([b["key"]] if inline else []), fit,
+                      format_factor(b.get("worst_network_loss_x")),
                       b.get("worst_network") or "-")
     console.print(table)
+    if not inline and best:
+        console.print("design keys:")
+        for b in best:
+            console.print(f"{b['rank']:>2} {b['key']}", soft_wrap=True, highlight=False)
     if not best:
         return
     w = best[0]
     params = "  ".join(f"{k}={display(k, v)}" for k, v in w["parameters"].items())
     console.print(f"winner {w['key']}: area {w['area_mm2']:.4g} mm2, die cost "
                   f"{w.get('cost_usd') or 0:.3g} USD" + ("" if w["feasible"] else
-                                                        f"; infeasible: {w['reason']}"))
+                                                        f"; infeasible: {w['reason']}"),
+                  soft_wrap=True, highlight=False)
     console.print(params, soft_wrap=False, overflow="fold")
     loss_title = "loss: EDAP / own optimum"
     if software and all(w["workloads"][n].get("edap_vs_fixed_software") is not None

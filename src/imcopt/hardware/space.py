@@ -72,9 +72,9 @@ PARAMETERS: dict[str, ParameterInfo] = {
         ParameterInfo("dac_bits", "bit", "circuit",
                       "input bits applied per array read (1 = bit-serial inputs)"),
         ParameterInfo("input_encoding", "code", "circuit",
-                      "how a multi-bit input slice drives a row: 1 = amplitude (voltage DAC), "
-                      "2 = pulse width (one pulse of x units), 3 = pulse count (x unit "
-                      "pulses, spikes)", choices=(1, 2, 3)),
+                      "how a multi-bit input slice x drives a row (a voltage DAC; one pulse "
+                      "x units long; x unit pulses, spikes): 1 = amplitude, 2 = pulse width, "
+                      "3 = pulse count", choices=(1, 2, 3)),
     )
 }
 #: upper bounds beyond which a value is not a design (and the model's integer maths overflows)

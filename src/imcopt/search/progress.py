@@ -31,10 +31,14 @@ def planned_searches(cfg: SearchConfig, space: DesignSpace, workloads: list[str]
     """(search label as the convergence rows name it, expected calls) in run order."""
     per = calls_per_search(cfg.algorithm, cfg)
     plan: list[tuple[str, int | None]] = []
+    # a per-network search ends by looking its best design up (its optimum), and the next
+    # search starts by ranking the networks' bests together: calls beyond the algorithm's
+    separate = [(f"separate:{w}", per + 1) for w in workloads]
     if cfg.objective.optima == "separate":
-        plan += [(f"separate:{w}", per) for w in workloads]
+        plan += separate
     if cfg.strategy == "separate":
-        plan += [(f"separate:{w}", per) for w in workloads]
+        plan += separate
+        plan.append(("joint", len(workloads)))
     elif cfg.strategy == "largest":
         plan.append(("largest", per))
     elif cfg.strategy == "sequential":
@@ -45,7 +49,8 @@ def planned_searches(cfg: SearchConfig, space: DesignSpace, workloads: list[str]
                 plan.append((f"sequential:{level}", size if size <= cfg.exhaustive_below
                              else per))
     else:
-        plan.append(("joint", per))
+        plan.append(("joint", per + (len(workloads) if cfg.objective.optima == "separate"
+                                     else 0)))
     return plan
 
 
