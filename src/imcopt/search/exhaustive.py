@@ -330,7 +330,7 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
                 edap, feas = evaluator.edap_on(g, w)
                 edap = np.where(feas, edap, np.inf)
                 j = int(np.lexsort((nb[rows], edap))[0])
-                if (edap[j], nb[rows][j]) < best_w:
+                if np.isfinite(edap[j]) and (edap[j], nb[rows][j]) < best_w:
                     best_w = (float(edap[j]), int(nb[rows][j]))
                     opt[w], opt_g[w] = edap[j], g[j]
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval, 0.0,
