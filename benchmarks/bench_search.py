@@ -8,6 +8,13 @@
    designs). The last lines compare the medians both ways; run --seeds 20 before reading a
    6-seed difference as real (README: at 20 seeds the two are tied).
 3. Wall time of a full four-phase run on the SRAM 9-network set (`mean` aggregation).
+
+--sram-exhaustive (issue 17 item 3) instead times the exhaustive optimum of the SRAM study
+space (`sram_study`, 4,064,256 designs, its set-up: any partial-sum truncation accepted,
+800 mm2) on the 4 networks, numpy backend: the `max` aggregation, then `worst_regret` (each
+network's exact optimum first, then the scan), with branch-and-bound pruning
+(search/bounds.py) and how many designs were bounded, bounded again and evaluated in full.
+--no-prune times the same without pruning (minutes), for comparison.
 """
 
 from __future__ import annotations
@@ -42,12 +49,48 @@ def gaps(optimum: float, name: str, feasible_only: bool, seeds: range) -> list[f
     return out
 
 
+def sram_exhaustive(prune: bool) -> None:
+    """Time the SRAM study space's exhaustive optimum: max, then worst_regret (module doc)."""
+    from imcopt.search.optima import exact_optima
+
+    space = get_space("sram_study")
+    tech = load_technology("sram").with_settings(max_psum_bits_lost=float("inf"))
+    wls = [get(w) for w in FOUR_NETWORKS]
+
+    def counts(res: object) -> str:
+        pruned = res.n_screened - res.n_evaluated if prune else 0
+        return (f"{res.n_designs:,} designs, {res.n_screened or res.n_evaluated:,} pass the "
+                f"screen, {res.n_bounded_again:,} bounded again, {res.n_evaluated:,} "
+                f"evaluated in full, {pruned:,} pruned")
+
+    res = exhaustive(Evaluator(space, tech, wls), Objective("max"), prune=prune)
+    print(f"sram exhaustive: {res.seconds:.1f} s  (max; {counts(res)}; optimum "
+          f"{float(res.fitness[0]):.6g} J s mm2, {space.keys(res.best.genomes[:1])[0]})")
+    t0 = time.perf_counter()
+    optima, _ = exact_optima(Evaluator(space, tech, wls), prune=prune)
+    t_opt = time.perf_counter() - t0
+    wr = exhaustive(Evaluator(space, tech, wls),
+                    Objective("worst_regret", optima=tuple(optima)), prune=prune)
+    print(f"sram exhaustive worst_regret: {t_opt + wr.seconds:.1f} s  (optima {t_opt:.1f} s: "
+          f"{dict(zip(FOUR_NETWORKS, optima.round(12).tolist(), strict=True))}; scan "
+          f"{wr.seconds:.1f} s: {counts(wr)}; optimum {float(wr.fitness[0]):.6g}x, "
+          f"{space.keys(wr.best.genomes[:1])[0]})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=6)
     ap.add_argument("--per-workload", action="store_true",
                     help="also each workload's own optimum (about 10x slower)")
+    ap.add_argument("--sram-exhaustive", action="store_true",
+                    help="only time the SRAM study space's exhaustive optimum (max and "
+                         "worst_regret)")
+    ap.add_argument("--no-prune", action="store_true",
+                    help="with --sram-exhaustive: without branch-and-bound pruning")
     args = ap.parse_args()
+    if args.sram_exhaustive:
+        sram_exhaustive(prune=not args.no_prune)
+        return
     space, tech = get_space("rram"), load_technology("rram")
     ev = Evaluator(space, tech, [get(w) for w in FOUR_NETWORKS])
     res = exhaustive(ev, Objective("max"), per_workload=args.per_workload)

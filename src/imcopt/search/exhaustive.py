@@ -6,6 +6,18 @@ need only on rows, columns and bits per cell), then the survivors are evaluated.
 `keep` designs by the objective are kept, plus each workload's own optimum (its EDAP, feasible
 on that workload: area limit and its own weight capacity).
 
+Pruning (branch and bound; by default from `PRUNE_FROM` designs, where `bounds.LayerBound` is
+valid: the analytical model on numpy, layers that do not share the chip): every screened
+design is first costed on one distinct layer only (the one that bounds the objective best on
+a sample, `LayerBound.plan`), a provable lower bound of its objective (`bounds` module
+docstring). Designs are then taken in increasing order of that bound, in batches: each batch
+is bounded again on 2, 4, 8, ... layers, dropping the designs whose bound exceeds the
+`keep`-th best value found so far, and only the rest are evaluated in full; once a batch
+starts above that value, no design left can enter the best and the scan stops. Each
+workload's own optimum (`per_workload`) is found the same way on its EDAP. The best designs,
+their values and order (ties by enumeration order) and each workload's optimum are exactly
+those of the unpruned scan; only `n_evaluated` is smaller.
+
 The chunk size follows the evaluator's device: `CHUNK_DESIGNS` designs at a time on numpy,
 `TORCH_CHUNK_DESIGNS` on a PyTorch device (a GPU needs big batches to be busy), where the
 enumeration and the screen run on the device as well (`device_screen.DeviceScreen`).
@@ -21,10 +33,20 @@ import numpy as np
 
 from ..hardware.space import mixed_radix as enumerate_genomes
 from ..objectives import Evaluation, Evaluator, Objective
+from .bounds import LayerBound, die_cost, objective_bound, prunable
 from .device_screen import DeviceScreen
 
 CHUNK_DESIGNS = 250_000
 TORCH_CHUNK_DESIGNS = 2_000_000
+PRUNE_FROM = 200_000  # designs; `exhaustive(prune=None)` prunes from this size on
+#: and up to this size: pruning holds a number and a bound (16 bytes; per workload 33 more)
+#: for every screened design, where the unpruned scan streams in constant memory
+PRUNE_UP_TO = 50_000_000
+#: pruning: distinct layers in the first bound (every screened design; chosen for the
+#: objective, `LayerBound.plan`), in the next ones (the designs each leaves, batch by batch;
+#: per network for its own optimum), and the batch size
+FIRST_LAYERS, SECOND_LAYERS, BATCH = 1, (2, 4, 8, 16, 32, 64), 4096
+MAX_BATCH = 65_536  # batches double from BATCH up to this: fewer calls once the best is near
 
 
 @dataclass
@@ -34,8 +56,10 @@ class ExhaustiveResult:
     optima: np.ndarray  # (W,) each workload's lowest feasible EDAP (inf if none)
     optimum_genomes: np.ndarray  # (W, n_var) the designs that reach them
     n_designs: int
-    n_evaluated: int
+    n_evaluated: int  # designs evaluated in full
     seconds: float
+    n_screened: int = 0  # designs that passed the screen (pruning: each was bounded)
+    n_bounded_again: int = 0  # pruning: bounds on more layers computed (design x level)
 
 
 def exhaustive(
@@ -48,12 +72,18 @@ def exhaustive(
     keep: int = 100,
     per_workload: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    prune: bool | None = None,
 ) -> ExhaustiveResult:
     """Evaluate every design of the space (or of the `free` parameters, others from `base`).
 
     per_workload: also find each workload's own optimum (every design that fits that
     workload is evaluated on it alone: slower, as many more designs fit one workload).
     chunk: designs enumerated at a time; default by the evaluator's device (module docstring).
+    prune: skip designs whose lower bound shows they cannot enter the best (module
+    docstring); the result is the same, only faster. None (default): when the enumeration
+    holds at least `PRUNE_FROM` designs (below, building the bound costs more than it
+    saves); ignored where no bound is valid (`bounds.bound_eligible`) and above
+    `PRUNE_UP_TO` designs (memory).
     """
     if chunk is None:
         chunk = CHUNK_DESIGNS if evaluator.device == "numpy" else TORCH_CHUNK_DESIGNS
@@ -63,6 +93,17 @@ def exhaustive(
     base_g = np.zeros(space.n_var, np.int64) if base is None else np.asarray(base, np.int64)
     cards = space.cardinalities[free_idx]
     total = int(np.prod(cards))
+    wanted = prune or (prune is None and total >= PRUNE_FROM)
+    bound = LayerBound.build(evaluator) if wanted and total <= PRUNE_UP_TO else None
+    if bound is not None:
+        saved_cache, evaluator.cache = evaluator.cache, False
+        try:
+            res = _pruned(evaluator, objective, bound, free_idx, base_g, chunk, keep,
+                          per_workload, progress)
+        finally:
+            evaluator.cache = saved_cache
+        res.seconds = time.perf_counter() - t0
+        return res
     saved_cache, evaluator.cache = evaluator.cache, False
     best: Evaluation | None = None
     opt = np.full(n_w, np.inf)
@@ -113,21 +154,21 @@ def exhaustive(
                             time.perf_counter() - t0)
 
 
-def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS
-             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS,
+             subset: Sequence[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(numbers, genomes) of the designs of the evaluator's whole space that pass its screen
-    (every workload), in enumeration (mixed-radix) order, about `chunk` at a time. Only the
-    designs whose weight-capacity genes pass (`Evaluator.capacity_candidates`) are enumerated
-    and screened, as no other design can pass."""
+    for `subset` (None: every workload), in enumeration (mixed-radix) order, about `chunk` at
+    a time. Only the designs whose weight-capacity genes pass
+    (`Evaluator.capacity_candidates`) are enumerated and screened, as no other design can."""
     cards = evaluator.space.cardinalities
     total = int(np.prod(cards))
-    every = evaluator.capacity_candidates()
+    every = evaluator.capacity_candidates(subset)
     candidates: Iterator[np.ndarray] = (
         (np.arange(a, min(a + chunk, total), dtype=np.int64) for a in range(0, total, chunk))
         if every is None else (every[a:a + chunk] for a in range(0, len(every), chunk)))
     for part in candidates:
         g = np.column_stack(np.unravel_index(part, cards)).astype(np.int64)
-        ok = evaluator.screen(g) if len(g) else np.zeros(0, bool)
+        ok = evaluator.screen(g, subset) if len(g) else np.zeros(0, bool)
         yield part[ok], g[ok]
 
 
@@ -143,3 +184,182 @@ def _passing(evaluator: Evaluator, on_device: DeviceScreen | None, g: np.ndarray
 def _concat(a: Evaluation, b: Evaluation) -> Evaluation:
     return Evaluation(*(np.concatenate([getattr(a, f), getattr(b, f)]) if f != "area_limit_mm2"
                         else a.area_limit_mm2 for f in Evaluation.__dataclass_fields__))
+
+
+def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_idx: np.ndarray,
+            base_g: np.ndarray, chunk: int, keep: int, per_workload: bool,
+            progress: Callable[[int, int], None] | None) -> ExhaustiveResult:
+    """`exhaustive` with pruning by lower bounds (module docstring)."""
+    space, n_w = evaluator.space, len(evaluator.workloads)
+    cards = space.cardinalities[free_idx]
+    total = int(np.prod(cards))
+    wls = list(range(n_w)) if objective.subset is None else list(objective.subset)
+    # per_workload: the stream is screened on area alone; then each design is marked for the
+    # joint screen and for each workload's own (the unpruned scan's sets exactly)
+    stream_subset: Sequence[int] | None = [] if per_workload else objective.subset
+    whole = np.array_equal(free_idx, np.arange(space.n_var))
+
+    def genomes_of(numbers: np.ndarray) -> np.ndarray:
+        g = np.repeat(base_g[None, :], len(numbers), axis=0)
+        g[:, free_idx] = np.column_stack(np.unravel_index(numbers, cards)) if len(numbers) \
+            else np.empty((0, len(free_idx)), np.int64)
+        return g
+
+    table = evaluator.capacity_table(stream_subset) if whole else None
+
+    def stream() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if table is not None and not table[1].all():  # the capacity genes skip designs
+            yield from screened(evaluator, chunk, stream_subset)
+            return
+        for start in range(0, total, chunk):  # (enumerating is cheaper than listing)
+            numbers = np.arange(start, min(start + chunk, total), dtype=np.int64)
+            g = np.repeat(base_g[None, :], len(numbers), axis=0)
+            g[:, free_idx] = enumerate_genomes(cards, start, start + len(numbers))
+            ok = evaluator.screen(g, stream_subset)
+            yield numbers[ok], g[ok]
+
+    # 1. every screened design: a lower bound from the layer that bounds the objective best
+    # (per workload: and from each workload's heaviest layer, for its own optimum)
+    picks = bound.plan(objective, max(SECOND_LAYERS))  # greedy: each size's are a prefix
+    first = picks[:FIRST_LAYERS]
+    if per_workload:  # every workload's own bound needs a layer of it
+        first += [p for p in bound.first([1] * n_w) if p[0] in wls and p not in first]
+    numbers, b_obj, joint, b_w, own = [], [], [], [], []
+    for part, g in stream():
+        if len(g):
+            e_lb, l_lb, area = bound.partial(g, first)
+            numbers.append(part)
+            b_obj.append(objective_bound(objective, e_lb, l_lb, area,
+                                         die_cost(evaluator, g, area, objective)))
+            if per_workload:
+                own.append(_own_screens(evaluator, g, wls))
+                # the screen of several workloads is the AND of theirs (weights fit on each,
+                # no column sum of each truncated; area and die are shared)
+                joint.append(own[-1].all(axis=1) if objective.subset is None
+                             else own[-1][:, [wls.index(w) for w in objective.subset]].all(1))
+                b_w.append(e_lb[:, wls] * l_lb[:, wls] * area[:, None])
+        if progress:
+            progress(int(part[-1]) + 1 if len(part) else 0, total)
+    number = np.concatenate(numbers) if numbers else np.empty(0, np.int64)
+    n_screened = len(number)
+    bnd = np.concatenate(b_obj) if numbers else np.empty(0)
+    if per_workload and numbers:
+        in_joint = np.concatenate(joint)
+        number_j, bnd = number[in_joint], bnd[in_joint]
+    else:
+        number_j = number
+
+    n_eval = n_again = 0
+
+    def refine(rows: np.ndarray, g: np.ndarray, levels: list[list[tuple[int, int, int]]],
+               value: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+               threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """The rows (and genomes) whose bound on ever more layers stays within the
+        threshold: each level adds its new picks to the sums so far (more layers, so a
+        higher bound that is still a lower bound)."""
+        nonlocal n_again
+        e_lb = l_lb = area = None
+        done: set[tuple[int, int, int]] = set()
+        for picks in levels:
+            new = [p for p in picks if p not in done]
+            if not len(g) or not np.isfinite(threshold) or not new:
+                continue
+            done.update(new)
+            e, lat, area = bound.partial(g, new)
+            e_lb, l_lb = (e, lat) if e_lb is None else (e_lb + e, l_lb + lat)
+            n_again += len(g)
+            ok = ~prunable(value(e_lb, l_lb, area, g), threshold)
+            rows, g, e_lb, l_lb = rows[ok], g[ok], e_lb[ok], l_lb[ok]
+        return rows, g
+
+    # 2. the best `keep` by the objective, in order of the bound
+    best: Evaluation | None = None
+    best_n = np.empty(0, np.int64)
+    levels = [picks[:k] for k in SECOND_LAYERS]
+
+    def objective_value(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
+                        g: np.ndarray) -> np.ndarray:
+        return objective_bound(objective, e_lb, l_lb, area, die_cost(evaluator, g, area, objective))
+
+    threshold = np.inf
+    # (the numbers are in increasing order: a stable sort by the bound breaks ties by them)
+    order = np.argsort(bnd, kind="stable")
+    for rows in _batches(order):
+        if prunable(bnd[rows[:1]], threshold).all():
+            break  # sorted by the bound: no design left can enter the best
+        rows = rows[~prunable(bnd[rows], threshold)]
+        rows, g = refine(rows, genomes_of(number_j[rows]), levels, objective_value, threshold)
+        if not len(g):
+            continue
+        ev = evaluator.evaluate(g)
+        n_eval += len(g)
+        best = ev if best is None else _concat(best, ev)
+        best_n = np.concatenate([best_n, number_j[rows]])
+        top = _rank(objective, best, best_n)[:keep]
+        best, best_n = best.take(top), best_n[top]
+        fit = objective.fitness(best)
+        if len(best) >= keep and np.isfinite(fit[-1]):
+            threshold = float(fit[-1])
+    if best is None:  # nothing passed the screen: keep the first designs, all infeasible
+        best = evaluator.evaluate(genomes_of(np.arange(min(keep, total), dtype=np.int64)))
+
+    # 3. each workload's own optimum: the same search on its EDAP alone
+    opt = np.full(n_w, np.inf)
+    opt_g = np.repeat(base_g[None, :], n_w, axis=0)
+    if per_workload and numbers:
+        own_all, bw_all = np.concatenate(own), np.concatenate(b_w)
+        for i, w in enumerate(wls):
+            sel = np.flatnonzero(own_all[:, i])
+            nb, bb = number[sel], bw_all[sel, i]
+            order = np.argsort(bb, kind="stable")
+            best_w = (np.inf, np.iinfo(np.int64).max)
+            w_levels = [bound.first([k if v == w else 0 for v in range(n_w)])
+                        for k in SECOND_LAYERS]
+
+            def edap_bound(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
+                           g: np.ndarray, w: int = w) -> np.ndarray:
+                return e_lb[:, w] * l_lb[:, w] * area
+
+            for rows in _batches(order):
+                if prunable(bb[rows[:1]], best_w[0]).all():
+                    break
+                rows = rows[~prunable(bb[rows], best_w[0])]
+                rows, g = refine(rows, genomes_of(nb[rows]), w_levels, edap_bound, best_w[0])
+                if not len(g):
+                    continue
+                edap, feas = evaluator.edap_on(g, w)
+                edap = np.where(feas, edap, np.inf)
+                j = int(np.lexsort((nb[rows], edap))[0])
+                if np.isfinite(edap[j]) and (edap[j], nb[rows][j]) < best_w:
+                    best_w = (float(edap[j]), int(nb[rows][j]))
+                    opt[w], opt_g[w] = edap[j], g[j]
+    return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval, 0.0,
+                            n_screened, n_again)
+
+
+def _batches(order: np.ndarray) -> Iterator[np.ndarray]:
+    """Consecutive slices of `order`, BATCH long at first and doubling up to MAX_BATCH."""
+    start, size = 0, BATCH
+    while start < len(order):
+        yield order[start:start + size]
+        start, size = start + size, min(2 * size, max(MAX_BATCH, BATCH))
+
+
+def _rank(objective: Objective, ev: Evaluation, numbers: np.ndarray) -> np.ndarray:
+    """`Objective.rank` with ties broken by enumeration number (as the unpruned scan, which
+    sees the designs in that order, breaks them)."""
+    fit = objective.fitness(ev)
+    cv = np.maximum(objective.violation(ev), 0.0).sum(axis=1)
+    return np.lexsort((numbers, np.nan_to_num(objective.raw(ev), nan=np.inf), cv,
+                       ~np.isfinite(fit)))
+
+
+def _own_screens(evaluator: Evaluator, g: np.ndarray, wls: list[int]) -> np.ndarray:
+    """(N, len(wls)) `evaluator.screen(g, [w])` for designs that pass `screen(g, [])`: their
+    area and die pass, so only each workload's own parts remain (its weights fit, its column
+    sums are not truncated), without the area again."""
+    if type(evaluator).screen is not Evaluator.screen:
+        return np.column_stack([evaluator.screen(g, [w]) for w in wls])
+    d = evaluator.space.decode(g)
+    return np.column_stack([evaluator._capacity_ok(g, [w]) & evaluator.precision_ok(d, [w])
+                            for w in wls])

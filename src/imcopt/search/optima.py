@@ -12,16 +12,29 @@ from __future__ import annotations
 import numpy as np
 
 from ..hardware.space import mixed_radix
-from ..objectives import Evaluator
+from ..objectives import Evaluator, Objective
+from .bounds import bound_eligible
+from .exhaustive import PRUNE_FROM, PRUNE_UP_TO, exhaustive
 
 CHUNK_DESIGNS = 250_000
 
 
-def exact_optima(ev: Evaluator, chunk: int = CHUNK_DESIGNS) -> tuple[np.ndarray, np.ndarray]:
+def exact_optima(ev: Evaluator, chunk: int = CHUNK_DESIGNS, prune: bool | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """((W,) lowest EDAP in J s mm^2, (W, n_var) genomes reaching it) over every design of
-    `ev.space` feasible for each workload alone; +inf (genome 0) where none is."""
+    `ev.space` feasible for each workload alone; +inf (genome 0) where none is.
+
+    prune: find them by branch and bound instead (`exhaustive(per_workload=True)`: designs
+    whose lower bound of a workload's EDAP exceeds the best found are not evaluated on it;
+    the same optima and genomes). None: where a bound is valid and the space holds at least
+    `exhaustive.PRUNE_FROM` designs."""
     space, n_w = ev.space, len(ev.workloads)
     cards, total = space.cardinalities, space.size
+    if ((prune or (prune is None and total >= PRUNE_FROM)) and total <= PRUNE_UP_TO
+            and bound_eligible(ev)):
+        res = exhaustive(ev, Objective("max"), chunk=chunk, keep=1, per_workload=True,
+                         prune=True)
+        return res.optima, res.optimum_genomes
     opt = np.full(n_w, np.inf)
     genomes = np.zeros((n_w, space.n_var), np.int64)
     for start in range(0, total, chunk):

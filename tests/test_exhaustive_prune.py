@@ -1,0 +1,132 @@
+"""Branch and bound in `exhaustive` (search/bounds.py): the layer bounds are lower bounds, and
+pruning never changes the answer (same best designs, values, order and per-workload optima
+as the unpruned scan)."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from imcopt.hardware import get_space, load_technology
+from imcopt.objectives import Evaluator, Objective
+from imcopt.search import exhaustive
+from imcopt.search.bounds import LayerBound, bound_eligible, layers_independent, objective_bound
+from imcopt.search.optima import exact_optima
+from imcopt.workloads import FOUR_NETWORKS, get
+
+ex = importlib.import_module("imcopt.search.exhaustive")
+
+
+def _space():
+    full = get_space("sram_study")
+    return full.restrict(voltage_v=(0.5, 0.7, 0.85), clock_period_s=(1e-9, 6e-9),
+                         rows_per_array=(16, 64, 256, 512), cols_per_array=(32, 128, 512),
+                         router_groups=(1, 6, 32), tiles_per_group=(2, 16, 64),
+                         arrays_per_tile=(2, 16, 128), glb_depth_words=(4096, 65536, 524288))
+
+
+@pytest.fixture(scope="module")
+def setup():
+    tech = load_technology("sram").with_settings(max_psum_bits_lost=float("inf"))
+    return _space(), tech, [get(w) for w in FOUR_NETWORKS]
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    # small batches, so that the reduced space is pruned over many of them
+    monkeypatch.setattr(ex, "BATCH", 128)
+
+
+def _evaluator(setup) -> Evaluator:
+    space, tech, wls = setup
+    return Evaluator(space, tech, wls)
+
+
+def _same(a, b) -> None:
+    assert np.array_equal(a.best.genomes, b.best.genomes)
+    assert np.array_equal(a.fitness, b.fitness)
+    assert np.array_equal(a.optima, b.optima)
+    assert np.array_equal(a.optimum_genomes, b.optimum_genomes)
+
+
+def test_bounds_are_lower_bounds(setup):
+    ev = _evaluator(setup)
+    bound = LayerBound.build(ev)
+    assert bound is not None
+    g = ev.space.sample(300, 5)
+    full = ev.evaluate(g)
+    n_w = len(ev.workloads)
+    every = bound.first([bound.n_layers(w) for w in range(n_w)])
+    e, lat, area = bound.partial(g, every)
+    # every distinct layer, weighted by its count: the network's whole energy and latency
+    np.testing.assert_allclose(e, full.energy_j, rtol=1e-12)
+    np.testing.assert_allclose(lat, full.latency_s, rtol=1e-12)
+    np.testing.assert_array_equal(area, full.area_mm2)
+    for k in (1, 2, 5):
+        e, lat, _ = bound.partial(g, bound.first([k] * n_w))
+        assert np.all(e <= full.energy_j * (1 + 1e-12))
+        assert np.all(lat <= full.latency_s * (1 + 1e-12))
+    obj = Objective("max")
+    for k in (1, 3):
+        e, lat, area = bound.partial(g, bound.plan(obj, k))
+        b = objective_bound(obj, e, lat, area)
+        assert np.all(b <= obj.raw(full) * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("aggregation", ["max", "worst_regret", "mean", "geomean",
+                                         "edap_cost"])
+def test_pruning_keeps_the_answer(setup, aggregation):
+    optima = None
+    if aggregation == "worst_regret":
+        optima = tuple(exhaustive(_evaluator(setup), Objective("max"), keep=1,
+                                  per_workload=True, prune=False).optima)
+    obj = Objective(aggregation, optima=optima)
+    plain = exhaustive(_evaluator(setup), obj, keep=10, prune=False)
+    pruned = exhaustive(_evaluator(setup), obj, keep=10, prune=True)
+    _same(plain, pruned)
+    assert pruned.n_evaluated < plain.n_evaluated  # it did prune
+    assert pruned.n_screened == plain.n_evaluated  # every screened design was bounded
+
+
+def test_pruning_keeps_per_workload_optima_and_subsets(setup):
+    obj = Objective("max", subset=(0, 3))
+    plain = exhaustive(_evaluator(setup), obj, keep=5, per_workload=True, prune=False)
+    pruned = exhaustive(_evaluator(setup), obj, keep=5, per_workload=True, prune=True)
+    _same(plain, pruned)
+    assert np.isfinite(pruned.optima[[0, 3]]).all()
+    opt_plain = exact_optima(_evaluator(setup), prune=False)
+    opt_pruned = exact_optima(_evaluator(setup), prune=True)
+    assert np.array_equal(opt_plain[0], opt_pruned[0])
+    assert np.array_equal(opt_plain[1], opt_pruned[1])
+
+
+def test_pruning_keeps_the_answer_on_free_genes(setup):
+    ev = _evaluator(setup)
+    base = np.array(ev.space.cardinalities) // 2
+    free = [0, 2, 3, 5, 6]
+    plain = exhaustive(ev, Objective("max"), free=free, base=base, keep=7, prune=False)
+    pruned = exhaustive(_evaluator(setup), Objective("max"), free=free, base=base, keep=7,
+                        prune=True)
+    _same(plain, pruned)
+
+
+def test_ties_keep_enumeration_order(setup):
+    # the unpruned scan sees designs in enumeration order, so equal values keep that order;
+    # the pruned one sees them in order of the bound and must sort ties by number
+    ev = _evaluator(setup)
+    g = ev.space.sample(3, 2)
+    both = ev.evaluate(np.concatenate([g, g]))
+    numbers = np.array([10, 11, 12, 0, 1, 2])
+    order = ex._rank(Objective("max"), both, numbers)
+    for i, j in zip(order[::2], order[1::2], strict=True):
+        assert numbers[i] < numbers[j] and np.array_equal(both.genomes[i], both.genomes[j])
+
+
+def test_no_bound_where_layers_share_the_chip():
+    rram = load_technology("rram")  # resident weights placed together
+    assert not layers_independent(rram)
+    ev = Evaluator(get_space("rram_study"), rram, [get("alexnet")])
+    assert not bound_eligible(ev) and LayerBound.build(ev) is None
+    assert layers_independent(load_technology("sram"))
