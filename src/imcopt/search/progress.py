@@ -33,7 +33,10 @@ def planned_searches(cfg: SearchConfig, space: DesignSpace, workloads: list[str]
     plan: list[tuple[str, int | None]] = []
     # a per-network search ends by looking its best design up (its optimum), and the next
     # search starts by ranking the networks' bests together: calls beyond the algorithm's
-    separate = [(f"separate:{w}", per + 1) for w in workloads]
+    def plus(extra: int) -> int | None:
+        return None if per is None else per + extra  # None: exhaustive, a count unknown
+
+    separate = [(f"separate:{w}", plus(1)) for w in workloads]
     if cfg.objective.optima == "separate":
         plan += separate
     if cfg.strategy == "separate":
@@ -49,8 +52,8 @@ def planned_searches(cfg: SearchConfig, space: DesignSpace, workloads: list[str]
                 plan.append((f"sequential:{level}", size if size <= cfg.exhaustive_below
                              else per))
     else:
-        plan.append(("joint", per + (len(workloads) if cfg.objective.optima == "separate"
-                                     else 0)))
+        plan.append(("joint", plus(len(workloads) if cfg.objective.optima == "separate"
+                                   else 0)))
     return plan
 
 
