@@ -8,10 +8,12 @@ codes (numbers that sort and compare).
 from __future__ import annotations
 
 import re
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .space import PARAMETERS
+
+if TYPE_CHECKING:  # pandas loads lazily: `imcopt evaluate` prints codes without it
+    import pandas as pd
 
 _PAIR = re.compile(r"(\d+)\s*=\s*([^,;()]+?)\s*(?=,|;|\)|$)")
 
