@@ -126,3 +126,14 @@ def test_run_search_with_tpe_from_a_config():
                       "seed": 2})
     assert res.evaluator.n_evals <= 40 and {r["phase"] for r in res.trace.rows} == {"tpe"}
     assert len(res.trace.rows) == 5 and res.best()
+
+
+def test_tpe_settings_are_part_of_the_identity_of_tpe_searches_only():
+    from imcopt.search.config import search_identity
+
+    def algorithm(cfg: dict) -> dict:
+        return search_identity(load_config(cfg), inputs={})["algorithm"]
+
+    assert "tpe" not in algorithm({"algorithm": {"name": "four_phase"}})
+    assert algorithm({"algorithm": {"name": "tpe"}})["tpe"]["batch"] == 10
+    assert algorithm({"algorithm": {"name": "tpe", "tpe": {"batch": 3}}})["tpe"]["batch"] == 3

@@ -298,8 +298,12 @@ class SearchConfig(_Strict):
 def search_identity(cfg: SearchConfig, inputs: dict | None = None) -> dict:
     """What makes two searches the same search, so that the same identity gives the same
     results: the config without how evaluations run (executor) or whether they are cached,
-    and what its names stand for now (`search_inputs`, or `inputs` as stored)."""
-    return {**cfg.model_dump(mode="json", exclude={"executor", "cache"}),
+    and what its names stand for now (`search_inputs`, or `inputs` as stored). TPE's
+    settings count only for TPE (so identities from before they existed still match)."""
+    exclude: dict = {"executor": True, "cache": True}
+    if cfg.algorithm.name != "tpe":
+        exclude["algorithm"] = {"tpe"}
+    return {**cfg.model_dump(mode="json", exclude=exclude),
             "inputs": search_inputs(cfg) if inputs is None else inputs}
 
 
