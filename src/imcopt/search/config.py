@@ -74,16 +74,27 @@ class SamplingConfig(_Strict):
     evaluate: bool = True
 
 
+class TPEConfig(_Strict):
+    """Optuna's TPE (search/tpe.py): trials asked and evaluated together, random start
+    trials, multivariate TPE, genes as ordered integers or as categories."""
+
+    batch: int = Field(10, ge=1)
+    n_startup: int = Field(20, ge=1)
+    multivariate: bool = True
+    genes: Literal["ordinal", "categorical"] = "ordinal"
+
+
 class AlgorithmConfig(_Strict):
-    name: Literal["random", "ga", "four_phase", "nsga2", "exhaustive"] = "four_phase"
+    name: Literal["random", "ga", "four_phase", "nsga2", "tpe", "exhaustive"] = "four_phase"
     phases: list[PhaseConfig] | None = None  # default: the study's four phases (ga: 70 x 47)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    n_evals: int = Field(3300, ge=1)
+    n_evals: int = Field(3300, ge=1)  # random and tpe: objective calls
     feasible_only: bool = True
     chunk: int | None = Field(None, ge=1)  # exhaustive; None: by the device
     # nsga2: the objectives of the front: worst-case energy, latency and area, or the
     # max-aggregate EDAP against the worst per-network loss factor (needs objective.optima)
     front: Literal["energy_latency_area", "max_edap_worst_loss"] = "energy_latency_area"
+    tpe: TPEConfig = Field(default_factory=TPEConfig)
 
     @field_validator("phases")
     @classmethod
@@ -287,8 +298,12 @@ class SearchConfig(_Strict):
 def search_identity(cfg: SearchConfig, inputs: dict | None = None) -> dict:
     """What makes two searches the same search, so that the same identity gives the same
     results: the config without how evaluations run (executor) or whether they are cached,
-    and what its names stand for now (`search_inputs`, or `inputs` as stored)."""
-    return {**cfg.model_dump(mode="json", exclude={"executor", "cache"}),
+    and what its names stand for now (`search_inputs`, or `inputs` as stored). TPE's
+    settings count only for TPE (so identities from before they existed still match)."""
+    exclude: dict = {"executor": True, "cache": True}
+    if cfg.algorithm.name != "tpe":
+        exclude["algorithm"] = {"tpe"}
+    return {**cfg.model_dump(mode="json", exclude=exclude),
             "inputs": search_inputs(cfg) if inputs is None else inputs}
 
 

@@ -30,6 +30,7 @@ from .optima import exact_optima
 from .outputs import best_records, design_table, workload_bests, write_results
 from .precision import JointSpace, load_accuracy
 from .strategies import STRATEGY_FUNCTIONS, AlgorithmSpec, StrategyResult, separate
+from .tpe import TPESettings
 from .verify import Verification, verify
 
 PLAIN_GA = Phase(70, 47, 1.0, 3, 1.0, 3)  # the study's baseline operators, ~3,300 evaluations
@@ -78,7 +79,7 @@ def algorithm_spec(cfg: SearchConfig) -> AlgorithmSpec:
     else:
         phases = (PLAIN_GA,) if a.name in ("ga", "nsga2") else STUDY_PHASES
     return AlgorithmSpec(a.name, phases, HammingSampling(**a.sampling.model_dump()), a.n_evals,
-                         a.feasible_only, a.chunk, a.front)
+                         a.feasible_only, a.chunk, a.front, TPESettings(**a.tpe.model_dump()))
 
 
 def run_search(config: SearchConfig | dict | str | Path,

@@ -34,8 +34,9 @@ from .algorithms import (
 )
 from .exhaustive import enumerate_genomes, exhaustive
 from .problem import DesignProblem
+from .tpe import TPESettings, tpe
 
-ALGORITHMS = ("random", "ga", "four_phase", "nsga2", "exhaustive")
+ALGORITHMS = ("random", "ga", "four_phase", "nsga2", "tpe", "exhaustive")
 STRATEGIES = ("joint", "separate", "largest", "sequential")
 
 
@@ -46,10 +47,11 @@ class AlgorithmSpec:
     name: str = "four_phase"
     phases: tuple[Phase, ...] = STUDY_PHASES
     sampling: HammingSampling = field(default_factory=HammingSampling)
-    n_evals: int = 3300  # random search
+    n_evals: int = 3300  # random search and TPE
     feasible_only: bool = True  # initial designs screened for area and weight capacity
     chunk: int | None = None  # exhaustive; None: by the evaluator's device
     front: str = "energy_latency_area"  # nsga2: the objectives (`problem.OBJECTIVES`)
+    tpe: TPESettings = field(default_factory=TPESettings)  # tpe (search/tpe.py)
 
     def __post_init__(self) -> None:
         if self.name not in ALGORITHMS:
@@ -81,6 +83,9 @@ def algorithm_steps(problem: DesignProblem, spec: AlgorithmSpec, seed: int,
     elif spec.name == "nsga2":
         return problem.full((yield from nsga2(problem, first, seed, trace,
                                               feasible_only=spec.feasible_only)))
+    elif spec.name == "tpe":
+        yield from tpe(problem, spec.n_evals, seed, trace, settings=spec.tpe,
+                       feasible_only=spec.feasible_only)
     else:
         res = exhaustive(problem.evaluator, problem.objective, free=problem.free,
                          base=problem.base, chunk=spec.chunk)
