@@ -179,8 +179,11 @@ def test_errors_in_python() -> None:
 
 
 def test_pruned_scan_keeps_the_exact_best() -> None:
+    # the circuit knobs at one or two values each: 12,096 designs, not 5.4 M
     space = get_space("sram").restrict(voltage_v=[0.7], clock_period_s=[1e-9, 4e-9],
-                                       glb_depth_words=[2048], router_groups=[2, 8])
+                                       glb_depth_words=[2048], router_groups=[2, 8],
+                                       parallel_rows=[16, 64], adc_bits=[7], cols_per_adc=[8],
+                                       dac_bits=[1], adc_type=[1])
     ev = Evaluator(space, load_technology("sram"),
                    [get(w) for w in ("resnet18", "vgg16", "alexnet", "mobilenet_v3")])
     full = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=False)
