@@ -2,11 +2,12 @@
 
     python tools/mutation_score.py            # run mutmut (pyproject [tool.mutmut]), then score
     python tools/mutation_score.py --sample 150 --seed 1   # a random sample of the mutants
-    python tools/mutation_score.py --report   # only score the last run (mutants/ kept)
+    python tools/mutation_score.py --report   # only score the mutants the last runs tried
 
 mutmut plants one small change at a time (an operator, a constant, a condition) in the
 modules `[tool.mutmut] only_mutate` names and runs the tests that `pytest_add_cli_args_test_
-selection` lists; a mutant the tests fail on is killed. Prints killed / total per module and
+selection` lists; a mutant the tests fail on is killed, and one they never finish on (a
+timeout: an endless loop the mutant made) is caught too. Prints caught / total per module and
 overall. Slow (about 1.4 mutants a second here), so not part of CI. Some survivors are
 equivalent mutants (the change cannot alter any result, e.g. `astype(np.float64)` ->
 `astype(None)`), which no test can kill.
@@ -36,8 +37,8 @@ def score(only: set[str] | None = None) -> dict[str, collections.Counter]:
     by_module: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         name, _, status = line.strip().rpartition(": ")
-        if not name or (only is not None and name not in only):
-            continue
+        if not name or (only is not None and name not in only) or status == "not checked":
+            continue  # a mutant no run has tried (a sample's others) has no score
         module = name.rsplit(".", 1)[0]
         by_module[module][status] += 1
     return by_module
@@ -81,12 +82,14 @@ def main() -> None:
     for module, counts in sorted(score(chosen).items()):
         n = sum(counts.values())
         total.update(counts)
-        print(f"{module:40s} killed {counts['killed']:5d} / {n:5d}  "
-              f"({100 * counts['killed'] / n:5.1f} %)  survived {counts['survived']}")
+        caught = counts["killed"] + counts["timeout"]
+        print(f"{module:40s} caught {caught:5d} / {n:5d}  ({100 * caught / n:5.1f} %)  "
+              f"survived {counts['survived']}")
     n = sum(total.values())
-    low, high = wilson(total["killed"], n)
-    print(f"{'all':40s} killed {total['killed']:5d} / {n:5d}  ({100 * total['killed'] / n:5.1f} %,"
-          f" 95 % interval {100 * low:.1f} to {100 * high:.1f} %)  {dict(total)}")
+    caught = total["killed"] + total["timeout"]
+    low, high = wilson(caught, n)
+    print(f"{'all':40s} caught {caught:5d} / {n:5d}  ({100 * caught / max(n, 1):5.1f} %, 95 % "
+          f"interval {100 * low:.1f} to {100 * high:.1f} %)  {dict(total)}")
 
 
 if __name__ == "__main__":
