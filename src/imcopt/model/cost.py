@@ -21,6 +21,7 @@ from ..hardware.technology import Technology
 from ..workloads.layer import Workload
 from . import timing
 from .components import adc, array, buffers, digital, dram, drivers, noc
+from .distinct import distinct_rows
 from .mapping import ceil_div, limit_copies, map_layers, reference_layer_arrays, row_phases
 from .policy import Policy, policy_for
 from .psum import psum_bits_lost
@@ -284,16 +285,11 @@ def _set_reasons(reason: np.ndarray, mask: np.ndarray, columns: tuple[np.ndarray
     idx = np.flatnonzero(mask)
     if not len(idx):
         return
-    # distinct rows by a mixed-radix code of each column's distinct values (1-D sorts only)
     picked = [np.asarray(col)[idx].astype(np.int64) for col in columns]
-    code = np.zeros(len(idx), dtype=np.int64)
-    for col in picked:
-        uniq, inverse = np.unique(col, return_inverse=True)
-        code = code * len(uniq) + inverse.reshape(-1)
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    first, inverse = distinct_rows(*picked)
     texts = np.array([text(*(int(col[i]) for col in picked)) for i in first.tolist()],
                      dtype=object)
-    reason[idx] = texts[inverse.reshape(-1)]
+    reason[idx] = texts[inverse]
 
 
 def _evaluate_block(

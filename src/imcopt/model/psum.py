@@ -17,6 +17,7 @@ from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..workloads.layer import Workload
 from .components.adc import psum_bits_required
+from .distinct import distinct_rows
 from .policy import policy_for
 
 
@@ -35,22 +36,11 @@ def psum_bits_lost(designs: Designs, workload: Workload, tech: Technology) -> np
     # the sum's width depends on a design only through (rows read, input slice, cell bits):
     # work on the few distinct triples, then spread the result over the designs
     triples = np.column_stack([parallel, designs["dac_bits"], designs["bits_per_cell"]])
-    uniq, inverse = _distinct_rows(triples)
+    first, inverse = distinct_rows(*triples.T)
+    uniq = triples[first]
     input_bits = np.minimum(t["input_bits"][mapped][None, :], uniq[:, 1:2])
     cell_bits = np.minimum(uniq[:, 2:3], t["weight_bits"][mapped][None, :])
     need = psum_bits_required(np.minimum(k, uniq[:, 0:1]), input_bits, cell_bits)
     widest = need.max(axis=1)[inverse.reshape(-1)]  # adc_bits is one per design
     return np.maximum(widest - designs["adc_bits"], 0.0)
 
-
-def _distinct_rows(triples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`np.unique(triples, axis=0, return_inverse=True)`, through one integer key per row when
-    the bit counts are small integers (a 1-D sort: the precision screen runs this on every
-    design a search draws)."""
-    small = triples[:, 1:]
-    if not (np.all(triples == np.round(triples)) and np.all((small >= 0) & (small < 64))
-            and np.all(triples[:, 0] >= 0)):
-        return np.unique(triples, axis=0, return_inverse=True)
-    key = (triples[:, 0] * 64 + triples[:, 1]) * 64 + triples[:, 2]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return triples[first], inverse
