@@ -252,3 +252,62 @@ def test_totals_is_one_designs_row_of_every_metric():
         assert row["psum_bits_lost"] == m.psum_bits_lost[i]
         assert row["feasible"] is bool(m.feasible[i]) and row["reason"] == m.reason[i]
     assert m.totals(0)["energy_j"] != m.totals(1)["energy_j"]
+
+
+def test_input_destinations_by_hand():
+    """Groups each input bit reaches under the reference's split: M's share when splitting
+    output channels beats splitting P, Q or G (every group then needs every input), else 1."""
+    from imcopt.model.mapping import input_destinations
+    layer = {"P": np.array([[14.0, 56.0, 7.0, 56.0, 7.0]]),
+             "Q": np.array([[14.0, 56.0, 7.0, 56.0, 7.0]]),
+             "M": np.array([[64.0, 64.0, 192.0, 64.0, 1.0]]),
+             "G": np.array([[1.0, 1.0, 1.0, 1.0, 96.0]])}
+    groups = np.array([[6.0, 6.0, 6.0, 4.0, 6.0]])
+    # 6 groups: 14 rows as 3 each = 4.67 groups' worth < 64 channels as 11 each = 5.82;
+    # 56 rows as 10 each = 5.6 < 5.82; 7 rows as 2 each = 3.5 < 192 channels on all 6;
+    # 4 groups: 56 rows and 64 channels both split evenly (a tie keeps the slices);
+    # depthwise: 96 groups over 6, 16 each, beat 1 channel
+    np.testing.assert_allclose(input_destinations(groups, layer),
+                               [[64 / 11, 64 / 11, 6.0, 1.0, 1.0]])
+
+
+def test_cimloop_network_charges_each_group_an_input_goes_to():
+    """Under `cimloop` a layer split over output channels sends each input to every group that
+    needs it; the network energy is (input bits x groups + output bits) x hops x the router's
+    energy per bit, with hops = 1 + log2(groups) (routers only, nominal digital supply)."""
+    from imcopt.workloads import Layer
+    layer = Layer("conv", "conv", C=64, M=192, R=1, S=1, P=7, Q=7)
+    sram = load_technology("sram").with_settings(assumptions="cimloop")
+    e_router = sram.constants["router_energy_per_bit_j"].value
+    d = designs_from_keys(["A_0.85_1_1e-09_128_128_6_1_16_16384"])
+    m = evaluate(d, Workload("one", (layer,)), sram)
+    in_bits = 64 * 7 * 7 * layer.input_bits
+    out_bits = 192 * 7 * 7 * layer.output_bits
+    want = (in_bits * 6 + out_bits) * (1 + np.log2(6)) * e_router
+    assert m.energy_breakdown_j["noc"][0] == pytest.approx(want, rel=1e-9)
+    # split over output rows (12 as 2 per group beat 4 channels), each input goes to one group
+    rows = Layer("conv", "conv", C=64, M=4, R=1, S=1, P=12, Q=12)
+    m = evaluate(d, Workload("one", (rows,)), sram)
+    want = (64 * 144 * rows.input_bits + 4 * 144 * rows.output_bits) * (1 + np.log2(6)) * e_router
+    assert m.energy_breakdown_j["noc"][0] == pytest.approx(want, rel=1e-9)
+
+
+def test_cimloop_tile_bus_sends_each_input_to_each_column_tile(monkeypatch):
+    """Without multicast the tile bus delivers an input to every array of a row of column
+    tiles: a 1x1 layer of 64 inputs and 192 8-bit outputs on 128 x 128 one-bit cells spans
+    192 x 8 / 128 = 12 column tiles and one row tile, so the tile-buffer bits per step go from
+    64 x 8 + 192 x 1 x 16 (psums at 2 x 8 bits) to 64 x 8 x 12 + 192 x 16."""
+    import dataclasses
+
+    from imcopt.model import policy
+    from imcopt.workloads import Layer
+    layer = Layer("conv", "conv", C=64, M=192, R=1, S=1, P=7, Q=7)
+    assert layer.input_bits == layer.output_bits == 8
+    sram = load_technology("sram").with_settings(assumptions="cimloop")
+    d = designs_from_keys(["A_0.85_1_1e-09_128_128_6_1_16_16384"])
+    unicast = evaluate(d, Workload("one", (layer,)), sram).energy_breakdown_j["tile_buffers"]
+    monkeypatch.setitem(policy.POLICIES, "cimloop",
+                        dataclasses.replace(policy.CIMLOOP, network_multicasts=True))
+    multicast = evaluate(d, Workload("one", (layer,)), sram).energy_breakdown_j["tile_buffers"]
+    want = (64 * 8 * 12 + 192 * 16) / (64 * 8 + 192 * 16)
+    assert unicast[0] / multicast[0] == pytest.approx(want, rel=1e-12)

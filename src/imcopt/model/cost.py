@@ -22,7 +22,14 @@ from ..workloads.layer import Workload
 from . import timing
 from .components import adc, array, buffers, digital, dram, drivers, noc
 from .distinct import distinct_rows
-from .mapping import ceil_div, limit_copies, map_layers, reference_layer_arrays, row_phases
+from .mapping import (
+    ceil_div,
+    input_destinations,
+    limit_copies,
+    map_layers,
+    reference_layer_arrays,
+    row_phases,
+)
 from .policy import Policy, policy_for
 from .psum import psum_bits_lost
 from .xp import array_namespace, namespace, to_numpy
@@ -436,6 +443,10 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     streamed = xp.maximum(streamed, 0.0)
     dram_bits = streamed + spill
     noc_bits = glb_bits + (streamed if pol.streamed_weights_cross_noc else 0.0)
+    if pol.split_one_dimension and not pol.network_multicasts:
+        # each router group that needs an input receives its own copy
+        noc_bits = noc_bits + in_bits * input_passes * (
+            input_destinations(col["router_groups"], r) - 1.0)
     movement = _movement_cycles(c, pol, chip, glb_bits, noc_bits, dram_bits)
     if pol.feed_limited_copies:
         # copies beyond those the GLB and network can keep busy only cost writes
@@ -453,8 +464,10 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     mean_in, _, _ = drivers.slice_statistics(dac_bits, density)
     psum_bits = r["output_bits"] * c["psum_bits_per_output_bit"]
     # the tile buffer reads an input once per step and its bus broadcasts it to every column
-    # tile; partial sums come back once per row tile
-    tile_bits = steps * r["G"] * (K * r["input_bits"] + r["M"] * mp.row_tiles * psum_bits)
+    # tile (without multicast, sends it to each); partial sums come back once per row tile
+    fanout = 1.0 if pol.network_multicasts else mp.col_tiles
+    tile_bits = steps * r["G"] * (K * r["input_bits"] * fanout
+                                  + r["M"] * mp.row_tiles * psum_bits)
     written = 0.0 if resident else mp.weight_cells * (1.0 if pol.replicate_whole_chip
                                                        else mp.copies)
     written = xp.where(rewritten, mp.weight_cells * mp.copies, written)

@@ -146,6 +146,18 @@ def router_group_share(groups: np.ndarray, dims: tuple[np.ndarray, ...]) -> np.n
     return share
 
 
+def input_destinations(groups: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
+    """Router groups each input bit goes to when the mapper splits one dimension over the
+    groups (`router_group_share`): splitting output channels M leaves every group needing
+    every input, so M's share of groups receive each bit; splitting output rows P, columns Q
+    or groups G gives each group its own slice of the inputs (halo neglected), so one does.
+    M wins only where its share beats the others' (ties keep the input slices). (N, L)."""
+    xp = array_namespace(groups)
+    sliced = router_group_share(groups, (layer["P"], layer["Q"], layer["G"]))
+    by_channels = router_group_share(groups, (layer["M"],))
+    return xp.where(by_channels > sliced, by_channels, 1.0)
+
+
 def reference_layer_arrays(router_groups: np.ndarray, tiles_per_group: np.ndarray,
                            arrays_per_tile: np.ndarray, layer: dict[str, np.ndarray]) -> np.ndarray:
     """Arrays a layer runs on under the reference's mapper: its share of the router groups

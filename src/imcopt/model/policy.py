@@ -12,12 +12,17 @@ policies ship:
   blocks follow the supply; activations that overflow the GLB go to DRAM; leakage counts;
   activation x activation matmuls follow the technology's `matmul_policy`; an array's
   periphery sits along its edges (row circuits beside it, column circuits below), so an
-  array takes its bounding box, and every array carries its write drivers.
+  array takes its bounding box, and every array carries its write drivers; the network multicasts
+  (an input several groups need crosses each branch of the tree once).
 * `CIMLOOP` (the published study's CiMLoop set-up, for calibration against its numbers): every
   layer replicates over the whole chip (no other layer's weights take room), splitting one
   dimension over the router groups; one step of an array takes
   `cimloop_cycles_per_slice` clock cycles whatever its pulse or ADC, and a layer no fill cycles;
-  no bandwidth bound; the network costs its routers only (no wire model); the clock does not
+  no bandwidth bound; the network costs its routers only (no wire model) and does not
+  multicast: a layer split over output channels sends each input to every router group that
+  holds some of its channels, and each delivery costs (a split over output rows, columns or
+  groups sends each group its own inputs), and a tile's bus sends an input to each column
+  tile that uses it; the clock does not
   depend on the supply, so at a low supply the row drivers widen instead (NeuroSim's low-power
   transistors, threshold `lp_threshold_voltage_v`); only the array's own circuits (NeuroSim
   components) see the supply; each unit pulse of an input lasts `cimloop_read_pulse_s` (the
@@ -87,6 +92,8 @@ class Policy:
     adc_speed_penalty: bool  # ADC energy rises above the survey's corner sample rate
     streamed_weights_cross_noc: bool  # streamed weights travel the on-chip network
     global_wires: bool  # network bits pay the global wire's C V^2, not only the routers
+    network_multicasts: bool  # an input several router groups need crosses the network
+    # once (else once per group that needs it: split output channels)
     # --- data values and pulses (names of constants)
     input_bit_density: str
     read_pulse: str
@@ -102,6 +109,7 @@ PHYSICAL = Policy(
     layer_overhead=True, all_rows_at_once=False,
     digital_follows_supply=True, spill_to_dram=True, leakage=True, digital_unit=True,
     adc_speed_penalty=True, streamed_weights_cross_noc=True, global_wires=True,
+    network_multicasts=True,
     array_bounding_box=True, write_periphery=True, weight_drivers_as_row_drivers=False,
     adc_follows_supply=True, sram_read_energy=True, sram_write_as_set=False,
     shift_add=True, driver_chain=True,
@@ -118,6 +126,7 @@ CIMLOOP = Policy(
     layer_overhead=False, all_rows_at_once=True,
     digital_follows_supply=False, spill_to_dram=False, leakage=False, digital_unit=False,
     adc_speed_penalty=False, streamed_weights_cross_noc=False, global_wires=False,
+    network_multicasts=False,
     array_bounding_box=False, write_periphery=False, weight_drivers_as_row_drivers=True,
     adc_follows_supply=False, sram_read_energy=False, sram_write_as_set=True,
     shift_add=False, driver_chain=False,
