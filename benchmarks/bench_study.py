@@ -71,6 +71,8 @@ def main() -> None:
     cfg = load_study(args.config).model_dump(mode="json")
     if args.technologies:
         cfg["technologies"] = args.technologies
+        if cfg.get("spaces"):
+            cfg["spaces"] = {t: s for t, s in cfg["spaces"].items() if t in args.technologies}
     if args.sets:
         cfg["workload_sets"] = {k: v for k, v in cfg["workload_sets"].items() if k in args.sets}
     if args.seeds:

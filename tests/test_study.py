@@ -186,12 +186,22 @@ def test_pruned_scan_keeps_the_exact_best() -> None:
                                        dac_bits=[1], adc_type=[1])
     ev = Evaluator(space, load_technology("sram"),
                    [get(w) for w in ("resnet18", "vgg16", "alexnet", "mobilenet_v3")])
-    full = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=False)
-    pruned = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=True)
-    assert pruned.n_evaluated < full.n_evaluated
-    for agg in ("max", "mean"):
+    aggs = ["max", "mean", "geomean", "worst_regret"]
+    full = scan(ev, aggs, keep=10, chunk=300, prune=False, optima=(1e-5, 1e-3, 1e-6, 1e-7))
+    # the layer bound: every aggregation and each workload's own optimum, exact
+    pruned = scan(ev, aggs, keep=10, chunk=300, prune=True, optima=(1e-5, 1e-3, 1e-6, 1e-7))
+    for agg in aggs:
+        assert np.isfinite(full.best_fitness[agg]).all()
         assert np.array_equal(full.best[agg], pruned.best[agg])
         assert np.array_equal(full.best_fitness[agg], pruned.best_fitness[agg])
+    assert pruned.exact == full.exact == (0, 1, 2, 3)
+    np.testing.assert_array_equal(pruned.optima, full.optima)
+    np.testing.assert_array_equal(pruned.optimum_genomes, full.optimum_genomes)
+    # the workload bound (geomean has none: the layer bound or a full scan serve it)
+    sub = scan(ev, ["max", "mean"], keep=10, chunk=300, prune=None)
+    assert sub.n_evaluated < full.n_evaluated
+    for agg in ("max", "mean"):
+        assert np.array_equal(full.best[agg], sub.best[agg])
 
 
 def test_sigkill_midway_then_resume_equals_one_go(one_go: Path, tmp_path: Path) -> None:

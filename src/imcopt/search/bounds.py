@@ -186,6 +186,11 @@ class LayerBound:
         over the screened sample of log(bound / value), i.e. tightens its bound the most.
         Only how tight the bound is depends on this choice."""
         wls = range(len(self.order)) if objective.subset is None else objective.subset
+        if objective.aggregation == "weighted" and objective.weights is not None:
+            # a network weighted 0 adds nothing to the aggregate, so none to its bound
+            cols = list(range(len(self.order))) if objective.subset is None \
+                else list(objective.subset)
+            wls = [w for w, wt in zip(cols, objective.weights, strict=True) if wt > 0]
         cand = [(w, i, c) for w in wls for i, c in self.order[w]]
         if self.sample is None or not len(self.sample[2]):
             return cand[:size]

@@ -154,6 +154,66 @@ def exhaustive(
                             time.perf_counter() - t0)
 
 
+def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
+                    keep: dict[str, int] | int = 100, chunk: int | None = None,
+                    progress: Callable[[int, int], None] | None = None
+                    ) -> dict[str, ExhaustiveResult] | None:
+    """`exhaustive` of the whole space for several objectives over every workload (no
+    `subset`) in one pass: every design that passes the joint screen is bounded once, on the
+    first layers of every objective's plan and each network's heaviest layer; then each
+    objective takes the designs in order of its own bound (module docstring). Each result's
+    best designs, values and order are those `exhaustive` gives for that objective alone;
+    `n_screened` is shared. None where no layer bound is valid (`bounds.bound_eligible`) or the
+    space holds more than `PRUNE_UP_TO` designs: then call `exhaustive` per objective."""
+    t0 = time.perf_counter()
+    space, n_w = evaluator.space, len(evaluator.workloads)
+    cards, total = space.cardinalities, int(np.prod(space.cardinalities))
+    if any(o.subset is not None for o in objectives.values()) or total > PRUNE_UP_TO:
+        return None
+    bound = LayerBound.build(evaluator)
+    if bound is None:
+        return None
+    chunk = chunk or CHUNK_DESIGNS
+    keeps = {k: keep if isinstance(keep, int) else keep[k] for k in objectives}
+    plans = {k: bound.plan(o, max(SECOND_LAYERS)) for k, o in objectives.items()}
+    first = [p for k in objectives for p in plans[k][:FIRST_LAYERS]]
+    first += bound.first([1] * n_w)
+    first = list(dict.fromkeys(first))  # each (network, layer) once, in order
+    saved, evaluator.cache = evaluator.cache, False
+    try:
+        numbers: list[np.ndarray] = []
+        bnds: dict[str, list[np.ndarray]] = {k: [] for k in objectives}
+        for part, g in screened(evaluator, chunk):
+            if len(g):
+                e_lb, l_lb, area = bound.partial(g, first)
+                numbers.append(part)
+                for k, o in objectives.items():
+                    bnds[k].append(objective_bound(o, e_lb, l_lb, area,
+                                                   die_cost(evaluator, g, area, o)))
+            if progress:
+                progress(int(part[-1]) + 1 if len(part) else 0, total)
+        number = np.concatenate(numbers) if numbers else np.empty(0, np.int64)
+
+        def genomes_of(n: np.ndarray) -> np.ndarray:
+            return (np.column_stack(np.unravel_index(n, cards)).astype(np.int64) if len(n)
+                    else np.empty((0, space.n_var), np.int64))
+
+        out = {}
+        for k, o in objectives.items():
+            bnd = np.concatenate(bnds.pop(k)) if numbers else np.empty(0)
+            levels = [plans[k][:m] for m in SECOND_LAYERS]
+            best, _, n_eval, n_again = _best_in_bound_order(evaluator, o, bound, number, bnd,
+                                                            genomes_of, levels, keeps[k])
+            if best is None:  # nothing passed the screen: the first designs, all infeasible
+                best = evaluator.evaluate(genomes_of(np.arange(min(keeps[k], total))))
+            out[k] = ExhaustiveResult(best, o.fitness(best), np.full(n_w, np.inf),
+                                      np.zeros((n_w, space.n_var), np.int64), total, n_eval,
+                                      time.perf_counter() - t0, len(number), n_again)
+        return out
+    finally:
+        evaluator.cache = saved
+
+
 def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS,
              subset: Sequence[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(numbers, genomes) of the designs of the evaluator's whole space that pass its screen
@@ -249,57 +309,10 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
     else:
         number_j = number
 
-    n_eval = n_again = 0
-
-    def refine(rows: np.ndarray, g: np.ndarray, levels: list[list[tuple[int, int, int]]],
-               value: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
-               threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """The rows (and genomes) whose bound on ever more layers stays within the
-        threshold: each level adds its new picks to the sums so far (more layers, so a
-        higher bound that is still a lower bound)."""
-        nonlocal n_again
-        e_lb = l_lb = area = None
-        done: set[tuple[int, int, int]] = set()
-        for picks in levels:
-            new = [p for p in picks if p not in done]
-            if not len(g) or not np.isfinite(threshold) or not new:
-                continue
-            done.update(new)
-            e, lat, area = bound.partial(g, new)
-            e_lb, l_lb = (e, lat) if e_lb is None else (e_lb + e, l_lb + lat)
-            n_again += len(g)
-            ok = ~prunable(value(e_lb, l_lb, area, g), threshold)
-            rows, g, e_lb, l_lb = rows[ok], g[ok], e_lb[ok], l_lb[ok]
-        return rows, g
-
     # 2. the best `keep` by the objective, in order of the bound
-    best: Evaluation | None = None
-    best_n = np.empty(0, np.int64)
     levels = [picks[:k] for k in SECOND_LAYERS]
-
-    def objective_value(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
-                        g: np.ndarray) -> np.ndarray:
-        return objective_bound(objective, e_lb, l_lb, area, die_cost(evaluator, g, area, objective))
-
-    threshold = np.inf
-    # (the numbers are in increasing order: a stable sort by the bound breaks ties by them)
-    order = np.argsort(bnd, kind="stable")
-    for rows in _batches(order):
-        if prunable(bnd[rows[:1]], threshold).all():
-            break  # sorted by the bound: no design left can enter the best
-        rows = rows[~prunable(bnd[rows], threshold)]
-        rows, g = refine(rows, genomes_of(number_j[rows]), levels, objective_value, threshold)
-        if not len(g):
-            continue
-        ev = evaluator.evaluate(g)
-        n_eval += len(g)
-        best = ev if best is None else _concat(best, ev)
-        best_n = np.concatenate([best_n, number_j[rows]])
-        top = _rank(objective, best, best_n)[:keep]
-        best, best_n = best.take(top), best_n[top]
-        fit = objective.fitness(best)
-        if len(best) >= keep and np.isfinite(fit[-1]):
-            threshold = float(fit[-1])
+    best, _, n_eval, n_again = _best_in_bound_order(
+        evaluator, objective, bound, number_j, bnd, genomes_of, levels, keep)
     if best is None:  # nothing passed the screen: keep the first designs, all infeasible
         best = evaluator.evaluate(genomes_of(np.arange(min(keep, total), dtype=np.int64)))
 
@@ -324,7 +337,9 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
                 if prunable(bb[rows[:1]], best_w[0]).all():
                     break
                 rows = rows[~prunable(bb[rows], best_w[0])]
-                rows, g = refine(rows, genomes_of(nb[rows]), w_levels, edap_bound, best_w[0])
+                rows, g, again = _refine(bound, rows, genomes_of(nb[rows]), w_levels,
+                                         edap_bound, best_w[0])
+                n_again += again
                 if not len(g):
                     continue
                 edap, feas = evaluator.edap_on(g, w)
@@ -335,6 +350,69 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
                     opt[w], opt_g[w] = edap[j], g[j]
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval, 0.0,
                             n_screened, n_again)
+
+
+def _refine(bound: LayerBound, rows: np.ndarray, g: np.ndarray,
+            levels: list[list[tuple[int, int, int]]],
+            value: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+            threshold: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows (and genomes) whose bound on ever more layers stays within the threshold:
+    each level adds its new picks to the sums so far (more layers, so a higher bound that is
+    still a lower bound); and how many design bounds were computed."""
+    e_lb = l_lb = area = None
+    done: set[tuple[int, int, int]] = set()
+    n_again = 0
+    for picks in levels:
+        new = [p for p in picks if p not in done]
+        if not len(g) or not np.isfinite(threshold) or not new:
+            continue
+        done.update(new)
+        e, lat, area = bound.partial(g, new)
+        e_lb, l_lb = (e, lat) if e_lb is None else (e_lb + e, l_lb + lat)
+        n_again += len(g)
+        ok = ~prunable(value(e_lb, l_lb, area, g), threshold)
+        rows, g, e_lb, l_lb = rows[ok], g[ok], e_lb[ok], l_lb[ok]
+    return rows, g, n_again
+
+
+def _best_in_bound_order(evaluator: Evaluator, objective: Objective, bound: LayerBound,
+                         number: np.ndarray, bnd: np.ndarray,
+                         genomes_of: Callable[[np.ndarray], np.ndarray],
+                         levels: list[list[tuple[int, int, int]]], keep: int
+                         ) -> tuple[Evaluation | None, np.ndarray, int, int]:
+    """The best `keep` designs by the objective among the designs `number` with lower bounds
+    `bnd`, taken in order of the bound, each batch bounded again on `levels` (module
+    docstring): (the best, best first, or None; their numbers; designs evaluated in full;
+    bounds computed again)."""
+    def objective_value(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
+                        g: np.ndarray) -> np.ndarray:
+        return objective_bound(objective, e_lb, l_lb, area, die_cost(evaluator, g, area, objective))
+
+    best: Evaluation | None = None
+    best_n = np.empty(0, np.int64)
+    n_eval = n_again = 0
+    threshold = np.inf
+    # (the numbers are in increasing order: a stable sort by the bound breaks ties by them)
+    order = np.argsort(bnd, kind="stable")
+    for rows in _batches(order):
+        if prunable(bnd[rows[:1]], threshold).all():
+            break  # sorted by the bound: no design left can enter the best
+        rows = rows[~prunable(bnd[rows], threshold)]
+        rows, g, again = _refine(bound, rows, genomes_of(number[rows]), levels,
+                                 objective_value, threshold)
+        n_again += again
+        if not len(g):
+            continue
+        ev = evaluator.evaluate(g)
+        n_eval += len(g)
+        best = ev if best is None else _concat(best, ev)
+        best_n = np.concatenate([best_n, number[rows]])
+        top = _rank(objective, best, best_n)[:keep]
+        best, best_n = best.take(top), best_n[top]
+        fit = objective.fitness(best)
+        if len(best) >= keep and np.isfinite(fit[-1]):
+            threshold = float(fit[-1])
+    return best, best_n, n_eval, n_again
 
 
 def _batches(order: np.ndarray) -> Iterator[np.ndarray]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..objectives import MAX_SCREENED_SET, Evaluation, Evaluator, Objective
-from ..search.exhaustive import screened
+from ..search.exhaustive import PRUNE_FROM, exhaustive_many, screened
 
 
 @dataclass
@@ -71,12 +71,17 @@ def _bound_workloads(evaluator: Evaluator) -> list[int]:
 
 def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
          chunk: int = 250_000, progress: Callable[[int, int], None] | None = None,
-         prune: bool = True, optima: Sequence[float] | None = None) -> ScanResult:
+         prune: bool | None = None, optima: Sequence[float] | None = None) -> ScanResult:
     """Evaluate every design of the evaluator's space (no caching) and keep, for each
     aggregation, the best `keep` designs (ties: the first in enumeration order; worst_regret
     needs `optima`, each workload's own optimum EDAP).
 
-    prune (max, mean and worst_regret aggregations, 3+ workloads): first every design that
+    prune, where a layer bound is valid (`search.bounds.bound_eligible`; None: from
+    `search.exhaustive.PRUNE_FROM` designs on): branch and bound on the layers
+    (`search.exhaustive.exhaustive_many`), one pass for every aggregation and for each
+    workload's own optimum among the screened designs (its EDAP as one more objective), so
+    every optimum is exact. Else, prune (not False; max, mean and worst_regret aggregations,
+    3+ workloads): first every design that
     passes the screen is evaluated on a cheap subset of the workloads, which bounds every
     aggregate from below (max over a subset <= max over all; sums over a subset <= sums over
     all); then, per aggregation, designs are evaluated on every workload in order of their
@@ -88,9 +93,13 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
     total = int(np.prod(space.cardinalities))
     opt_given = None if optima is None else tuple(float(v) for v in optima)
     objs = {a: Objective(a, optima=opt_given) for a in aggregations}
-    sub = _bound_workloads(evaluator) if prune and n_w >= 3 else []
+    sub = _bound_workloads(evaluator) if prune is not False and n_w >= 3 else []
     if not set(aggregations) <= {"max", "mean", "worst_regret"} or len(sub) == n_w:
         sub = []
+    if prune or (prune is None and total >= PRUNE_FROM):
+        by_layers = _scan_by_layers(evaluator, objs, keep, chunk, progress)
+        if by_layers is not None:
+            return by_layers
     saved, evaluator.cache = evaluator.cache, False
     try:
         if sub:
@@ -104,6 +113,28 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
         return best.result(total, tuple(range(n_w)))
     finally:
         evaluator.cache = saved
+
+
+def _scan_by_layers(evaluator: Evaluator, objs: dict[str, Objective], keep: int, chunk: int,
+                    progress: Callable[[int, int], None] | None) -> ScanResult | None:
+    """`scan` by branch and bound on the layers; None where no layer bound is valid. Each
+    workload's own optimum is the best design of the screened set by its EDAP alone (a
+    weighted objective with all its weight on that workload: +inf where infeasible)."""
+    n_w = len(evaluator.workloads)
+    own = {f"own {w}": Objective("weighted", weights=tuple(float(v == w) for v in range(n_w)))
+           for w in range(n_w)}
+    keeps = {**{a: keep for a in objs}, **{k: 1 for k in own}}
+    res = exhaustive_many(evaluator, {**objs, **own}, keep=keeps, chunk=chunk,
+                          progress=progress)
+    if res is None:
+        return None
+    opt = np.array([float(res[k].fitness[0]) for k in own])
+    opt_g = np.stack([res[k].best.genomes[0] for k in own])
+    opt_g[~np.isfinite(opt)] = 0
+    any_res = next(iter(res.values()))
+    return ScanResult({a: res[a].best.genomes for a in objs},
+                      {a: res[a].fitness for a in objs}, opt, opt_g, any_res.n_designs,
+                      sum(r.n_evaluated for r in res.values()), tuple(range(n_w)))
 
 
 class _Best:
