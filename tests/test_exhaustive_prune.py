@@ -5,6 +5,7 @@ as the unpruned scan)."""
 from __future__ import annotations
 
 import importlib
+import itertools
 
 import numpy as np
 import pytest
@@ -130,3 +131,19 @@ def test_no_bound_where_layers_share_the_chip():
     ev = Evaluator(get_space("rram_study"), rram, [get("alexnet")])
     assert not bound_eligible(ev) and LayerBound.build(ev) is None
     assert layers_independent(load_technology("sram"))
+
+
+def test_pruned_scan_reports_progress_up_to_the_last_screened_design(setup):
+    ev = _evaluator(setup)
+    seen: list[int] = []
+    total = int(np.prod(ev.space.cardinalities))
+
+    def progress(done: int, n: int) -> None:
+        assert n == total
+        seen.append(done)
+
+    exhaustive(ev, Objective("max"), chunk=2000, prune=True, progress=progress)
+    from imcopt.hardware.space import mixed_radix
+    passing = np.flatnonzero(ev.screen(mixed_radix(ev.space.cardinalities, 0, total)))
+    assert len(seen) >= total // 2000 and all(b > a for a, b in itertools.pairwise(seen))
+    assert seen[-1] == passing[-1] + 1

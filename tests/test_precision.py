@@ -256,3 +256,33 @@ def test_distinct_rows_is_numpys_unique_by_rows():
         u0, inv0 = np.unique(rows, axis=0, return_inverse=True)
         np.testing.assert_array_equal(rows[first], u0)
         np.testing.assert_array_equal(inv, inv0.reshape(-1))
+
+
+def test_mixed_precision_metrics_equal_each_design_alone():
+    """Designs at different precisions are evaluated in groups and scattered back: every
+    per-design total must be the one the design gets evaluated alone at its precision."""
+    from imcopt.model import evaluate
+    space = joint_space()
+    ev = ConstrainedEvaluator(space, load_technology("rram"), [get(n) for n in NETS],
+                              cache=False)
+    g = space.sample(10, 3)
+    d = space.decode(g)
+    wb, ab = ev.precision(d, 0)
+    assert len({(a, b) for a, b in zip(wb, ab, strict=True)}) > 1  # several groups
+    m = ev._metrics_on(d, 0)
+    for i in range(len(g)):
+        one = evaluate(d.take(np.array([i])), at_precision(get(NETS[0]), int(wb[i]), int(ab[i])),
+                       load_technology("rram"))
+        for f in ("energy_j", "latency_s", "area_mm2", "utilization", "weight_arrays_required",
+                  "executed_macs", "psum_bits_lost"):
+            assert getattr(m, f)[i] == pytest.approx(getattr(one, f)[0], rel=1e-12), f
+        assert m.feasible[i] == one.feasible[0] and m.reason[i] == one.reason[0]
+
+
+def test_accuracy_table_names_the_row_at_fault():
+    rows = [{"network": "a", "weight_bits": 8, "activation_bits": 8, "accuracy": 70},
+            {"network": "a", "weight_bits": 4, "activation_bits": 8, "accuracy": "n/a"}]
+    with pytest.raises(PrecisionError, match=r"t\.csv: row 2: bits must be integers"):
+        AccuracyTable.from_rows(rows, "t.csv")
+    with pytest.raises(PrecisionError, match=r"row 3: .* appears twice"):
+        AccuracyTable.from_rows([rows[0], {**rows[1], "accuracy": 1}, rows[0]], "t.csv")

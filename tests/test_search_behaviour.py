@@ -128,11 +128,14 @@ def _runs(calls: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def test_each_phase_makes_offspring_with_its_own_operators(monkeypatch):
     seen = _recording(monkeypatch)
     problem = _small_problem(800.0)
-    phases = tuple(Phase(12, 4, *p[2:]) for p in PAPER_PHASES)
+    # operators other than the study's defaults, so that a run ignoring them would show
+    phases = (Phase(12, 4, 0.95, 4.0, 0.9, 5.0), Phase(12, 4, 0.85, 8.0, 0.4, 9.0),
+              Phase(12, 4, 0.75, 16.0, 0.3, 17.0), Phase(12, 4, 0.65, 26.0, 0.1, 27.0))
+    assert all(_tuple(p)[2:] != q[2:] for p, q in zip(phases, PAPER_PHASES, strict=True))
     alg.run_four_phase(problem, 2, Trace(), phases=phases,
                        sampling=HammingSampling(60, 30))
-    assert _runs(seen["sbx"]) == [(1.0, 3.0), (0.9, 7.0), (1.0, 15.0), (1.0, 25.0)]
-    assert _runs(seen["pm"]) == [(1.0, 3.0), (0.5, 7.0), (0.2, 15.0), (0.05, 25.0)]
+    assert _runs(seen["sbx"]) == [(0.95, 4.0), (0.85, 8.0), (0.75, 16.0), (0.65, 26.0)]
+    assert _runs(seen["pm"]) == [(0.9, 5.0), (0.4, 9.0), (0.3, 17.0), (0.1, 27.0)]
     # every generation after a phase's first makes offspring: 3 per phase at least
     assert len(seen["sbx"]) >= 12 and len(seen["pm"]) >= 12
 
@@ -296,3 +299,36 @@ def test_run_json_records_the_executor_the_cli_used(tmp_path):
         assert r.exit_code == 0, r.output
         run = json.loads((out / "run.json").read_text())
         assert run["executor"] == expected, run.get("executor")
+
+
+def test_a_journal_record_holds_every_field_of_an_evaluation():
+    """dump/load of one journal record: every array comes back equal, die costs included."""
+    from imcopt.objectives import Evaluation
+    from imcopt.search.checkpoint import dump_evaluation, load_evaluation
+    ev = Evaluation(np.array([[1, 2], [3, 4]]), np.array([[1e-3], [2e-3]]),
+                    np.array([[1e-2], [3e-2]]), np.array([10.0, 20.0]),
+                    np.array([[True], [False]]), np.array([[0.0], [5.0]]), 300.0,
+                    np.array(["", "weights do not fit"], dtype=object), np.array([7.5, 9.25]))
+    back = load_evaluation(dump_evaluation(ev), Path("journal"))
+    for f in Evaluation.__dataclass_fields__:
+        a, b = getattr(ev, f), getattr(back, f)
+        assert np.array_equal(np.asarray(a), np.asarray(b)), f
+
+
+def test_front_components_aggregate_energy_and_latency_by_hand():
+    """The (energy, latency, area) objectives of an NSGA-II front: each aggregated over the
+    networks the way the aggregation aggregates them."""
+    from imcopt.objectives import Evaluation, Objective
+    from imcopt.search.problem import _components
+    e = np.array([[1.0, 4.0], [2.0, 8.0]])
+    lat = np.array([[9.0, 1.0], [3.0, 12.0]])
+    ev = Evaluation(np.zeros((2, 1), int), e, lat, np.array([5.0, 6.0]),
+                    np.ones((2, 2), bool), np.zeros((2, 2)), 800.0,
+                    np.array(["", ""], dtype=object), np.zeros(2))
+    want = {"max": ([4.0, 8.0], [9.0, 12.0]), "mean": ([2.5, 5.0], [5.0, 7.5]),
+            "geomean": ([2.0, 4.0], [3.0, 6.0])}
+    for how, (we, wl) in want.items():
+        got = _components(ev, Objective(how))
+        np.testing.assert_allclose(got[0], we, rtol=1e-12)
+        np.testing.assert_allclose(got[1], wl, rtol=1e-12)
+        np.testing.assert_array_equal(got[2], [5.0, 6.0])

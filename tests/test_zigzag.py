@@ -345,3 +345,20 @@ def test_a_dumped_backend_config_loads_again() -> None:
     for spec in ({"name": "subprocess", "command": ["x"]}, {"name": "analytical"}):
         cfg = BackendConfig.model_validate(spec)
         assert BackendConfig.model_validate(cfg.model_dump(mode="json")) == cfg
+
+
+def test_verify_reports_each_simulated_step_and_the_rank_correlation() -> None:
+    from imcopt.search.verify import console_rows, verify
+    sim = {"name": "subprocess", "command": [sys.executable, str(SIM)], "timeout_s": 30}
+    res = run_search(_small_search({"backend": sim, "top_k": 4}))
+    events: list[dict] = []
+    v = verify(res, on_progress=events.append)
+    # one design per step in process: each step simulates one more design
+    assert [e["n_evals"] for e in events] == [1, 2, 3, 4]
+    assert [e["generation"] for e in events] == [0, 1, 2, 3]
+    # Spearman's rho by hand: 1 - 6 sum d^2 / (n (n^2 - 1)) on the ranks (no ties here)
+    ra = np.argsort(np.argsort(v.analytical_fitness))
+    rv = np.argsort(np.argsort(v.fitness))
+    rho = 1 - 6 * float(np.sum((ra - rv) ** 2)) / (4 * (16 - 1))
+    title, _headers, rows = console_rows(v, res.evaluator)
+    assert f"; Spearman {rho:.2f} over 4)" in title and len(rows) == 4
