@@ -286,3 +286,18 @@ def test_accuracy_table_names_the_row_at_fault():
         AccuracyTable.from_rows(rows, "t.csv")
     with pytest.raises(PrecisionError, match=r"row 3: .* appears twice"):
         AccuracyTable.from_rows([rows[0], {**rows[1], "accuracy": 1}, rows[0]], "t.csv")
+
+
+def test_joint_space_restrict_keeps_its_layout():
+    """Restricting a joint space narrows hardware and software values by name; the genome
+    layout (hardware first, then each network's software genes) stays."""
+    space = joint_space()
+    sub = space.restrict(rows_per_array=(256,), **{"weight_bits.resnet18": (4, 8)})
+    assert isinstance(sub, JointSpace) and sub.names == space.names
+    assert sub.n_hardware == space.n_hardware and sub.name == space.name + "*"
+    d = sub.decode(sub.sample(30, 2))
+    assert set(d["rows_per_array"]) == {256.0}
+    wb, ab = d.precision("resnet18")
+    assert set(wb) <= {4.0, 8.0} and set(ab) <= {6.0, 8.0}
+    assert set(d.precision("alexnet")[0]) <= {4.0, 6.0, 8.0}
+    assert int(np.prod(sub.cardinalities)) == int(np.prod(space.cardinalities)) // 2 * 2 // 3
