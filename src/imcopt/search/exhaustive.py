@@ -156,6 +156,7 @@ def exhaustive(
 
 def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
                     keep: dict[str, int] | int = 100, chunk: int | None = None,
+                    own_optima: bool = False,
                     progress: Callable[[int, int], None] | None = None
                     ) -> dict[str, ExhaustiveResult] | None:
     """`exhaustive` of the whole space for several objectives over every workload (no
@@ -163,8 +164,12 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
     first layers of every objective's plan and each network's heaviest layer; then each
     objective takes the designs in order of its own bound (module docstring). Each result's
     best designs, values and order are those `exhaustive` gives for that objective alone;
-    `n_screened` is shared. None where no layer bound is valid (`bounds.bound_eligible`) or the
-    space holds more than `PRUNE_UP_TO` designs: then call `exhaustive` per objective."""
+    `n_screened` is shared. own_optima: every result also holds each workload's lowest EDAP
+    (and its design) among the designs that pass the joint screen, each found the same way
+    on that workload's EDAP alone (only it evaluated in full; its bounds computed again
+    count in the first result's `n_bounded_again`). None where no layer bound is valid
+    (`bounds.bound_eligible`) or the space holds more than `PRUNE_UP_TO` designs: then call
+    `exhaustive` per objective."""
     t0 = time.perf_counter()
     space, n_w = evaluator.space, len(evaluator.workloads)
     cards, total = space.cardinalities, int(np.prod(space.cardinalities))
@@ -183,6 +188,7 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
     try:
         numbers: list[np.ndarray] = []
         bnds: dict[str, list[np.ndarray]] = {k: [] for k in objectives}
+        b_w: list[np.ndarray] = []
         for part, g in screened(evaluator, chunk):
             if len(g):
                 e_lb, l_lb, area = bound.partial(g, first)
@@ -190,6 +196,8 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
                 for k, o in objectives.items():
                     bnds[k].append(objective_bound(o, e_lb, l_lb, area,
                                                    die_cost(evaluator, g, area, o)))
+                if own_optima:
+                    b_w.append(e_lb * l_lb * area[:, None])
             if progress:
                 progress(int(part[-1]) + 1 if len(part) else 0, total)
         number = np.concatenate(numbers) if numbers else np.empty(0, np.int64)
@@ -202,13 +210,29 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
         for k, o in objectives.items():
             bnd = np.concatenate(bnds.pop(k)) if numbers else np.empty(0)
             levels = [plans[k][:m] for m in SECOND_LAYERS]
-            best, _, n_eval, n_again = _best_in_bound_order(evaluator, o, bound, number, bnd,
-                                                            genomes_of, levels, keeps[k])
+            best, _, n_eval, n_again = _best_in_bound_order(
+                evaluator, o, bound, number, bnd, genomes_of, levels, keeps[k])
             if best is None:  # nothing passed the screen: the first designs, all infeasible
                 best = evaluator.evaluate(genomes_of(np.arange(min(keeps[k], total))))
             out[k] = ExhaustiveResult(best, o.fitness(best), np.full(n_w, np.inf),
                                       np.zeros((n_w, space.n_var), np.int64), total, n_eval,
                                       time.perf_counter() - t0, len(number), n_again)
+        if own_optima and numbers:
+            bw = np.concatenate(b_w)
+            del b_w
+            opt, opt_g = np.full(n_w, np.inf), np.zeros((n_w, space.n_var), np.int64)
+            own_again = 0
+            for w in range(n_w):
+                edap_w, g_w, again = _own_optimum(evaluator, bound, w, number, bw[:, w],
+                                                  genomes_of)
+                own_again += again
+                if g_w is not None:
+                    opt[w], opt_g[w] = edap_w, g_w
+            del bw
+            for r in out.values():
+                r.optima, r.optimum_genomes = opt.copy(), opt_g.copy()
+            if out:
+                out[next(iter(out))].n_bounded_again += own_again
         return out
     finally:
         evaluator.cache = saved
@@ -323,33 +347,48 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
         own_all, bw_all = np.concatenate(own), np.concatenate(b_w)
         for i, w in enumerate(wls):
             sel = np.flatnonzero(own_all[:, i])
-            nb, bb = number[sel], bw_all[sel, i]
-            order = np.argsort(bb, kind="stable")
-            best_w = (np.inf, np.iinfo(np.int64).max)
-            w_levels = [bound.first([k if v == w else 0 for v in range(n_w)])
-                        for k in SECOND_LAYERS]
-
-            def edap_bound(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
-                           g: np.ndarray, w: int = w) -> np.ndarray:
-                return e_lb[:, w] * l_lb[:, w] * area
-
-            for rows in _batches(order):
-                if prunable(bb[rows[:1]], best_w[0]).all():
-                    break
-                rows = rows[~prunable(bb[rows], best_w[0])]
-                rows, g, again = _refine(bound, rows, genomes_of(nb[rows]), w_levels,
-                                         edap_bound, best_w[0])
-                n_again += again
-                if not len(g):
-                    continue
-                edap, feas = evaluator.edap_on(g, w)
-                edap = np.where(feas, edap, np.inf)
-                j = int(np.lexsort((nb[rows], edap))[0])
-                if np.isfinite(edap[j]) and (edap[j], nb[rows][j]) < best_w:
-                    best_w = (float(edap[j]), int(nb[rows][j]))
-                    opt[w], opt_g[w] = edap[j], g[j]
+            edap_w, g_w, again = _own_optimum(evaluator, bound, w, number[sel],
+                                              bw_all[sel, i], genomes_of)
+            n_again += again
+            if g_w is not None:
+                opt[w], opt_g[w] = edap_w, g_w
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval, 0.0,
                             n_screened, n_again)
+
+
+def _own_optimum(evaluator: Evaluator, bound: LayerBound, w: int, number: np.ndarray,
+                 bnd: np.ndarray, genomes_of: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[float, np.ndarray | None, int]:
+    """Workload w's lowest feasible EDAP among the designs `number` with lower bounds `bnd`
+    of their EDAP on w, taken in order of the bound and bounded again on w's heaviest 2, 4,
+    ... layers; only w is evaluated in full. (EDAP, its design or None, bounds computed
+    again); ties by enumeration number."""
+    n_w = len(evaluator.workloads)
+    order = np.argsort(bnd, kind="stable")
+    best_w = (np.inf, np.iinfo(np.int64).max)
+    genome, n_again = None, 0
+    levels = [bound.first([k if v == w else 0 for v in range(n_w)]) for k in SECOND_LAYERS]
+
+    def edap_bound(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
+                   g: np.ndarray) -> np.ndarray:
+        return e_lb[:, w] * l_lb[:, w] * area
+
+    for rows in _batches(order):
+        if prunable(bnd[rows[:1]], best_w[0]).all():
+            break
+        rows = rows[~prunable(bnd[rows], best_w[0])]
+        rows, g, again = _refine(bound, rows, genomes_of(number[rows]), levels, edap_bound,
+                                 best_w[0])
+        n_again += again
+        if not len(g):
+            continue
+        edap, feas = evaluator.edap_on(g, w)
+        edap = np.where(feas, edap, np.inf)
+        j = int(np.lexsort((number[rows], edap))[0])
+        if np.isfinite(edap[j]) and (edap[j], number[rows][j]) < best_w:
+            best_w = (float(edap[j]), int(number[rows][j]))
+            genome = g[j]
+    return best_w[0], genome, n_again
 
 
 def _refine(bound: LayerBound, rows: np.ndarray, g: np.ndarray,

@@ -117,25 +117,17 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
 
 def _scan_by_layers(evaluator: Evaluator, objs: dict[str, Objective], keep: int, chunk: int,
                     progress: Callable[[int, int], None] | None) -> ScanResult | None:
-    """`scan` by branch and bound on the layers; None where no layer bound is valid. Each
-    workload's own optimum is the best design of the screened set by its EDAP alone (a
-    weighted objective with all its weight on that workload: +inf where infeasible)."""
-    n_w = len(evaluator.workloads)
-    own = {f"own {w}": Objective("weighted", weights=tuple(float(v == w) for v in range(n_w)))
-           for w in range(n_w)}
-    keeps = {**{a: keep for a in objs}, **{k: 1 for k in own}}
-    res = exhaustive_many(evaluator, {**objs, **own}, keep=keeps, chunk=chunk,
+    """`scan` by branch and bound on the layers, each workload's own optimum among the
+    screened designs included; None where no layer bound is valid."""
+    res = exhaustive_many(evaluator, objs, keep=keep, chunk=chunk, own_optima=True,
                           progress=progress)
     if res is None:
         return None
-    opt = np.array([float(res[k].fitness[0]) for k in own])
-    opt_g = np.stack([res[k].best.genomes[0] for k in own])
-    opt_g[~np.isfinite(opt)] = 0
-    any_res = next(iter(res.values()))
+    first = next(iter(res.values()))
     return ScanResult({a: res[a].best.genomes for a in objs},
-                      {a: res[a].fitness for a in objs}, opt, opt_g, any_res.n_designs,
-                      sum(r.n_evaluated for r in res.values()), tuple(range(n_w)))
-
+                      {a: res[a].fitness for a in objs}, first.optima, first.optimum_genomes,
+                      first.n_designs, sum(r.n_evaluated for r in res.values()),
+                      tuple(range(len(evaluator.workloads))))
 
 class _Best:
     """The best `keep` designs per aggregation, by (fitness, enumeration number), and each
