@@ -384,3 +384,14 @@ def test_the_evaluation_cache_stages_rows_and_writes_them_in_one_batch(tmp_path,
     c.stage(ctx, ["k30"], rows(30, 1))
     c.close()
     assert len(other) == 31
+
+
+def test_population_take_keeps_every_per_design_array():
+    p = Population(np.arange(8).reshape(4, 2), np.arange(4.0)[:, None], np.zeros(4),
+                   np.array([4.0, 3.0, 2.0, 1.0]), np.array([0, 1, 0, 2]),
+                   np.array([np.inf, 0.5, 0.25, 0.0]))
+    q = p.take(np.array([2, 0]))
+    np.testing.assert_array_equal(q.X, [[4, 5], [0, 1]])
+    np.testing.assert_array_equal(q.fitness, [2.0, 4.0])
+    np.testing.assert_array_equal(q.rank, [0, 0])
+    np.testing.assert_array_equal(q.crowding, [0.25, np.inf])

@@ -74,6 +74,9 @@ def test_accuracy_table_reads_and_names_bad_rows(tmp_path):
     y = tmp_path / "acc.yaml"
     y.write_text("rows:\n  - {network: a, weight_bits: 8, activation_bits: 8, accuracy: 1}\n")
     assert AccuracyTable.read(y)("a", 8, 8) == 1.0
+    yml = tmp_path / "acc.yml"
+    yml.write_text(y.read_text())
+    assert AccuracyTable.read(yml)("a", 8, 8) == 1.0
     txt = tmp_path / "x.txt"
     txt.write_text("")
     with pytest.raises(PrecisionError, match=r"must be .csv"):
@@ -294,6 +297,7 @@ def test_joint_space_restrict_keeps_its_layout():
     space = joint_space()
     sub = space.restrict(rows_per_array=(256,), **{"weight_bits.resnet18": (4, 8)})
     assert isinstance(sub, JointSpace) and sub.names == space.names
+    assert sub.technology == space.technology
     assert sub.n_hardware == space.n_hardware and sub.name == space.name + "*"
     d = sub.decode(sub.sample(30, 2))
     assert set(d["rows_per_array"]) == {256.0}
@@ -301,3 +305,15 @@ def test_joint_space_restrict_keeps_its_layout():
     assert set(wb) <= {4.0, 8.0} and set(ab) <= {6.0, 8.0}
     assert set(d.precision("alexnet")[0]) <= {4.0, 6.0, 8.0}
     assert int(np.prod(sub.cardinalities)) == int(np.prod(space.cardinalities)) // 2 * 2 // 3
+
+
+def test_a_failing_accuracy_callback_is_named_with_its_error():
+    from imcopt.search.precision import load_accuracy
+
+    def my_accuracy(network, weight_bits, activation_bits):
+        return 1 / 0
+
+    acc = load_accuracy(my_accuracy)
+    with pytest.raises(PrecisionError, match=r"callback .*my_accuracy raised ZeroDivisionError: "
+                                             r"division by zero .*called with 'alexnet', 4, 8"):
+        acc("alexnet", 4, 8)

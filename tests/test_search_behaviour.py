@@ -332,3 +332,71 @@ def test_front_components_aggregate_energy_and_latency_by_hand():
         np.testing.assert_allclose(got[0], we, rtol=1e-12)
         np.testing.assert_allclose(got[1], wl, rtol=1e-12)
         np.testing.assert_array_equal(got[2], [5.0, 6.0])
+
+
+def test_four_phase_tops_up_a_short_start_with_feasible_random_designs(monkeypatch):
+    """Fewer sampled designs than the first phase's population: the rest are random designs
+    drawn from the run's generator, feasible ones when the search asks for them."""
+    calls = []
+    real = alg.random_genes
+
+    def recording(problem, n, rng, feasible_only=False):
+        calls.append((n, type(rng).__name__, feasible_only))
+        return real(problem, n, rng, feasible_only)
+
+    monkeypatch.setattr(alg, "random_genes", recording)
+    problem = _small_problem(800.0)
+    phases = (Phase(12, 2, 1.0, 3.0, 1.0, 3.0),)
+    alg.run_four_phase(problem, 2, Trace(), phases=phases, sampling=HammingSampling(20, 5),
+                       feasible_only=True)
+    assert calls and calls[0] == (7, "Generator", True)
+
+
+def test_planned_calls_of_one_search_by_hand():
+    from imcopt.search.config import load_config
+    from imcopt.search.progress import calls_per_search
+    base = {"technology": "rram", "workloads": ["alexnet"]}
+    ga = load_config({**base, "algorithm": {"name": "ga",
+                                            "phases": [{"pop_size": 12, "n_gen": 5}]}})
+    assert calls_per_search(ga.algorithm, ga) == 60
+    rnd = load_config({**base, "algorithm": {"name": "random", "n_evals": 77}})
+    assert calls_per_search(rnd.algorithm, rnd) == 77
+
+
+def test_a_checkpoint_is_named_by_what_the_search_is_not_how_it_was_written(tmp_path):
+    from imcopt.search.checkpoint import checkpoint_path
+    from imcopt.search.config import load_config
+    a = load_config({"technology": "rram", "workloads": ["alexnet", "vgg16"], "seed": 4,
+                     "algorithm": {"name": "ga", "phases": [{"pop_size": 12, "n_gen": 5}]}})
+    b = load_config({"algorithm": {"phases": [{"n_gen": 5, "pop_size": 12}], "name": "ga"},
+                     "seed": 4, "workloads": ["alexnet", "vgg16"], "technology": "rram"})
+    c = load_config({"technology": "rram", "workloads": ["alexnet", "vgg16"], "seed": 5,
+                     "algorithm": {"name": "ga", "phases": [{"pop_size": 12, "n_gen": 5}]}})
+    assert checkpoint_path(tmp_path, a) == checkpoint_path(tmp_path, b)
+    assert checkpoint_path(tmp_path, a) != checkpoint_path(tmp_path, c)
+    # the identity as JSON with its keys in another order names the same journal
+    from imcopt.search.config import search_identity
+    ident = search_identity(a)
+    shuffled = json.dumps(dict(reversed(list(ident.items()))))
+    assert checkpoint_path(tmp_path, a) == checkpoint_path(tmp_path, json.dumps(
+        json.loads(shuffled), sort_keys=True))
+
+
+def test_record_table_flattens_best_json_records_by_hand():
+    from imcopt.search.records import record_table
+    rec = {"key": "A_1", "parameters": {"voltage_v": 0.7}, "feasible": True, "area_mm2": 12.5,
+           "cost_usd": 3.0, "fitness": 2e-6, "worst_network_loss_x": 1.5,
+           "worst_network": "vgg16",
+           "workloads": {"alexnet": {"energy_j": 1e-3, "latency_s": 2e-3,
+                                     "edap_j_s_mm2": 2.5e-5, "loss_x": 1.1},
+                         "vgg16": {"energy_j": 4e-3, "latency_s": 5e-3,
+                                   "edap_j_s_mm2": 2.5e-4, "loss_x": 1.5}}}
+    t = record_table([rec], ["alexnet", "vgg16"])
+    assert list(t.columns) == [
+        "key", "voltage_v", "feasible", "area_mm2", "cost_usd", "fitness",
+        "worst_network_loss_x", "worst_network",
+        "energy_j.alexnet", "latency_s.alexnet", "edap_j_s_mm2.alexnet", "loss_x.alexnet",
+        "energy_j.vgg16", "latency_s.vgg16", "edap_j_s_mm2.vgg16", "loss_x.vgg16"]
+    row = t.iloc[0]
+    assert row["worst_network"] == "vgg16" and row["loss_x.vgg16"] == 1.5
+    assert row["edap_j_s_mm2.alexnet"] == 2.5e-5 and row["voltage_v"] == 0.7

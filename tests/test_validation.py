@@ -145,9 +145,11 @@ def test_summary_scores_what_choosing_by_the_model_costs():
     assert s.loc["w", "pick_excess_edap"] == pytest.approx(1.0)
     assert s.loc["w", "spearman_edap_j_s_mm2"] == pytest.approx(-0.5)
     assert s.loc["w", "top10_overlap"] == 3 and np.isnan(s.loc["all", "pick_excess_edap"])
+    assert (s["technology"] == "rram").all()  # the "all" row names its technology too
 
 
 @pytest.mark.parametrize("node", [0.0, -32.0, float("inf"), float("nan")])
 def test_validate_refuses_a_node_that_is_not_a_finite_positive_number(node):
-    with pytest.raises(ValueError, match=r"node_nm \(--node-nm\) = .*finite number > 0"):
+    with pytest.raises(ValueError, match=r"node_nm \(--node-nm\) = .*finite number > 0 "
+                                         r"\(e\.g\. 32\)"):
         validate("no-such-results.csv", None, node_nm=node)
