@@ -147,3 +147,14 @@ def test_pruned_scan_reports_progress_up_to_the_last_screened_design(setup):
     passing = np.flatnonzero(ev.screen(mixed_radix(ev.space.cardinalities, 0, total)))
     assert len(seen) >= total // 2000 and all(b > a for a, b in itertools.pairwise(seen))
     assert seen[-1] == passing[-1] + 1
+
+
+def test_a_weighted_objective_bounds_only_with_its_weighted_networks(setup):
+    ev = _evaluator(setup)
+    bound = LayerBound.build(ev)
+    one_hot = Objective("weighted", weights=(0.0, 1.0, 0.0, 0.0))
+    picks = bound.plan(one_hot, 8)
+    assert picks and {w for w, _, _ in picks} == {1}
+    assert len(picks) == min(8, bound.n_layers(1))
+    both = bound.plan(Objective("weighted", weights=(0.0, 1.0, 0.0, 2.0)), 64)
+    assert {w for w, _, _ in both} == {1, 3}
