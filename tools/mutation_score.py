@@ -3,6 +3,7 @@
     python tools/mutation_score.py            # run mutmut (pyproject [tool.mutmut]), then score
     python tools/mutation_score.py --sample 150 --seed 1   # a random sample of the mutants
     python tools/mutation_score.py --report   # only score the mutants the last runs tried
+    python tools/mutation_score.py --names mutants/sample.txt   # (re)run a saved sample
 
 mutmut plants one small change at a time (an operator, a constant, a condition) in the
 modules `[tool.mutmut] only_mutate` names and runs the tests that `pytest_add_cli_args_test_
@@ -14,7 +15,8 @@ equivalent mutants (the change cannot alter any result, e.g. `astype(np.float64)
 
 --sample N: every mutant is generated, then N of them, drawn at random (--seed), are run and
 scored: an unbiased estimate of the whole score, with its 95 % interval (Wilson), where the
-whole run takes hours.
+whole run takes hours. The drawn names are saved to mutants/sample.txt, so that the same
+sample can be run again (`--names`) once tests are added for its survivors.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import math
+import os
 import random
 import subprocess
 import sys
@@ -29,6 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
+#: mutmut runs the tests once in its own process, then forks one child per mutant; a thread
+#: pool that OpenMP (PyTorch, BLAS) started before the fork hangs the child, which then
+#: "times out" without any test failing. One thread per pool starts none.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+       "OPENBLAS_NUM_THREADS": "1"}
 
 
 def score(only: set[str] | None = None) -> dict[str, collections.Counter]:
@@ -67,17 +75,23 @@ def main() -> None:
     ap.add_argument("--report", action="store_true", help="score the last run only")
     ap.add_argument("--sample", type=int, default=None, help="run N random mutants only")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--names", type=Path, default=None,
+                    help="run and score the mutants named in this file, one per line")
     args = ap.parse_args()
     chosen: set[str] | None = None
-    if args.sample is not None:
+    if args.names is not None:
+        chosen = {n.strip() for n in args.names.read_text().splitlines() if n.strip()}
+        subprocess.run([str(MUTMUT), "run", *sorted(chosen)], cwd=ROOT, check=False, env=ENV)
+    elif args.sample is not None:
         # generate every mutant without running one (a pattern that matches none), then draw
-        subprocess.run([str(MUTMUT), "run", "no-such-mutant"], cwd=ROOT, check=False,
+        subprocess.run([str(MUTMUT), "run", "no-such-mutant"], cwd=ROOT, check=False, env=ENV,
                        capture_output=True)
         names = all_names()
         chosen = set(random.Random(args.seed).sample(names, min(args.sample, len(names))))
-        subprocess.run([str(MUTMUT), "run", *sorted(chosen)], cwd=ROOT, check=False)
+        (ROOT / "mutants" / "sample.txt").write_text("".join(f"{n}\n" for n in sorted(chosen)))
+        subprocess.run([str(MUTMUT), "run", *sorted(chosen)], cwd=ROOT, check=False, env=ENV)
     elif not args.report:
-        subprocess.run([str(MUTMUT), "run"], cwd=ROOT, check=False)
+        subprocess.run([str(MUTMUT), "run"], cwd=ROOT, check=False, env=ENV)
     total = collections.Counter()
     for module, counts in sorted(score(chosen).items()):
         n = sum(counts.values())
