@@ -77,6 +77,12 @@ def test_model_functions_follow_their_arguments_namespace():
         np.testing.assert_allclose(to_numpy(parts[k]), v, rtol=RTOL)
     assert array_namespace(np.ones(2), 1.0) is np
     assert array_namespace(1.0, torch.ones(2)) is namespace("cpu")
+    # numpy's concatenate on tensors, along the axis asked (not only the first)
+    xp = namespace("cpu")
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(2, 2)
+    np.testing.assert_array_equal(to_numpy(xp.concatenate([torch.as_tensor(a),
+                                                           torch.as_tensor(b)], axis=1)),
+                                  np.concatenate([a, b], axis=1))
 
 
 def test_api_evaluator_and_exhaustive_take_a_device():

@@ -156,10 +156,14 @@ def test_a_separate_optimum_estimate_is_lowered_to_the_best_design_met():
     np.testing.assert_allclose(lowered, [best_met[0], best_met[1] / 2, *best_met[2:]])
 
 
-def test_nsga2_front_and_random(small):
+def test_nsga2_front_and_random(small, tmp_path):
     res = run_search({**SMALL_CONFIG, "algorithm": {"name": "nsga2",
                                                     "phases": [{"pop_size": 20, "n_gen": 5}]}})
     assert res.strategy.pareto is not None and len(res.strategy.pareto)
+    paths = write_results(res, tmp_path)
+    front = pd.read_csv(paths["pareto"])
+    assert paths["pareto"] == tmp_path / "pareto.csv"
+    assert sorted(front["key"]) == sorted(res.evaluator.space.keys(res.strategy.pareto))
     res = run_search({**SMALL_CONFIG, "algorithm": {"name": "random", "n_evals": 200},
                       "objective": {**SMALL_CONFIG.get("objective", {}), "optima": None}})
     assert res.evaluator.n_calls == 200
@@ -205,3 +209,20 @@ def test_a_config_may_extend_a_space_beyond_its_value_lists():
     assert cfg.space.values["rows_per_array"] == [100, 128]
     with pytest.raises(ConfigError, match=r"space\.values\.rows_per_array.*finite and > 0"):
         load_config({"space": {"name": "rram", "values": {"rows_per_array": [-4]}}})
+
+
+def test_separate_searches_write_each_workloads_own_best(small, tmp_path):
+    """strategy separate: best.json holds each workload's own best design, its EDAP there
+    and its loss factor against the best-known optimum, checked against the public API."""
+    import imcopt
+    cfg = {**SMALL_CONFIG, "strategy": "separate",
+           "algorithm": {"name": "random", "n_evals": 60}}
+    res = run_search(cfg)
+    doc = json.loads(write_results(res, tmp_path)["best"].read_text())
+    own = doc["per_workload_best"]
+    assert sorted(own) == sorted(WORKLOADS)
+    for w, rec in own.items():
+        m = imcopt.evaluate(rec["key"], w, "rram")
+        edap = float(m.energy_j[0] * m.latency_s[0] * m.area_mm2[0])
+        assert rec["workloads"][w]["edap_j_s_mm2"] == pytest.approx(edap, rel=1e-9)
+        assert rec["workloads"][w]["loss_x"] == pytest.approx(1.0)  # it is the optimum
