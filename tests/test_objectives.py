@@ -78,3 +78,11 @@ def test_screen_matches_the_model(evaluator):
     ev = evaluator.evaluate(g)
     assert np.array_equal(evaluator.screen(g), ev.feasible)
     assert np.array_equal(evaluator.screen(g, [0]), ev.feasible_on([0]))
+
+
+def test_weighted_aggregation_refuses_negative_or_zero_weights():
+    from imcopt.objectives import ObjectiveError, aggregate
+    e = lat = np.ones((1, 2))
+    for w in ([-1.0, 2.0], [0.0, 0.0]):
+        with pytest.raises(ObjectiveError, match=r"weights must be >= 0 and not all 0"):
+            aggregate(e, lat, np.ones(1), "weighted", weights=w)

@@ -226,3 +226,4 @@ def test_separate_searches_write_each_workloads_own_best(small, tmp_path):
         edap = float(m.energy_j[0] * m.latency_s[0] * m.area_mm2[0])
         assert rec["workloads"][w]["edap_j_s_mm2"] == pytest.approx(edap, rel=1e-9)
         assert rec["workloads"][w]["loss_x"] == pytest.approx(1.0)  # it is the optimum
+        assert rec["workloads"][w]["weights_fit"] is True

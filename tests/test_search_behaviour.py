@@ -400,3 +400,37 @@ def test_record_table_flattens_best_json_records_by_hand():
     row = t.iloc[0]
     assert row["worst_network"] == "vgg16" and row["loss_x.vgg16"] == 1.5
     assert row["edap_j_s_mm2.alexnet"] == 2.5e-5 and row["voltage_v"] == 0.7
+
+
+def test_journal_counts_every_batch_it_holds(tmp_path):
+    from imcopt.search.checkpoint import JournalEvaluator
+    problem = _small_problem(800.0)
+    ev = problem.evaluator
+    j = JournalEvaluator(ev.space, ev.technology, ev.workloads, ev.area_limit_mm2)
+    assert j.open_journal(tmp_path / "run.journal") == 0
+    g = np.unique(ev.space.sample(60, 1), axis=0)[:30]
+    assert len(g) == 30
+    j.evaluate(g[:10])
+    j.evaluate(g[10:])
+    assert j.n_journaled == 30 and j.n_evals == 30
+    j.flush_journal()
+    again = JournalEvaluator(ev.space, ev.technology, ev.workloads, ev.area_limit_mm2)
+    assert again.open_journal(tmp_path / "run.journal") == 30
+    again.evaluate(g[:10])
+    again.evaluate(g[10:])
+    assert again.n_replayed == 30 and again.n_journaled == 30
+
+
+def test_mark_bad_metrics_fails_a_design_with_a_bad_number():
+    from imcopt.failures import mark_bad_metrics
+    from imcopt.hardware import designs_from_keys
+    from imcopt.model import evaluate
+    m = evaluate(designs_from_keys(["A_0.7_1_1e-09_128_128_4_4_16_16384"] * 3), get("alexnet"),
+                 load_technology("sram"))
+    m.energy_j = np.array([m.energy_j[0], np.nan, m.energy_j[2]])
+    m.latency_s = np.array([m.latency_s[0], m.latency_s[1], -1.0])
+    out = mark_bad_metrics(m)
+    assert np.isfinite(out.energy_j[0]) and np.isfinite(out.latency_s[0])
+    assert np.isinf(out.energy_j[1:]).all() and np.isinf(out.latency_s[1:]).all()
+    assert "energy_j is nan" in out.reason[1] and "latency_s is -1" in out.reason[2]
+    assert not out.feasible[1:].any()
