@@ -84,5 +84,5 @@ def test_weighted_aggregation_refuses_negative_or_zero_weights():
     from imcopt.objectives import ObjectiveError, aggregate
     e = lat = np.ones((1, 2))
     for w in ([-1.0, 2.0], [0.0, 0.0]):
-        with pytest.raises(ObjectiveError, match=r"weights must be >= 0 and not all 0"):
+        with pytest.raises(ObjectiveError, match=r"^weights must be >= 0 and not all 0$"):
             aggregate(e, lat, np.ones(1), "weighted", weights=w)
