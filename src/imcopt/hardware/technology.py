@@ -387,4 +387,4 @@ def _parse(path: Path) -> Technology:
 
 def save_technology(tech: Technology, path: str | Path) -> None:
     write_text(path, yaml.safe_dump(tech.to_yaml_dict(), sort_keys=False, width=1000,
-                                        allow_unicode=True))
+                                    allow_unicode=True))

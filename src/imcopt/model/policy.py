@@ -92,8 +92,8 @@ class Policy:
     adc_speed_penalty: bool  # ADC energy rises above the survey's corner sample rate
     streamed_weights_cross_noc: bool  # streamed weights travel the on-chip network
     global_wires: bool  # network bits pay the global wire's C V^2, not only the routers
-    network_multicasts: bool  # an input several router groups need crosses the network
-    # once (else once per group that needs it: split output channels)
+    network_multicasts: bool  # an input several router groups or column tiles need is
+    # delivered once (else once per group holding split output channels, and per column tile)
     # --- data values and pulses (names of constants)
     input_bit_density: str
     read_pulse: str

@@ -43,4 +43,3 @@ def psum_bits_lost(designs: Designs, workload: Workload, tech: Technology) -> np
     need = psum_bits_required(np.minimum(k, uniq[:, 0:1]), input_bits, cell_bits)
     widest = need.max(axis=1)[inverse.reshape(-1)]  # adc_bits is one per design
     return np.maximum(widest - designs["adc_bits"], 0.0)
-

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -161,7 +162,8 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
                     ) -> dict[str, ExhaustiveResult] | None:
     """`exhaustive` of the whole space for several objectives over every workload (no
     `subset`) in one pass: every design that passes the joint screen is bounded once, on the
-    first layers of every objective's plan and each network's heaviest layer; then each
+    first layers of every objective's plan (with own_optima, and each network's heaviest
+    layer); then each
     objective takes the designs in order of its own bound (module docstring). Each result's
     best designs, values and order are those `exhaustive` gives for that objective alone;
     `n_screened` is shared. own_optima: every result also holds each workload's lowest EDAP
@@ -182,7 +184,8 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
     keeps = {k: keep if isinstance(keep, int) else keep[k] for k in objectives}
     plans = {k: bound.plan(o, max(SECOND_LAYERS)) for k, o in objectives.items()}
     first = [p for k in objectives for p in plans[k][:FIRST_LAYERS]]
-    first += bound.first([1] * n_w)
+    if own_optima:  # each network's own bound needs a layer of it
+        first += bound.first([1] * n_w)
     first = list(dict.fromkeys(first))  # each (network, layer) once, in order
     saved, evaluator.cache = evaluator.cache, False
     try:
@@ -201,16 +204,14 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
             if progress:
                 progress(int(part[-1]) + 1 if len(part) else 0, total)
         number = np.concatenate(numbers) if numbers else np.empty(0, np.int64)
-
-        def genomes_of(n: np.ndarray) -> np.ndarray:
-            return (np.column_stack(np.unravel_index(n, cards)).astype(np.int64) if len(n)
-                    else np.empty((0, space.n_var), np.int64))
+        genomes_of = partial(_genomes, cards=cards, free_idx=np.arange(space.n_var),
+                             base_g=np.zeros(space.n_var, np.int64))
 
         out = {}
         for k, o in objectives.items():
             bnd = np.concatenate(bnds.pop(k)) if numbers else np.empty(0)
             levels = [plans[k][:m] for m in SECOND_LAYERS]
-            best, _, n_eval, n_again = _best_in_bound_order(
+            best, n_eval, n_again = _best_in_bound_order(
                 evaluator, o, bound, number, bnd, genomes_of, levels, keeps[k])
             if best is None:  # nothing passed the screen: the first designs, all infeasible
                 best = evaluator.evaluate(genomes_of(np.arange(min(keeps[k], total))))
@@ -283,12 +284,7 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
     stream_subset: Sequence[int] | None = [] if per_workload else objective.subset
     whole = np.array_equal(free_idx, np.arange(space.n_var))
 
-    def genomes_of(numbers: np.ndarray) -> np.ndarray:
-        g = np.repeat(base_g[None, :], len(numbers), axis=0)
-        g[:, free_idx] = np.column_stack(np.unravel_index(numbers, cards)) if len(numbers) \
-            else np.empty((0, len(free_idx)), np.int64)
-        return g
-
+    genomes_of = partial(_genomes, cards=cards, free_idx=free_idx, base_g=base_g)
     table = evaluator.capacity_table(stream_subset) if whole else None
 
     def stream() -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -335,7 +331,7 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
 
     # 2. the best `keep` by the objective, in order of the bound
     levels = [picks[:k] for k in SECOND_LAYERS]
-    best, _, n_eval, n_again = _best_in_bound_order(
+    best, n_eval, n_again = _best_in_bound_order(
         evaluator, objective, bound, number_j, bnd, genomes_of, levels, keep)
     if best is None:  # nothing passed the screen: keep the first designs, all infeasible
         best = evaluator.evaluate(genomes_of(np.arange(min(keep, total), dtype=np.int64)))
@@ -354,6 +350,16 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
                 opt[w], opt_g[w] = edap_w, g_w
     return ExhaustiveResult(best, objective.fitness(best), opt, opt_g, total, n_eval, 0.0,
                             n_screened, n_again)
+
+
+def _genomes(numbers: np.ndarray, cards: np.ndarray, free_idx: np.ndarray,
+             base_g: np.ndarray) -> np.ndarray:
+    """The genomes of enumeration numbers over the `free_idx` genes (cardinalities `cards`),
+    the other genes from `base_g`."""
+    g = np.repeat(base_g[None, :], len(numbers), axis=0)
+    g[:, free_idx] = (np.column_stack(np.unravel_index(numbers, cards)) if len(numbers)
+                      else np.empty((0, len(free_idx)), np.int64))
+    return g
 
 
 def _own_optimum(evaluator: Evaluator, bound: LayerBound, w: int, number: np.ndarray,
@@ -418,11 +424,11 @@ def _best_in_bound_order(evaluator: Evaluator, objective: Objective, bound: Laye
                          number: np.ndarray, bnd: np.ndarray,
                          genomes_of: Callable[[np.ndarray], np.ndarray],
                          levels: list[list[tuple[int, int, int]]], keep: int
-                         ) -> tuple[Evaluation | None, np.ndarray, int, int]:
+                         ) -> tuple[Evaluation | None, int, int]:
     """The best `keep` designs by the objective among the designs `number` with lower bounds
     `bnd`, taken in order of the bound, each batch bounded again on `levels` (module
-    docstring): (the best, best first, or None; their numbers; designs evaluated in full;
-    bounds computed again)."""
+    docstring): (the best, best first, or None; designs evaluated in full; bounds computed
+    again)."""
     def objective_value(e_lb: np.ndarray, l_lb: np.ndarray, area: np.ndarray,
                         g: np.ndarray) -> np.ndarray:
         return objective_bound(objective, e_lb, l_lb, area, die_cost(evaluator, g, area, objective))
@@ -451,7 +457,7 @@ def _best_in_bound_order(evaluator: Evaluator, objective: Objective, bound: Laye
         fit = objective.fitness(best)
         if len(best) >= keep and np.isfinite(fit[-1]):
             threshold = float(fit[-1])
-    return best, best_n, n_eval, n_again
+    return best, n_eval, n_again
 
 
 def _batches(order: np.ndarray) -> Iterator[np.ndarray]:

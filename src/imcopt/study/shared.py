@@ -79,8 +79,8 @@ def scan(evaluator: Evaluator, aggregations: Sequence[str], *, keep: int = 100,
     prune, where a layer bound is valid (`search.bounds.bound_eligible`; None: from
     `search.exhaustive.PRUNE_FROM` designs on): branch and bound on the layers
     (`search.exhaustive.exhaustive_many`), one pass for every aggregation and for each
-    workload's own optimum among the screened designs (its EDAP as one more objective), so
-    every optimum is exact. Else, prune (not False; max, mean and worst_regret aggregations,
+    workload's own optimum among the screened designs (searched on its EDAP alone), so every
+    optimum is exact. Else, prune (not False; max, mean and worst_regret aggregations,
     3+ workloads): first every design that
     passes the screen is evaluated on a cheap subset of the workloads, which bounds every
     aggregate from below (max over a subset <= max over all; sums over a subset <= sums over
@@ -128,6 +128,7 @@ def _scan_by_layers(evaluator: Evaluator, objs: dict[str, Objective], keep: int,
                       {a: res[a].fitness for a in objs}, first.optima, first.optimum_genomes,
                       first.n_designs, sum(r.n_evaluated for r in res.values()),
                       tuple(range(len(evaluator.workloads))))
+
 
 class _Best:
     """The best `keep` designs per aggregation, by (fitness, enumeration number), and each
