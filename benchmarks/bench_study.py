@@ -1,14 +1,16 @@
 """The published study's grid end to end: wall time, CPU time, bytes written, the model's share.
 
     python benchmarks/bench_study.py [examples/paper.yaml] [--out DIR] [--save-all]
-        [--technologies rram sram] [--sets 4net 9net] [--seeds 1 2 3 4 5 6]
+        [--jobs N] [--no-groups] [--technologies rram sram] [--sets 4net 9net] [--seeds 1 2 3]
 
-Runs `imcopt.Study(config, DIR).run()` in this process (what `imcopt study run CONFIG --out
-DIR --quiet` does) and prints, per (technology, workload set) and in total: wall time, CPU time
-of this process (user + system), the time spent inside the cost model (`model.evaluate` and
-`model.area_mm2`, timed by wrapping them where imcopt calls them) and its share of the wall
-time, and the bytes the study folder holds. --technologies, --sets and --seeds run part of
-the grid. The folder is removed afterwards unless --out is given.
+First runs the study as `imcopt study run CONFIG --out DIR --quiet` does (its groups in one
+process per core, or --jobs N) and prints its wall time, CPU time (this process and its
+workers, user + system) and the bytes the folder holds. Then (unless --no-groups) runs it
+again in this one process, timing each (technology, workload set) group: wall time, CPU time,
+the time spent inside the cost model (`model.evaluate` and `model.area_mm2`, timed by wrapping
+them where imcopt calls them) and its share of the wall time. --technologies, --sets and
+--seeds run part of the grid. The folders are removed afterwards unless --out is given (the
+first run's is kept there).
 """
 
 from __future__ import annotations
@@ -50,9 +52,12 @@ def time_the_model() -> None:
                 setattr(module, name, _timed(getattr(module, name)))
 
 
-def cpu_s() -> float:
+def cpu_s(children: bool = False) -> float:
+    """CPU seconds (user + system) of this process, and with `children` of the worker
+    processes that ended."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    c = resource.getrusage(resource.RUSAGE_CHILDREN) if children else None
+    return r.ru_utime + r.ru_stime + (c.ru_utime + c.ru_stime if c else 0.0)
 
 
 def folder_bytes(root: Path) -> int:
@@ -67,6 +72,10 @@ def main() -> None:
     ap.add_argument("--technologies", nargs="+")
     ap.add_argument("--sets", nargs="+")
     ap.add_argument("--seeds", nargs="+", type=int)
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="processes for the groups (default: one per core, as the CLI)")
+    ap.add_argument("--no-groups", action="store_true",
+                    help="skip the second, per-group run in one process")
     args = ap.parse_args()
     cfg = load_study(args.config).model_dump(mode="json")
     if args.technologies:
@@ -77,12 +86,30 @@ def main() -> None:
         cfg["workload_sets"] = {k: v for k, v in cfg["workload_sets"].items() if k in args.sets}
     if args.seeds:
         cfg["seeds"] = args.seeds
-    time_the_model()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_study_")) / "study"
     if out.exists():
         raise SystemExit(f"error: --out {out} exists; give a new folder")
-    study = Study(cfg, out, save_all=args.save_all)
+    study = Study(cfg, out, save_all=args.save_all, jobs=args.jobs)
     print(f"{args.config}: {len(study.cells)} runs -> {out}")
+    t0, c0 = time.perf_counter(), cpu_s(children=True)
+    study.run()
+    wall, cpu = time.perf_counter() - t0, cpu_s(children=True) - c0
+    size = folder_bytes(out)
+    jobs = study.group_processes(len(cfg["technologies"]) * len(cfg["workload_sets"]))
+    print(f"as `imcopt study run` runs it ({jobs} processes): {wall:.1f} s wall, "
+          f"{cpu:.1f} s CPU; {size:,} bytes ({size / 1e6:.1f} MB) in "
+          f"{sum(1 for _ in out.rglob('*'))} files and folders; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    if not args.no_groups:
+        per_group(cfg, out.parent / "one_process", args.save_all)
+    if args.out is None:
+        shutil.rmtree(out.parent)
+
+
+def per_group(cfg: dict, out: Path, save_all: bool) -> None:
+    """The study again in this process, timed group by group, with the model's share."""
+    time_the_model()
+    study = Study(cfg, out, save_all=save_all)
     groups: dict[tuple[str, str], list[float]] = {}
     marks = {"group": None, "t": time.perf_counter(), "cpu": cpu_s(), "model": 0.0}
 
@@ -103,15 +130,12 @@ def main() -> None:
     study.run(on_event=on_event)
     close_group()
     wall, cpu = time.perf_counter() - t0, cpu_s() - c0
+    print("in one process, group by group:")
     print(f"{'group':14s} {'wall s':>8s} {'CPU s':>8s} {'model s':>8s} {'model share':>12s}")
     for (tech, wset), (w, c, m) in groups.items():
         print(f"{tech + ' ' + wset:14s} {w:8.1f} {c:8.1f} {m:8.1f} {m / w:11.0%}")
-    size = folder_bytes(out)
     print(f"{'total':14s} {wall:8.1f} {cpu:8.1f} {MODEL_S[0]:8.1f} {MODEL_S[0] / wall:11.0%}")
-    print(f"bytes written: {size:,} ({size / 1e6:.1f} MB) in {sum(1 for _ in out.rglob('*'))} "
-          f"files and folders; load average at the end {os.getloadavg()[0]:.1f}")
-    if args.out is None:
-        shutil.rmtree(out.parent)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -60,18 +60,18 @@ def test_bounds_are_lower_bounds(setup):
     full = ev.evaluate(g)
     n_w = len(ev.workloads)
     every = bound.first([bound.n_layers(w) for w in range(n_w)])
-    e, lat, area = bound.partial(g, every)
+    e, lat, area = bound.lower(g, every)
     # every distinct layer, weighted by its count: the network's whole energy and latency
     np.testing.assert_allclose(e, full.energy_j, rtol=1e-12)
     np.testing.assert_allclose(lat, full.latency_s, rtol=1e-12)
     np.testing.assert_array_equal(area, full.area_mm2)
     for k in (1, 2, 5):
-        e, lat, _ = bound.partial(g, bound.first([k] * n_w))
+        e, lat, _ = bound.lower(g, bound.first([k] * n_w))
         assert np.all(e <= full.energy_j * (1 + 1e-12))
         assert np.all(lat <= full.latency_s * (1 + 1e-12))
     obj = Objective("max")
     for k in (1, 3):
-        e, lat, area = bound.partial(g, bound.plan(obj, k))
+        e, lat, area = bound.lower(g, bound.plan(obj, k))
         b = objective_bound(obj, e, lat, area)
         assert np.all(b <= obj.raw(full) * (1 + 1e-12))
 
@@ -158,3 +158,25 @@ def test_a_weighted_objective_bounds_only_with_its_weighted_networks(setup):
     assert len(picks) == min(8, bound.n_layers(1))
     both = bound.plan(Objective("weighted", weights=(0.0, 1.0, 0.0, 2.0)), 64)
     assert {w for w, _, _ in both} == {1, 3}
+
+
+def test_bound_order_hands_out_every_design_that_can_enter_in_order(monkeypatch):
+    monkeypatch.setattr(ex, "BATCH", 16)
+    rng = np.random.default_rng(3)
+    bnd = np.round(rng.random(500), 2)  # many ties
+    got = np.concatenate(list(ex._bound_order(bnd, lambda: np.inf)))
+    # no threshold: every design once, by bound, ties by index (a stable sort)
+    np.testing.assert_array_equal(got, np.argsort(bnd, kind="stable"))
+    batches = list(ex._bound_order(bnd, lambda: 0.3))
+    assert [len(b) for b in batches[:3]] == [16, 32, 64]  # doubling after the first
+    got = np.concatenate(batches)
+    # with a threshold after the first batch: the first 16, then exactly the rest that it
+    # cannot prune, still in order
+    first = np.argsort(bnd, kind="stable")[:16]
+    rest = [i for i in np.argsort(bnd, kind="stable") if i not in set(first)
+            and not bnd[i] * (1 - 1e-9) > 0.3]
+    np.testing.assert_array_equal(got, np.concatenate([first, rest]))
+    assert np.all(np.diff(bnd[got]) >= 0)
+    # ties across the first batch's edge: the lowest indices go first
+    np.testing.assert_array_equal(next(ex._bound_order(np.zeros(100), lambda: 1.0)),
+                                  np.arange(16))

@@ -311,3 +311,12 @@ def test_cimloop_tile_bus_sends_each_input_to_each_column_tile(monkeypatch):
     multicast = evaluate(d, Workload("one", (layer,)), sram).energy_breakdown_j["tile_buffers"]
     want = (64 * 8 * 12 + 192 * 16) / (64 * 8 + 192 * 16)
     assert unicast[0] / multicast[0] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("tech", TECHS)
+def test_no_designs_give_empty_results(tech):
+    t, space = load_technology(tech), get_space(SPACE_OF[tech])
+    m = evaluate(space.decode(space.sample(0, 1)), get("gpt2_medium"), t)
+    assert m.energy_j.shape == m.feasible.shape == m.reason.shape == (0,)
+    assert m.layer_energy_j.shape == (0, len(get("gpt2_medium")))
+    assert all(v.shape == (0,) for v in m.energy_breakdown_j.values())

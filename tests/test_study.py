@@ -315,3 +315,94 @@ def test_exact_reference_and_a_set_no_chip_can_serve(tmp_path: Path) -> None:
     big_rows = head[head.workload_set == "big"]
     assert len(big_rows) and big_rows.note.str.contains("vgg16").all()
     assert (head[head.workload_set == "two"].optima_source == "exact").all()
+
+
+TWO_GROUPS = {**TINY, "name": "two_groups",
+              "workload_sets": {"two": ["resnet18", "alexnet"],
+                                "pair": ["alexnet", "mobilenet_v3"]},
+              "methods": ["separate", "ga", "four_phase", "exhaustive"],
+              "aggregations": ["max", "worst_regret"], "seeds": [1]}
+
+
+def test_groups_in_processes_give_what_one_process_gives(tmp_path: Path) -> None:
+    Study(TWO_GROUPS, tmp_path / "one").run()
+    events: list[dict] = []
+    study = Study(TWO_GROUPS, tmp_path / "two", jobs=2)
+    study.run(on_event=events.append)
+    assert study.group_processes(2) == 2  # it ran its two groups in two processes
+    assert _outputs(tmp_path / "two") == _outputs(tmp_path / "one")
+    one = json.loads((tmp_path / "one" / "study.json").read_text())
+    two = json.loads((tmp_path / "two" / "study.json").read_text())
+    assert two["references"] == one["references"] and len(two["references"]) == 2
+    done = [e["done"] for e in events if e["event"] == "done"]
+    assert done == sorted(done) and done[-1] == len(study.cells) == len(two["completed"])
+    assert {e["cell"] for e in events if e["event"] == "start"} == {c.id for c in study.cells}
+    assert any(e["event"] == "progress" for e in events)
+
+
+def test_jobs_is_checked_and_falls_back_to_one_process(tmp_path: Path) -> None:
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(StudyError, match="jobs: expected an integer >= 1"):
+            Study(TWO_GROUPS, tmp_path / "x", jobs=bad)
+    study = Study(TWO_GROUPS, tmp_path / "x", jobs=4)
+    from imcopt.executors import InProcess
+
+    study._executor = InProcess()
+    assert study.group_processes(2) == 2  # at most one per group
+    assert study.group_processes(1) == 1
+    cached = Study({**TWO_GROUPS, "cache": True}, tmp_path / "y", jobs=4)
+    cached._executor = InProcess()
+    assert cached.group_processes(2) == 1  # one writer for the cache file
+
+
+def test_sigkill_of_a_parallel_study_leaves_no_worker_then_resume_equals_one_go(
+        tmp_path: Path) -> None:
+    """Killing the study process kills its group processes too (nothing keeps writing into
+    the folder), and a resume finishes it as one go would have."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    # searches long enough that the groups are still running when the study is killed
+    slow = {**TWO_GROUPS, "methods": ["separate", "ga", "exhaustive"],
+            "budget": {**TWO_GROUPS["budget"], "ga": {"pop_size": 16, "n_gen": 60}}}
+    Study(slow, tmp_path / "one").run()
+    cfg = tmp_path / "two.yaml"
+    cfg.write_text(yaml.safe_dump(slow))
+    root = tmp_path / "killed"
+    cli = [sys.executable, "-c", "from imcopt.cli import app; app()"]
+    proc = subprocess.Popen([*cli, "study", "run", str(cfg), "--out", str(root), "--quiet",
+                             "--jobs", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    def state(pid: int) -> tuple[int, str] | None:
+        """(parent pid, state letter) of a live process, from /proc; None once it is gone."""
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return int(fields[1]), fields[0]
+
+    workers: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        runs = root / "runs"
+        if runs.exists() and sum(1 for _ in runs.iterdir()) >= 2:
+            workers = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                       and (state(int(p.name)) or (0, ""))[0] == proc.pid]
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the study ended before it could be killed"
+    # the group processes (and the queue's resource tracker) die with it
+    assert len(workers) >= 2
+    time.sleep(0.5)
+    alive = [pid for pid in workers if (state(pid) or (0, "Z"))[1] not in "ZX"]
+    assert not alive, f"processes of the killed study still run: {alive}"
+    resumed = subprocess.run([*cli, "study", "resume", str(root), "--quiet", "--jobs", "2"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _outputs(root) == _outputs(tmp_path / "one")

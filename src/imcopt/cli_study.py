@@ -31,6 +31,9 @@ app.add_typer(study_app, name="study")
 MaxCells = Annotated[int | None, typer.Option(
     "--max-cells", min=1, help="Stop after this many cells (continue later with `study resume`).")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
+Jobs = Annotated[int | None, typer.Option(
+    "--jobs", min=1, help="Processes running the study's (technology, workload set) groups at "
+    "once (default: one per core; 1 with another executor, a device or a persistent cache).")]
 
 
 def _run(study: object, max_cells: int | None, quiet: bool) -> None:
@@ -92,6 +95,7 @@ def study_run(
     no_cache: NoCache = False,
     device: DeviceOpt = "numpy",
     save_all: cli_scale.SaveAll = False,
+    jobs: Jobs = None,
 ) -> None:
     """Run every cell of a study (finished cells in --out are kept; damaged ones run again).
     The folder is locked while the study runs."""
@@ -102,8 +106,8 @@ def study_run(
     cfg = load_study(config)
     if extra:
         cfg = load_study({**cfg.model_dump(mode="json"), **extra})
-    _run(Study(cfg, folder_option(out), executor, device, save_all=save_all, force=force),
-         max_cells, quiet)
+    _run(Study(cfg, folder_option(out), executor, device, save_all=save_all, force=force,
+               jobs=jobs), max_cells, quiet)
 
 
 @study_app.command("resume")
@@ -116,6 +120,7 @@ def study_resume(
     processes: Processes = None,
     device: DeviceOpt = "numpy",
     save_all: cli_scale.SaveAll = False,
+    jobs: Jobs = None,
 ) -> None:
     """Continue a study: run the cells not finished yet, and those whose files are missing
     or damaged, with the same seeds (on any executor or device)."""
@@ -124,7 +129,7 @@ def study_resume(
 
     _run(Study.open(folder_option(out, "DIR"), executor_options(scheduler, dask_workers,
                                                                 processes), device,
-                    save_all=save_all), max_cells, quiet)
+                    save_all=save_all, jobs=jobs), max_cells, quiet)
 
 
 @app.command("report")

@@ -10,6 +10,7 @@ Python loop over designs. docs/model.md writes the whole model out.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -224,8 +225,16 @@ def evaluate(
     chunk = CHUNK_DESIGNS if xp is np else TORCH_CHUNK_DESIGNS[xp.device.type]
     on_device = designs if xp is np else Designs(
         {k: xp.asarray(v) for k, v in designs.values.items()}, n)
+    # layers that run one after another: identical ones cost the same, so each distinct
+    # layer is costed once and counted as often as it occurs (a pipeline's order matters)
+    if tech.layer_schedule == "sequential":
+        costed, counts, layer_of = workload.distinct()
+    else:
+        costed, counts, layer_of = workload, None, np.arange(n_layers)
+    if n == 0:  # no designs: a default one's results, none of its rows (the same fields)
+        return _no_rows(evaluate(Designs.from_values({}), workload, tech, per_layer, device))
     blocks = [
-        _evaluate_block(on_device.take(slice(i, i + chunk)), workload, tech, per_layer)
+        _evaluate_block(on_device.take(slice(i, i + chunk)), costed, tech, per_layer, counts)
         for i in range(0, n, chunk)
     ]
 
@@ -253,13 +262,26 @@ def evaluate(
         weight_arrays_required=cat("required"),
         energy_breakdown_j=energy_breakdown,
         area_breakdown_mm2=area_breakdown,
-        layer_energy_j=cat("layer_energy").reshape(n, n_layers) if per_layer else None,
-        layer_latency_s=cat("layer_latency").reshape(n, n_layers) if per_layer else None,
+        layer_energy_j=(cat("layer_energy").reshape(n, len(costed))[:, layer_of] if per_layer
+                        else None),
+        layer_latency_s=(cat("layer_latency").reshape(n, len(costed))[:, layer_of] if per_layer
+                         else None),
         layer_names=tuple(layer.name for layer in workload.layers),
         cell_writes_per_inference=cat("cell_writes"),
         lifetime_inferences=_lifetime(cat("cell_writes"), tech.c["cell_endurance_cycles"]),
         psum_bits_lost=lost,
     )
+
+
+def _no_rows(m: Metrics) -> Metrics:
+    """`m` with none of its designs (every per-design array cut to length 0)."""
+    def cut(v: object) -> object:
+        if isinstance(v, np.ndarray):
+            return v[:0]
+        return {k: x[:0] for k, x in v.items()} if isinstance(v, dict) else v
+
+    return dataclasses.replace(m, **{f.name: cut(getattr(m, f.name))
+                                     for f in dataclasses.fields(m)})
 
 
 def _feasibility(designs: Designs, tech: Technology, capacity_ok: np.ndarray,
@@ -299,41 +321,80 @@ def _set_reasons(reason: np.ndarray, mask: np.ndarray, columns: tuple[np.ndarray
     reason[idx] = texts[inverse]
 
 
+def layer_kinds(kinds: np.ndarray, tech: Technology) -> tuple[np.ndarray, bool]:
+    """Which layers are mapped onto the arrays (L,) bool, and whether attention matmuls are
+    written into them at every inference. Attention matmuls are mapped like weights under
+    the reference policy, or written into the arrays under matmul policy in_array; else
+    they run on the tiles' digital units (policy digital) or cost nothing (exclude)."""
+    pol = policy_for(tech.assumptions)
+    in_array = tech.matmul_policy == "in_array" and not pol.matmul_as_weights
+    return (kinds != "matmul") | pol.matmul_as_weights | in_array, in_array
+
+
+def _chip(c: dict, pol: Policy, col: dict, area: np.ndarray) -> dict:
+    """A design's chip-level figures (N, 1): its cycle, arrays, tiles, supplies, GLB capacity,
+    energy per bit of the GLB and the network, the network's bits per cycle; `area` (N, 1)
+    mm^2 sets the network's wire length."""
+    tiles = col["router_groups"] * col["tiles_per_group"]
+    supply = _supply(c, pol, col["voltage_v"])
+    glb_bits_cap = buffers.glb_capacity_bits(col["glb_depth_words"])
+    return {
+        "cycle": (timing.stretched_cycle_s(c, col["clock_period_s"], col["voltage_v"])
+                  if pol.clock_stretches else col["clock_period_s"]),
+        "arrays": tiles * col["arrays_per_tile"], "tiles": tiles, "supply": supply,
+        "glb_capacity": glb_bits_cap,
+        "e_glb_bit": buffers.access_energy_per_bit_j(c, glb_bits_cap) * supply["digital_v2"],
+        "e_noc_bit": noc.energy_per_bit_j(c, col["router_groups"], area,
+                                          supply["digital_v"], pol.global_wires),
+        "noc_bits_per_cycle": noc.bits_per_cycle(c, col["router_groups"]),
+    }
+
+
+def _traffic(pol: Policy, chip: dict, r: dict, input_passes: np.ndarray | float,
+             operand_bits: np.ndarray, streamed_bits: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A layer's input bits and the bits it moves through the GLB, the network and DRAM:
+    its inputs (read `input_passes` times), outputs and in-array or digital operands through
+    the GLB; activations beyond the GLB's capacity out to DRAM and back; streamed weights
+    from DRAM (and over the network, under the policy's rule)."""
+    in_bits = _input_values(r) * r["input_bits"]
+    out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
+    glb_bits = in_bits * input_passes + out_bits + operand_bits
+    spill = (dram.spill_bits(in_bits, out_bits, chip["glb_capacity"]) if pol.spill_to_dram
+             else 0.0 * in_bits)
+    dram_bits = streamed_bits + spill
+    noc_bits = glb_bits + (streamed_bits if pol.streamed_weights_cross_noc else 0.0)
+    return in_bits, glb_bits, noc_bits, dram_bits
+
+
 def _evaluate_block(
-    designs: Designs, workload: Workload, tech: Technology, per_layer: bool
+    designs: Designs, workload: Workload, tech: Technology, per_layer: bool,
+    counts: np.ndarray | None = None,
 ) -> dict:
+    """One block of designs on a workload; counts (L,): how often each layer occurs in the
+    network (None: once), which the totals over layers weigh."""
     pol = policy_for(tech.assumptions)
     c = _constants(tech, designs, column=True)  # node-scaled, per off-chip memory
     t = workload.table()
     n, n_layers = designs.n, len(workload)
     xp = array_namespace(designs["rows_per_array"])
     col = {k: v[:, None] for k, v in designs.values.items()}  # (N, 1)
-    # attention matmuls: mapped like weights (reference policy, or written into the arrays
-    # at every inference under matmul policy in_array), else on the digital unit
-    in_array = tech.matmul_policy == "in_array" and not pol.matmul_as_weights
-    as_weights = (t["kind"] != "matmul") | pol.matmul_as_weights | in_array
+    as_weights, in_array = layer_kinds(t["kind"], tech)
     w_idx, mm_idx = np.flatnonzero(as_weights), np.flatnonzero(~as_weights)
 
-    tiles = col["router_groups"] * col["tiles_per_group"]
-    arrays = tiles * col["arrays_per_tile"]
-    supply = _supply(c, pol, col["voltage_v"])
     area_parts = area_mm2(designs, tech)
     area = sum(area_parts.values())
-    cycle = (timing.stretched_cycle_s(c, col["clock_period_s"], col["voltage_v"])
-             if pol.clock_stretches else col["clock_period_s"])
-    glb_bits_cap = buffers.glb_capacity_bits(col["glb_depth_words"])
-    chip = {
-        "cycle": cycle, "arrays": arrays, "tiles": tiles, "supply": supply,
-        "glb_capacity": glb_bits_cap,
-        "e_glb_bit": buffers.access_energy_per_bit_j(c, glb_bits_cap) * supply["digital_v2"],
-        "e_noc_bit": noc.energy_per_bit_j(c, col["router_groups"], area[:, None],
-                                          supply["digital_v"], pol.global_wires),
-        "noc_bits_per_cycle": noc.bits_per_cycle(c, col["router_groups"]),
-    }
+    chip = _chip(c, pol, col, area[:, None])
+    cycle, arrays, supply = chip["cycle"], chip["arrays"], chip["supply"]
+
+    count = np.ones(n_layers) if counts is None else np.asarray(counts, dtype=np.float64)
+    times = xp.asarray(count[None, :], dtype=xp.float64)  # (1, L): the totals weigh them
 
     def layer_rows(idx: np.ndarray) -> dict[str, np.ndarray]:
-        return {k: xp.asarray(v[idx][None, :], dtype=xp.float64) for k, v in t.items()
+        rows = {k: xp.asarray(v[idx][None, :], dtype=xp.float64) for k, v in t.items()
                 if k != "kind"}
+        rows["count"] = xp.asarray(count[idx][None, :], dtype=xp.float64)
+        return rows
 
     energy = {k: xp.zeros((n, n_layers)) for k in ENERGY_COMPONENTS}
     cycles = xp.zeros((n, n_layers))
@@ -365,11 +426,11 @@ def _evaluate_block(
         rows_of = {k: xp.asarray(t[k][None, :], dtype=xp.float64) for k in ("R", "P")}
         latency = timing.pipelined_latency_s(layer_latency, rows_of["R"], rows_of["P"])
     else:
-        latency = layer_latency.sum(axis=1)
+        latency = (layer_latency * times).sum(axis=1)
     capacity_ok = ((out["required"] <= arrays)[:, 0] if tech.weight_residency == "resident"
                    else xp.ones(n, dtype=xp.bool))
     return {
-        "energy": layer_energy.sum(axis=1),
+        "energy": (layer_energy * times).sum(axis=1),
         "latency": latency,
         "area": area,
         "feasible": capacity_ok,
@@ -378,7 +439,7 @@ def _evaluate_block(
         "util": out["util"],
         "executed": out["executed"][:, 0],
         "cell_writes": out["cell_writes"],
-        "energy_parts": {k: v.sum(axis=1) for k, v in energy.items()},
+        "energy_parts": {k: (v * times).sum(axis=1) for k, v in energy.items()},
         "area_parts": {k: xp.broadcast_to(v, (n,)) for k, v in area_parts.items()},
         "layer_energy": layer_energy.ravel() if per_layer else None,
         "layer_latency": layer_latency.ravel() if per_layer else None,
@@ -404,7 +465,7 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
         rows=rows, cols=cols, arrays=layer_arrays, bits_per_cell=bits_per_cell, G=r["G"], K=K,
         M=r["M"], steps=steps, weight_bits=r["weight_bits"], resident=resident,
         replicate_whole_chip=pol.replicate_whole_chip, pack_groups=pol.pack_groups,
-        max_copies=network_copies,
+        max_copies=network_copies, counts=r["count"],
         balance_pipeline=tech.layer_schedule == "pipelined",
         output_rows=(r["P"] if pol.replicate_whole_chip
                      and c["cimloop_replicates_output_rows_only"] else None))
@@ -430,19 +491,12 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
         sample_rate = 0.0 * step
 
     # --- data movement: GLB, network, DRAM
-    operand_bits = xp.where(rewritten, r["G"] * K * r["M"] * r["weight_bits"], 0.0)
+    operand_bits, streamed = weight_layer_operands(r, rewritten, resident)
     # a chunk re-reads the inputs of the groups it holds: one group's weight tiles over
     # the chip's arrays (= chunks for an ungrouped layer; 1 for a depthwise one that fits)
     input_passes = xp.maximum(ceil_div(mp.row_tiles * mp.col_tiles, layer_arrays), 1.0)
-    in_bits = _input_values(r) * r["input_bits"]
-    out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
-    glb_bits = in_bits * input_passes + out_bits + operand_bits
-    spill = (dram.spill_bits(in_bits, out_bits, chip["glb_capacity"]) if pol.spill_to_dram
-             else 0.0 * in_bits)
-    streamed = (0.0 if resident else r["G"] * K * r["M"] * r["weight_bits"]) - operand_bits
-    streamed = xp.maximum(streamed, 0.0)
-    dram_bits = streamed + spill
-    noc_bits = glb_bits + (streamed if pol.streamed_weights_cross_noc else 0.0)
+    in_bits, glb_bits, noc_bits, dram_bits = _traffic(pol, chip, r, input_passes,
+                                                      operand_bits, streamed)
     if pol.split_one_dimension and not pol.network_multicasts:
         # each router group that needs an input receives its own copy
         noc_bits = noc_bits + in_bits * input_passes * (
@@ -536,14 +590,16 @@ def _weight_layers(c: dict, pol: Policy, tech: Technology, col: dict, chip: dict
     writes = xp.where(written > 0, mp.chunks, 0.0) * xp.ones((n, 1))
     # MACs the arrays perform, counted from conversions: each conversion sums one column
     # slice over the rows of its phase (K / (row_tiles phases) on average)
-    executed = (conversions / (mp.slices * slices_in) * (K / (mp.row_tiles * phases))).sum(
-        axis=1, keepdims=True)
+    times = r["count"]  # how often each layer occurs: the totals over layers weigh it
+    executed = (conversions / (mp.slices * slices_in) * (K / (mp.row_tiles * phases))
+                * times).sum(axis=1, keepdims=True)
     busy = xp.minimum(mp.arrays_per_copy * mp.copies / arrays, 1.0)
     extra = {
         "required": required,
         "executed": executed,
-        "util": (busy * macs).sum(axis=1) / macs.sum(),
-        "cell_writes": xp.amax(writes, axis=1) if resident else writes.sum(axis=1),
+        "util": (busy * macs * times).sum(axis=1) / (macs * times).sum(),
+        "cell_writes": (xp.amax(writes, axis=1) if resident
+                        else (writes * times).sum(axis=1)),
     }
     return parts, cycles, extra
 
@@ -554,24 +610,36 @@ def _matmul_layers(c: dict, pol: Policy, col: dict, chip: dict, r: dict
     from the GLB."""
     xp = array_namespace(col["rows_per_array"])
     mm_macs = r["G"] * r["C"] * r["M"] * r["R"] * r["S"] * r["N"] * r["P"] * r["Q"]
-    operand_bits = r["G"] * r["C"] * r["M"] * r["weight_bits"]
-    in_bits = _input_values(r) * r["input_bits"]
-    out_bits = r["G"] * r["M"] * r["N"] * r["P"] * r["Q"] * r["output_bits"]
-    glb_bits = in_bits + out_bits + operand_bits
-    spill = (dram.spill_bits(in_bits, out_bits, chip["glb_capacity"]) if pol.spill_to_dram
-             else 0.0 * in_bits)
+    _, glb_bits, noc_bits, dram_bits = _traffic(pol, chip, r, 1.0, matmul_operand_bits(r),
+                                                0.0 * mm_macs)
     parts = {
         "global_buffer": glb_bits * chip["e_glb_bit"],
-        "noc": glb_bits * chip["e_noc_bit"],
+        "noc": noc_bits * chip["e_noc_bit"],
         "digital_matmul": mm_macs * digital.matmul_mac_energy_j(
             c, r["input_bits"], r["weight_bits"], chip["supply"]["v2"]),
-        "dram": dram.energy_j(c, spill),
+        "dram": dram.energy_j(c, dram_bits),
     }
     compute = ceil_div(mm_macs, chip["tiles"] * c["digital_lanes_per_tile"])
-    movement = _movement_cycles(c, pol, chip, glb_bits, glb_bits, spill)
+    movement = _movement_cycles(c, pol, chip, glb_bits, noc_bits, dram_bits)
     cycles = xp.maximum(compute, movement) + (c["layer_overhead_cycles"] if pol.layer_overhead
                                               else 0.0)
-    return parts, cycles, mm_macs.sum()
+    return parts, cycles, (mm_macs * r["count"]).sum()
+
+
+def weight_layer_operands(r: dict, rewritten: np.ndarray, resident: bool
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Bits of a mapped layer's in-array operands (an attention matmul's, written into the
+    arrays at every inference: through the GLB) and of its weights streamed from DRAM (all
+    of them unless resident; none that are operands)."""
+    xp = array_namespace(r["M"])
+    weights = r["G"] * r["C"] * r["R"] * r["S"] * r["M"] * r["weight_bits"]
+    operand_bits = xp.where(rewritten, weights, 0.0)
+    return operand_bits, xp.maximum((0.0 if resident else weights) - operand_bits, 0.0)
+
+
+def matmul_operand_bits(r: dict) -> np.ndarray:
+    """Bits of a digital matmul's second operand (from the GLB, like its inputs)."""
+    return r["G"] * r["C"] * r["M"] * r["weight_bits"]
 
 
 def _movement_cycles(c: dict, pol: Policy, chip: dict, glb_bits: np.ndarray,

@@ -54,6 +54,7 @@ def map_layers(
     max_copies: int | None = None,
     balance_pipeline: bool = False,
     output_rows: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
 ) -> tuple[Mapping, np.ndarray]:
     """Map every weight layer of a workload onto every design.
 
@@ -73,6 +74,8 @@ def map_layers(
       rows: at most P copies, each taking ceil(P / copies) rows and every output column and
       batch item (a mapper whose buffer loops over all output columns, as the study's SRAM
       runs constrain theirs); otherwise copies split all of N P Q.
+    counts: (1, L) how often each layer occurs in the network (None: once each); sums over
+      the layers (the arrays all weights need, the spare arrays' split) weigh them.
     Returns the mapping and the arrays one resident copy of all weights needs (N, 1).
     """
     xp = array_namespace(rows)
@@ -86,7 +89,8 @@ def map_layers(
         fits_one, xp.maximum(xp.minimum(rows // K, cols // wcols), 1.0), 1.0)
     packed = ceil_div(G, groups_per_array) * tiles
     # capacity always counts packed groups: that is how the weights can be stored
-    required = packed.sum(axis=1, keepdims=True)
+    times = 1.0 if counts is None else counts
+    required = (packed * times).sum(axis=1, keepdims=True)
     arrays_per_copy = packed if pack_groups else G * tiles
     weight_cells = G * K * wcols
 
@@ -96,10 +100,10 @@ def map_layers(
         spare = xp.maximum(arrays - required, 0.0)
         if balance_pipeline:
             # minimising max(steps / copies) subject to the same budget: copies ~ steps
-            norm = (steps * arrays_per_copy).sum(axis=1, keepdims=True)
+            norm = (steps * arrays_per_copy * times).sum(axis=1, keepdims=True)
             copies = 1.0 + xp.floor(spare * steps / norm)
         else:
-            norm = xp.sqrt(steps * arrays_per_copy).sum(axis=1, keepdims=True)
+            norm = (xp.sqrt(steps * arrays_per_copy) * times).sum(axis=1, keepdims=True)
             copies = 1.0 + xp.floor(spare * xp.sqrt(steps / arrays_per_copy) / norm)
         chunks = xp.ones_like(copies)
     else:

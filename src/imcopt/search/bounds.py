@@ -11,6 +11,14 @@ times energies per event; max(compute, movement) + write + fill cycles times the
 sum over any subset of the layers is <= the total. Identical layers (same shape and bits) cost
 the same, so each distinct layer is evaluated once and weighted by how often it occurs.
 
+The layers not costed in full still count: each contributes its data-movement floor
+(`model.floor`: the GLB, network and DRAM traffic and the cycles no mapping avoids, plus the
+leakage over them), which is <= its energy and latency and costs no mapping. So a design's
+bound on network w is its floor summed over all of w's layers, plus, for the picked layers,
+how much more they cost in full than their floor (`LayerBound.lower`). With streamed weights
+the floor alone is most of a layer's cost; where the floor is 0 (a policy with no bandwidth
+bound and no fill), the picked layers carry the bound as before.
+
 Every aggregation is non-decreasing in each network's energy and latency (max, mean, geomean,
 product, weighted with weights >= 0, worst_regret with optima > 0, the cost ones with a cost
 that depends on the area only), so the aggregate of the lower bounds, with the design's exact
@@ -32,8 +40,11 @@ import numpy as np
 
 from ..hardware.adc import check_design_codes
 from ..hardware.fabrication import die_cost_usd
+from ..hardware.space import Designs
 from ..hardware.technology import Technology
 from ..model.cost import _evaluate_block
+from ..model.distinct import distinct_rows
+from ..model.floor import TRAFFIC_COLUMNS, movement_cost, traffic_floor
 from ..model.policy import policy_for
 from ..objectives import Evaluator, Objective, aggregate
 from ..workloads.layer import Layer, Workload
@@ -44,6 +55,8 @@ SLACK = 1e-9
 BLOCK_CELLS = 8192
 #: designs on which the layers are ranked by their share of a network's energy and latency
 SAMPLE_DESIGNS = 2000
+#: of which `plan` scores its choices on the first this many that pass the screen
+PLAN_DESIGNS = 256
 
 
 def layers_independent(tech: Technology) -> bool:
@@ -77,20 +90,24 @@ def bound_eligible(evaluator: Evaluator) -> bool:
 
 @dataclasses.dataclass
 class LayerBound:
-    """Lower bounds of every network's energy and latency from some of its distinct layers.
+    """Lower bounds of every network's energy and latency: every layer's data-movement floor,
+    plus the full cost above it of some distinct layers (module docstring).
 
     order[w]: network w's distinct layers, heaviest first (mean share of its energy and
-    latency on a sample of designs), as (index into `distinct`, times it occurs in the
-    network). `partial(g, picks)` sums the picked layers: `first(counts)` picks each
-    network's heaviest, `plan(objective, k)` the k that bound an objective best.
+    latency above their floors on a sample of designs), as (index into `distinct`, times it
+    occurs in the network). `lower(g, picks)` bounds with the picked layers in full:
+    `first(counts)` picks each network's heaviest, `plan(objective, k)` the k that bound an
+    objective best.
     """
 
     evaluator: Evaluator
     distinct: list[Layer]
     max_copies: list[int | None]  # of the network each distinct layer was first found in
     order: list[list[tuple[int, int]]]
-    # the sample's per-layer energies and latencies (S, len(distinct)), areas (S,), costs
-    sample: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    counts: np.ndarray  # (len(distinct), W) times each distinct layer occurs in each network
+    # on a sample of screened designs: per distinct layer the energies and latencies in full
+    # and their floors (S, len(distinct)) each, the areas (S,) and die costs (S,)
+    sample: tuple[np.ndarray, ...] | None = None
 
     @classmethod
     def build(cls, evaluator: Evaluator, sample: np.ndarray | None = None) -> LayerBound | None:
@@ -103,7 +120,7 @@ class LayerBound:
         distinct: list[Layer] = []
         copies: list[int | None] = []
         index: dict[tuple[Layer, int | None], int] = {}
-        counts: list[dict[int, int]] = []
+        per_network: list[dict[int, int]] = []
         for wl in evaluator.workloads:
             c: dict[int, int] = {}
             for layer in wl.layers:
@@ -113,21 +130,28 @@ class LayerBound:
                     distinct.append(key[0])
                     copies.append(wl.max_copies)
                 c[index[key]] = c.get(index[key], 0) + 1
-            counts.append(c)
-        self = cls(evaluator, distinct, copies, [])
+            per_network.append(c)
+        counts = np.zeros((len(distinct), len(per_network)))
+        for w, c in enumerate(per_network):
+            for i, k in c.items():
+                counts[i, w] = k
+        self = cls(evaluator, distinct, copies, [], counts)
         if sample is None:
             sample = evaluator.space.sample(SAMPLE_DESIGNS, 0)
-        e, lat, area = self._layers(sample, list(range(len(distinct))))
+        every = list(range(len(distinct)))
+        e, lat, area = self._layers(sample, every)
+        fe, fl = self._floors(evaluator.space.decode(sample), np.eye(len(distinct)))
         keep = evaluator.screen(sample) if len(sample) else np.zeros(0, bool)
         cost = die_cost(evaluator, sample, area)
         assert cost is not None
-        self.sample = (e[keep], lat[keep], area[keep], cost[keep])
-        for c in counts:
+        self.sample = (e[keep], lat[keep], fe[keep], fl[keep], area[keep], cost[keep])
+        xe, xl = np.maximum(e - fe, 0.0), np.maximum(lat - fl, 0.0)  # above the floor
+        for c in per_network:
             ids = np.array(list(c), dtype=np.int64)
             n = np.array([c[i] for i in ids], dtype=float)
             with np.errstate(all="ignore"):
-                share = (e[:, ids] * n / np.sum(e[:, ids] * n, axis=1, keepdims=True)
-                         + lat[:, ids] * n / np.sum(lat[:, ids] * n, axis=1, keepdims=True))
+                share = (xe[:, ids] * n / np.sum(xe[:, ids] * n, axis=1, keepdims=True)
+                         + xl[:, ids] * n / np.sum(xl[:, ids] * n, axis=1, keepdims=True))
             weight = np.nan_to_num(np.nanmean(share, axis=0), nan=0.0) if len(share) else n
             rank = np.lexsort((ids, -weight))  # heaviest first; ties by first occurrence
             self.order.append([(int(ids[i]), int(n[i])) for i in rank])
@@ -139,7 +163,7 @@ class LayerBound:
     def _layers(self, genomes: np.ndarray, ids: list[int]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(N, len(ids)) energy and latency of each distinct layer `ids` alone, (N,) area;
-        zeros (a valid lower bound) where the model fails."""
+        NaN where the model fails."""
         ev = self.evaluator
         n = len(genomes)
         e, lat = np.zeros((n, len(ids))), np.zeros((n, len(ids)))
@@ -167,18 +191,53 @@ class LayerBound:
                         if area is None:
                             area = np.empty(n)
                         area[a:a + m] = out["area"]
-            except Exception:  # a failed partial run bounds nothing: 0
-                e[:, cols], lat[:, cols] = 0.0, 0.0
+            except Exception:  # a failed partial run bounds nothing
+                e[:, cols], lat[:, cols] = np.nan, np.nan
         ok = np.isfinite(e) & np.isfinite(lat) & (e >= 0) & (lat >= 0)
-        e, lat = np.where(ok, e, 0.0), np.where(ok, lat, 0.0)
+        e, lat = np.where(ok, e, np.nan), np.where(ok, lat, np.nan)
         if area is None:
             area = ev.area(genomes) if n else np.zeros(0)
         return e, lat, np.asarray(area, dtype=np.float64)
+
+    def _floors(self, d: Designs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, K) data-movement floors of energy and latency of the sums of distinct layers
+        that `weights` (len(distinct), K) gives (`model.floor`; linear, so weights may be
+        negative); NaN where the floor cannot be computed. The floor's bits and cycles
+        depend on a few design parameters only (`TRAFFIC_COLUMNS`), so they are computed
+        once per distinct combination of those."""
+        n, k = d.n, weights.shape[1]
+        if not n:
+            return np.zeros((0, k)), np.zeros((0, k))
+        try:
+            with np.errstate(all="ignore"):
+                first, inverse = distinct_rows(*(d[c] for c in TRAFFIC_COLUMNS))
+                wl = Workload("floor", tuple(self.distinct))
+                traffic = traffic_floor(d.take(first), wl, self.evaluator.technology)
+                sums = {name: (v @ weights)[inverse] for name, v in traffic.items()}
+                return movement_cost(d, self.evaluator.technology, sums)
+        except Exception:  # no floor: NaN, which bounds nothing
+            return np.full((n, k), np.nan), np.full((n, k), np.nan)
 
     def first(self, counts: Sequence[int]) -> list[tuple[int, int, int]]:
         """Picks (network, distinct layer, times it occurs) of the first counts[w] distinct
         layers of each network w by its own ranking (`order`)."""
         return [(w, i, c) for w, k in enumerate(counts) for i, c in self.order[w][:k]]
+
+    def floor_bounds(self, objective: Objective | None = None, network: int | None = None
+                     ) -> bool:
+        """Whether the floors alone bound the objective (or, with `network`, that network's
+        EDAP) above 0 on every design of the sample: then the first bound of every design
+        needs no layer in full."""
+        if self.sample is None or not len(self.sample[4]):
+            return False
+        _, _, fe, fl, area, cost = self.sample
+        el, ll = fe @ self.counts, fl @ self.counts
+        if network is not None:
+            b = el[:, network] * ll[:, network] * area
+        else:
+            assert objective is not None
+            b = objective_bound(objective, el, ll, area, cost)
+        return bool(np.all(b > 0))
 
     def plan(self, objective: Objective, size: int) -> list[tuple[int, int, int]]:
         """Up to `size` picks (network, distinct layer, times) chosen greedily for the
@@ -192,55 +251,70 @@ class LayerBound:
                 else list(objective.subset)
             wls = [w for w, wt in zip(cols, objective.weights, strict=True) if wt > 0]
         cand = [(w, i, c) for w in wls for i, c in self.order[w]]
-        if self.sample is None or not len(self.sample[2]):
+        if self.sample is None or not len(self.sample[4]):
             return cand[:size]
-        e, lat, area, cost = self.sample
-        n_w = len(self.order)
+        # (a few hundred designs rank the layers as well as thousands, at a tenth the cost)
+        e, lat, fe, fl, area, cost = (a[:PLAN_DESIGNS] for a in self.sample)
+        s, n_w = len(area), len(self.order)
+        xe, xl = np.nan_to_num(e - fe), np.nan_to_num(lat - fl)  # above the floor
 
         def sums(picks: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
-            el, ll = np.zeros((len(area), n_w)), np.zeros((len(area), n_w))
+            el, ll = fe @ self.counts, fl @ self.counts
             for w, i, c in picks:
-                el[:, w] += c * e[:, i]
-                ll[:, w] += c * lat[:, i]
+                el[:, w] += c * xe[:, i]
+                ll[:, w] += c * xl[:, i]
             return el, ll
 
         with np.errstate(all="ignore"):
             true = np.log(objective_bound(objective, *sums(cand), area, cost))
-            # a product over the networks bounds nothing (0) until each has a layer
-            chosen = ([p for p in self.first([1] * n_w) if p[0] in wls]
-                      if objective.aggregation in ("geomean", "product") else [])
+            chosen: list[tuple[int, int, int]] = []
+            if not self.floor_bounds(objective) and objective.aggregation in (
+                    "geomean", "product"):  # a product bounds nothing until each has a layer
+                chosen = [p for p in self.first([1] * n_w) if p[0] in wls]
             cand = [p for p in cand if p not in chosen]
             el, ll = sums(chosen)
             for _ in range(min(size - len(chosen), len(cand))):
-                scores = []
-                for w, i, c in cand:
-                    el[:, w] += c * e[:, i]
-                    ll[:, w] += c * lat[:, i]
-                    b = objective_bound(objective, el, ll, area, cost)
-                    scores.append(np.nanmean(np.maximum(np.log(b), -745.0) - true))
-                    el[:, w] -= c * e[:, i]
-                    ll[:, w] -= c * lat[:, i]
-                pick = cand.pop(int(np.nanargmax(scores)) if np.isfinite(scores).any() else 0)
+                # every candidate at once: (candidates, S, W) sums with its layer added
+                w, i, c = (np.array(v) for v in zip(*cand, strict=True))
+                el_c = np.repeat(el[None], len(cand), axis=0)
+                ll_c = np.repeat(ll[None], len(cand), axis=0)
+                j = np.arange(len(cand))
+                el_c[j, :, w] += c[:, None] * xe[:, i].T
+                ll_c[j, :, w] += c[:, None] * xl[:, i].T
+                b = objective_bound(objective, el_c.reshape(-1, n_w), ll_c.reshape(-1, n_w),
+                                    np.tile(area, len(cand)), np.tile(cost, len(cand)))
+                score = np.nanmean(np.maximum(np.log(b.reshape(len(cand), s)), -745.0) - true,
+                                   axis=1)
+                pick = cand.pop(int(np.nanargmax(score)) if np.isfinite(score).any() else 0)
                 chosen.append(pick)
-                el[:, pick[0]] += pick[2] * e[:, pick[1]]
-                ll[:, pick[0]] += pick[2] * lat[:, pick[1]]
+                el[:, pick[0]] += pick[2] * xe[:, pick[1]]
+                ll[:, pick[0]] += pick[2] * xl[:, pick[1]]
         return chosen
 
-    def partial(self, genomes: np.ndarray, picks: Sequence[tuple[int, int, int]]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(N, W) lower bounds of energy and latency from the picked layers (network,
-        distinct layer, times it occurs in the network; each pair at most once), 0 for the
-        networks with none, and the (N,) area."""
+    def lower(self, genomes: np.ndarray, picks: Sequence[tuple[int, int, int]],
+              floor: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N, W) lower bounds of energy and latency: every network's floor over all its
+        layers (`floor`; without it, 0) plus how much more the picked layers (network,
+        distinct layer, times it occurs in the network; each pair at most once) cost in
+        full than their floors; and the (N,) area. NaN (a bound of 0) where the model or
+        the floor fails."""
         use: dict[int, int] = {}
-        for _, i, _ in picks:
-            use.setdefault(i, len(use))
-        e, lat, area = self._layers(genomes, list(use))
-        n_w = len(self.order)
-        e_lb, l_lb = np.zeros((len(genomes), n_w)), np.zeros((len(genomes), n_w))
+        picked = np.zeros_like(self.counts)
         for w, i, c in picks:
-            e_lb[:, w] += c * e[:, use[i]]
-            l_lb[:, w] += c * lat[:, use[i]]
-        return e_lb, l_lb, area
+            use.setdefault(i, len(use))
+            picked[i, w] += c
+        # the floors are linear in the layers: the unpicked layers' floors (or, without
+        # `floor`, minus the picked ones') in one run of W columns
+        e_lb, l_lb = self._floors(self.evaluator.space.decode(genomes),
+                                  (self.counts if floor else 0.0) - picked)
+        if use:
+            e, lat, area = self._layers(genomes, list(use))
+            for w, i, c in picks:
+                e_lb[:, w] += c * e[:, use[i]]
+                l_lb[:, w] += c * lat[:, use[i]]
+        else:
+            area = self.evaluator.area(genomes) if len(genomes) else np.zeros(0)
+        return e_lb, l_lb, np.asarray(area, dtype=np.float64)
 
 
 def die_cost(evaluator: Evaluator, genomes: np.ndarray, area: np.ndarray,

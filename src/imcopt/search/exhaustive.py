@@ -183,9 +183,11 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
     chunk = chunk or CHUNK_DESIGNS
     keeps = {k: keep if isinstance(keep, int) else keep[k] for k in objectives}
     plans = {k: bound.plan(o, max(SECOND_LAYERS)) for k, o in objectives.items()}
-    first = [p for k in objectives for p in plans[k][:FIRST_LAYERS]]
-    if own_optima:  # each network's own bound needs a layer of it
-        first += bound.first([1] * n_w)
+    # the first bound: the floors, and layers in full where the floors bound nothing
+    first = [p for k, o in objectives.items() if not bound.floor_bounds(o)
+             for p in plans[k][:FIRST_LAYERS]]
+    if own_optima:  # each network's own bound
+        first += [p for p in bound.first([1] * n_w) if not bound.floor_bounds(network=p[0])]
     first = list(dict.fromkeys(first))  # each (network, layer) once, in order
     saved, evaluator.cache = evaluator.cache, False
     try:
@@ -194,7 +196,7 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
         b_w: list[np.ndarray] = []
         for part, g in screened(evaluator, chunk):
             if len(g):
-                e_lb, l_lb, area = bound.partial(g, first)
+                e_lb, l_lb, area = bound.lower(g, first)
                 numbers.append(part)
                 for k, o in objectives.items():
                     bnds[k].append(objective_bound(o, e_lb, l_lb, area,
@@ -301,13 +303,14 @@ def _pruned(evaluator: Evaluator, objective: Objective, bound: LayerBound, free_
     # 1. every screened design: a lower bound from the layer that bounds the objective best
     # (per workload: and from each workload's heaviest layer, for its own optimum)
     picks = bound.plan(objective, max(SECOND_LAYERS))  # greedy: each size's are a prefix
-    first = picks[:FIRST_LAYERS]
-    if per_workload:  # every workload's own bound needs a layer of it
-        first += [p for p in bound.first([1] * n_w) if p[0] in wls and p not in first]
+    first = [] if bound.floor_bounds(objective) else picks[:FIRST_LAYERS]
+    if per_workload:  # every workload's own bound
+        first += [p for p in bound.first([1] * n_w) if p[0] in wls and p not in first
+                  and not bound.floor_bounds(network=p[0])]
     numbers, b_obj, joint, b_w, own = [], [], [], [], []
     for part, g in stream():
         if len(g):
-            e_lb, l_lb, area = bound.partial(g, first)
+            e_lb, l_lb, area = bound.lower(g, first)
             numbers.append(part)
             b_obj.append(objective_bound(objective, e_lb, l_lb, area,
                                          die_cost(evaluator, g, area, objective)))
@@ -370,7 +373,6 @@ def _own_optimum(evaluator: Evaluator, bound: LayerBound, w: int, number: np.nda
     ... layers; only w is evaluated in full. (EDAP, its design or None, bounds computed
     again); ties by enumeration number."""
     n_w = len(evaluator.workloads)
-    order = np.argsort(bnd, kind="stable")
     best_w = (np.inf, np.iinfo(np.int64).max)
     genome, n_again = None, 0
     levels = [bound.first([k if v == w else 0 for v in range(n_w)]) for k in SECOND_LAYERS]
@@ -379,7 +381,8 @@ def _own_optimum(evaluator: Evaluator, bound: LayerBound, w: int, number: np.nda
                    g: np.ndarray) -> np.ndarray:
         return e_lb[:, w] * l_lb[:, w] * area
 
-    for rows in _batches(order):
+    # (the threshold is read after the first batch: its value then is the one wanted)
+    for rows in _bound_order(bnd, lambda: best_w[0]):  # noqa: B023
         if prunable(bnd[rows[:1]], best_w[0]).all():
             break
         rows = rows[~prunable(bnd[rows], best_w[0])]
@@ -402,8 +405,9 @@ def _refine(bound: LayerBound, rows: np.ndarray, g: np.ndarray,
             value: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
             threshold: float) -> tuple[np.ndarray, np.ndarray, int]:
     """The rows (and genomes) whose bound on ever more layers stays within the threshold:
-    each level adds its new picks to the sums so far (more layers, so a higher bound that is
-    still a lower bound); and how many design bounds were computed."""
+    the floors, then each level adds what its new picks cost above their floors (more
+    layers in full, so a higher bound that is still a lower bound); and how many design
+    bounds were computed."""
     e_lb = l_lb = area = None
     done: set[tuple[int, int, int]] = set()
     n_again = 0
@@ -412,7 +416,7 @@ def _refine(bound: LayerBound, rows: np.ndarray, g: np.ndarray,
         if not len(g) or not np.isfinite(threshold) or not new:
             continue
         done.update(new)
-        e, lat, area = bound.partial(g, new)
+        e, lat, area = bound.lower(g, new, floor=e_lb is None)
         e_lb, l_lb = (e, lat) if e_lb is None else (e_lb + e, l_lb + lat)
         n_again += len(g)
         ok = ~prunable(value(e_lb, l_lb, area, g), threshold)
@@ -437,9 +441,7 @@ def _best_in_bound_order(evaluator: Evaluator, objective: Objective, bound: Laye
     best_n = np.empty(0, np.int64)
     n_eval = n_again = 0
     threshold = np.inf
-    # (the numbers are in increasing order: a stable sort by the bound breaks ties by them)
-    order = np.argsort(bnd, kind="stable")
-    for rows in _batches(order):
+    for rows in _bound_order(bnd, lambda: threshold):  # noqa: B023 (its value then)
         if prunable(bnd[rows[:1]], threshold).all():
             break  # sorted by the bound: no design left can enter the best
         rows = rows[~prunable(bnd[rows], threshold)]
@@ -460,9 +462,28 @@ def _best_in_bound_order(evaluator: Evaluator, objective: Objective, bound: Laye
     return best, n_eval, n_again
 
 
-def _batches(order: np.ndarray) -> Iterator[np.ndarray]:
-    """Consecutive slices of `order`, BATCH long at first and doubling up to MAX_BATCH."""
-    start, size = 0, BATCH
+def _bound_order(bnd: np.ndarray, threshold: Callable[[], float]) -> Iterator[np.ndarray]:
+    """Indices of the designs in increasing order of their bound `bnd` (ties by index: the
+    numbers are increasing), in batches `BATCH` long at first and doubling up to `MAX_BATCH`.
+    Only the first batch is picked from all of them (a partition, not a sort); after it,
+    only the designs the caller's `threshold()` (its worst kept value) cannot prune are
+    sorted and handed out, as no other can enter the best."""
+    if len(bnd) <= BATCH:
+        yield from _batches(np.argsort(bnd, kind="stable"), BATCH)
+        return
+    kth = np.partition(bnd, BATCH - 1)[BATCH - 1]
+    below = np.flatnonzero(bnd < kth)  # ties at the boundary: the lowest indices
+    head = np.concatenate([below, np.flatnonzero(bnd == kth)[:BATCH - len(below)]])
+    yield head[np.lexsort((head, bnd[head]))]
+    rest = np.ones(len(bnd), dtype=bool)
+    rest[head] = False
+    rest = np.flatnonzero(rest & ~prunable(bnd, threshold()))
+    yield from _batches(rest[np.argsort(bnd[rest], kind="stable")], 2 * BATCH)
+
+
+def _batches(order: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    """Consecutive slices of `order`, `size` long at first and doubling up to MAX_BATCH."""
+    start = 0
     while start < len(order):
         yield order[start:start + size]
         start, size = start + size, min(2 * size, max(MAX_BATCH, BATCH))

@@ -14,7 +14,7 @@ import numpy as np
 from ..hardware.space import mixed_radix
 from ..objectives import Evaluator, Objective
 from .bounds import bound_eligible
-from .exhaustive import PRUNE_FROM, PRUNE_UP_TO, exhaustive
+from .exhaustive import PRUNE_FROM, PRUNE_UP_TO, exhaustive, screened
 
 CHUNK_DESIGNS = 250_000
 
@@ -55,11 +55,9 @@ def exact_optima(ev: Evaluator, chunk: int = CHUNK_DESIGNS, prune: bool | None =
 def first_feasible(ev: Evaluator, w: int, chunk: int = CHUNK_DESIGNS) -> np.ndarray | None:
     """A design of `ev.space` feasible for workload `w` alone (area limit, its weights fit),
     found by enumerating the space through the cheap screen and evaluating only the designs
-    that pass it; None when there is none: a proof that no design of the space can run it."""
-    space = ev.space
-    for start in range(0, space.size, chunk):
-        g = mixed_radix(space.cardinalities, start, min(space.size, start + chunk))
-        g = g[ev.screen(g, [w])]
+    that pass it (only the designs whose weight-capacity genes pass are enumerated); None
+    when there is none: a proof that no design of the space can run it."""
+    for _, g in screened(ev, chunk, [w]):
         if len(g):
             ok = np.flatnonzero(ev.edap_on(g, w)[1])
             if len(ok):

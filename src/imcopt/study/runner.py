@@ -20,6 +20,7 @@ it would give alone (its own seed, its own designs).
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import warnings
@@ -34,7 +35,7 @@ import yaml
 from ..backends import make_backend
 from ..cache import FILE as CACHE_FILE
 from ..cache import cache_wanted
-from ..executors import Executor, ExecutorConfig, describe, make_executor
+from ..executors import Executor, ExecutorConfig, InProcess, describe, make_executor
 from ..hardware import get_space
 from ..losses import Optima
 from ..model.xp import check_device
@@ -61,8 +62,19 @@ class Study:
 
     def __init__(self, config: StudyConfig | dict | str | Path, out: str | Path,
                  executor: Executor | ExecutorConfig | dict | None = None,
-                 device: str = "numpy", save_all: bool = False, force: bool = False) -> None:
+                 device: str = "numpy", save_all: bool = False, force: bool = False,
+                 jobs: int | None = 1) -> None:
         self.config = config if isinstance(config, StudyConfig) else load_study(config)
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int)
+                                 or jobs < 1):
+            raise StudyError(f"jobs: expected an integer >= 1 (processes for the study's "
+                             f"groups) or None (one per core), got {jobs!r}")
+        # processes running the groups at once (None: one per core; `parallel`: a script
+        # that asks for more than one must start from `if __name__ == "__main__":`, as the
+        # worker processes import it)
+        self.jobs = jobs
+        # in a group process: where finished cells and references go (`parallel`)
+        self._sink: Callable[[tuple], None] | None = None
         self.save_all = save_all  # every run also writes designs.parquet (every design)
         self.out = Path(out)
         self.executor = executor  # None: the config's
@@ -107,14 +119,14 @@ class Study:
 
     @classmethod
     def open(cls, out: str | Path, executor: Executor | ExecutorConfig | dict | None = None,
-             device: str = "numpy", save_all: bool = False) -> Study:
+             device: str = "numpy", save_all: bool = False, jobs: int | None = 1) -> Study:
         """The study stored in `out` (to resume it), optionally on another executor or
         device."""
         state = Path(out) / STATE
         if not state.exists():
             raise StudyError(f"{out}: no {STATE} here (not a study folder)")
         cfg = _read_state(state)["config"]
-        return cls(load_study(cfg), out, executor, device, save_all)
+        return cls(load_study(cfg), out, executor, device, save_all, jobs=jobs)
 
     # ---- state --------------------------------------------------------------------------
     @property
@@ -129,7 +141,8 @@ class Study:
                "config": self.config.model_dump(mode="json"),
                "cells": [{**c.record(), "done": c.id in self.completed} for c in self.cells],
                "completed": self.completed, "references": self.references}
-        write_json(self.out / STATE, doc, indent=1)  # strict JSON: no NaN or Infinity
+        # strict JSON (no NaN or Infinity), on one line: rewritten after every batch of cells
+        write_json(self.out / STATE, doc, indent=None)
 
     # ---- running ------------------------------------------------------------------------
     def run(self, on_event: Event | None = None, max_cells: int | None = None) -> Study:
@@ -163,33 +176,56 @@ class Study:
         return self
 
     def _run(self, emit: Event, max_cells: int | None) -> None:
-        """The pending cells group by group: the group's loss reference first (its per-seed
-        searches in lockstep), then the cells that need no search of their own one by one
+        """The pending cells group by group (`_run_group`); the groups are independent, so
+        with `jobs` > 1 they run in that many processes at once (`parallel.run_groups`)."""
+        todo = self.pending if max_cells is None else self.pending[:max_cells]
+        groups = {g: [c for c in todo if c.group == g] for g in dict.fromkeys(c.group
+                                                                             for c in todo)}
+        jobs = self.group_processes(len(groups))
+        if jobs > 1:
+            from .parallel import run_groups
+
+            run_groups(self, list(groups.values()), emit, jobs)
+            return
+        for cells in groups.values():
+            self._run_group(cells, emit)
+
+    def group_processes(self, n_groups: int) -> int:
+        """Processes for the groups: `jobs` (None: one per core), at most one per group, where
+        the model runs in process on numpy with no persistent cache; else 1 (an executor
+        that spreads the evaluations already uses the machine; a cache file takes one writer)."""
+        if n_groups < 2 or self.device != "numpy" or self._scale()["cache_file"] is not None:
+            return 1
+        if not isinstance(self._executor, InProcess):
+            return 1
+        if self.jobs is not None:
+            return min(self.jobs, n_groups)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        return max(1, min(cores, n_groups))
+
+    def _run_group(self, cells: list[Cell], emit: Event) -> None:
+        """One group's pending cells: the group's loss reference first (its per-seed searches
+        in lockstep), then the cells that need no search of their own, recorded together
         (exhaustive: one scan; separate and largest: replays; a group no chip can serve: not
         searched), then every other search of the group in lockstep (`search.lockstep`: one
         model call per step)."""
-        todo = self.pending if max_cells is None else self.pending[:max_cells]
-        for group in dict.fromkeys(c.group for c in todo):
-            cells = [c for c in todo if c.group == group]
-            for cell in cells:
-                emit({"event": "start", "done": len(self.completed), "cell": cell.id,
-                      "total": len(self.cells)})
-            ref = self.reference(cells[0], self._progress(cells[0], emit))
-            if not ref.infeasible:  # the replayed searches of the group's pending cells
-                self._run_seed_searches(cells[0], [(c.method, c.seed) for c in cells
-                                                   if c.method in references.SEED_SEARCH_METHODS])
-            for cell in cells:
-                if self._searches(cell, ref):
-                    continue
-                running = self._start(cell, emit)
-                self._complete([(running, running.result)], emit)
-            searches = [self._start(c, emit) for c in cells if self._searches(c, ref)]
-            if not searches:
-                continue
-            store = self._store(searches[0].cell)
-
-            for ended in lockstep([r.steps for r in searches], store.ensure):
-                self._complete([(searches[i], res) for i, res in ended], emit)
+        for cell in cells:
+            emit({"event": "start", "done": len(self.completed), "cell": cell.id,
+                  "total": len(self.cells)})
+        ref = self.reference(cells[0], self._progress(cells[0], emit))
+        if not ref.infeasible:  # the replayed searches of the group's pending cells
+            self._run_seed_searches(cells[0], [(c.method, c.seed) for c in cells
+                                               if c.method in references.SEED_SEARCH_METHODS])
+        alone = [self._start(c, emit) for c in cells if not self._searches(c, ref)]
+        if alone:  # recorded together: one rewrite of the state for all of them
+            self._complete([(r, r.result) for r in alone], emit)
+        searches = [self._start(c, emit) for c in cells if self._searches(c, ref)]
+        if not searches:
+            return
+        store = self._store(searches[0].cell)
+        for ended in lockstep([r.steps for r in searches], store.ensure):
+            self._complete([(searches[i], res) for i, res in ended], emit)
 
     @staticmethod
     def _searches(cell: Cell, ref: references.GroupReference) -> bool:
@@ -254,12 +290,28 @@ class Study:
         with durable_batch():
             for running, res in ended:
                 summaries.append((running.cell, self._write_cell(running, res)))
-        for cell, summary in summaries:
-            self.completed[cell.id] = summary
+        self.record_done([(cell.id, summary) for cell, summary in summaries], emit)
+
+    def record_done(self, summaries: list[tuple[str, dict]], emit: Event) -> None:
+        """Record finished cells (their outputs already written) in study.json; in a group
+        process, hand them to the process that owns the state instead."""
+        if self._sink is not None:
+            self._sink(("done", summaries))
+            return
+        for cid, summary in summaries:
+            self.completed[cid] = summary
         self._save()
-        for cell, summary in summaries:
+        for cid, summary in summaries:
             emit({"event": "done", "done": len(self.completed), "summary": summary,
-                  "cell": cell.id, "total": len(self.cells)})
+                  "cell": cid, "total": len(self.cells)})
+
+    def record_reference(self, gid: str, ref: dict) -> None:
+        """Record a group's loss reference in study.json (or hand it on, as `record_done`)."""
+        self.references[gid] = ref
+        if self._sink is not None:
+            self._sink(("reference", (gid, ref)))
+        else:
+            self._save()
 
     def _store(self, cell: Cell) -> Evaluator:
         if cell.group not in self._stores:
@@ -336,9 +388,9 @@ class Study:
                     self._run_seed_searches(cell, pairs, mark)
                     ref = references.from_searches(plain, [
                         self._seed_search(cell, m, seed) for m, seed in pairs])
-                self.references[gid] = references.complete(ref, plain, chunk).to_json()
+                found = references.complete(ref, plain, chunk).to_json()
             self._reference_warnings.setdefault(cell.group, []).extend(caught)
-            self._save()
+            self.record_reference(gid, found)
         return references.GroupReference.from_json(self.references[gid])
 
     def _seed_search(self, cell: Cell, method: str, seed: int,

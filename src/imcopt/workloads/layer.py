@@ -193,6 +193,27 @@ class Workload:
             object.__setattr__(self, "_table", cols)
         return dict(cols)
 
+    def distinct(self) -> tuple[Workload, np.ndarray, np.ndarray]:
+        """(the workload's distinct layers, in order of first occurrence; how often each
+        occurs (int64); for every layer, its distinct layer's index). Layers are the same
+        when every dimension, bit width and kind is (names aside), so they cost the same.
+        Built once per workload."""
+        got = self.__dict__.get("_distinct")
+        if got is None:
+            t = self.table()
+            kinds = np.unique(t["kind"], return_inverse=True)[1]
+            rows = np.column_stack([t[c] for c in (*DIMS, *BITS)] + [kinds])
+            _, first, inverse, counts = np.unique(rows, axis=0, return_index=True,
+                                                  return_inverse=True, return_counts=True)
+            order = np.argsort(first, kind="stable")  # first occurrence order
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            layers = tuple(self.layers[i] for i in first[order])
+            got = (Workload(self.name, layers, self.description, self.source, self.max_copies),
+                   counts[order].astype(np.int64), rank[inverse.reshape(-1)])
+            object.__setattr__(self, "_distinct", got)
+        return got
+
     def summary(self) -> dict[str, object]:
         kinds: dict[str, int] = {}
         for layer in self.layers:
