@@ -109,6 +109,13 @@ class LayerBound:
     # and their floors (S, len(distinct)) each, the areas (S,) and die costs (S,)
     sample: tuple[np.ndarray, ...] | None = None
 
+    @property
+    def _all(self) -> Workload:
+        """Every distinct layer as one workload (built once: its table is cached)."""
+        if "_all_layers" not in self.__dict__:
+            self.__dict__["_all_layers"] = Workload("floor", tuple(self.distinct))
+        return self.__dict__["_all_layers"]
+
     @classmethod
     def build(cls, evaluator: Evaluator, sample: np.ndarray | None = None) -> LayerBound | None:
         """The bound for the evaluator's networks, or None where it is not valid
@@ -211,8 +218,7 @@ class LayerBound:
         try:
             with np.errstate(all="ignore"):
                 first, inverse = distinct_rows(*(d[c] for c in TRAFFIC_COLUMNS))
-                wl = Workload("floor", tuple(self.distinct))
-                traffic = traffic_floor(d.take(first), wl, self.evaluator.technology)
+                traffic = traffic_floor(d.take(first), self._all, self.evaluator.technology)
                 sums = {name: (v @ weights)[inverse] for name, v in traffic.items()}
                 return movement_cost(d, self.evaluator.technology, sums)
         except Exception:  # no floor: NaN, which bounds nothing

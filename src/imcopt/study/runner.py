@@ -146,7 +146,8 @@ class Study:
 
     # ---- running ------------------------------------------------------------------------
     def run(self, on_event: Event | None = None, max_cells: int | None = None) -> Study:
-        """Run the pending cells (at most `max_cells`); state is saved after every cell.
+        """Run the pending cells (at most `max_cells`); state is saved whenever cells end
+        (those that end together, once).
 
         on_event gets dicts: {"event": "start"|"progress"|"done", "cell": id, "done": n,
         "total": n, ...}; "progress" carries the search's convergence row.
