@@ -8,12 +8,14 @@ on that workload: area limit and its own weight capacity).
 
 Pruning (branch and bound; by default from `PRUNE_FROM` designs, where `bounds.LayerBound` is
 valid: the analytical model on numpy, layers that do not share the chip): every screened
-design is first costed on one distinct layer only (the one that bounds the objective best on
-a sample, `LayerBound.plan`), a provable lower bound of its objective (`bounds` module
-docstring). Designs are then taken in increasing order of that bound, in batches: each batch
-is bounded again on 2, 4, 8, ... layers, dropping the designs whose bound exceeds the
-`keep`-th best value found so far, and only the rest are evaluated in full; once a batch
-starts above that value, no design left can enter the best and the scan stops. Each
+design is first bounded by every layer's data-movement floor (`model.floor`; no layer costed
+in full, unless the floors bound nothing, as under the `cimloop` assumptions: then also the
+distinct layer that bounds the objective best on a sample, `LayerBound.plan`), a provable
+lower bound of its objective (`bounds` module docstring). Designs are then taken in
+increasing order of that bound, in batches: each batch is bounded again with 2, 4, 8, ...
+layers costed in full, dropping the designs whose bound exceeds the `keep`-th best value
+found so far, and only the rest are evaluated in full; once a batch starts above that value,
+no design left can enter the best and the scan stops. Each
 workload's own optimum (`per_workload`) is found the same way on its EDAP. The best designs,
 their values and order (ties by enumeration order) and each workload's optimum are exactly
 those of the unpruned scan; only `n_evaluated` is smaller.
@@ -43,9 +45,10 @@ PRUNE_FROM = 200_000  # designs; `exhaustive(prune=None)` prunes from this size 
 #: and up to this size: pruning holds a number and a bound (16 bytes; per workload 33 more)
 #: for every screened design, where the unpruned scan streams in constant memory
 PRUNE_UP_TO = 50_000_000
-#: pruning: distinct layers in the first bound (every screened design; chosen for the
-#: objective, `LayerBound.plan`), in the next ones (the designs each leaves, batch by batch;
-#: per network for its own optimum), and the batch size
+#: pruning: distinct layers costed in full in the first bound (every screened design, where
+#: the floors alone bound nothing; chosen for the objective, `LayerBound.plan`), in the next
+#: ones (the designs each leaves, batch by batch; per network for its own optimum), and the
+#: batch size
 FIRST_LAYERS, SECOND_LAYERS, BATCH = 1, (2, 4, 8, 16, 32, 64), 4096
 MAX_BATCH = 65_536  # batches double from BATCH up to this: fewer calls once the best is near
 
@@ -161,10 +164,10 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
                     progress: Callable[[int, int], None] | None = None
                     ) -> dict[str, ExhaustiveResult] | None:
     """`exhaustive` of the whole space for several objectives over every workload (no
-    `subset`) in one pass: every design that passes the joint screen is bounded once, on the
-    first layers of every objective's plan (with own_optima, and each network's heaviest
-    layer); then each
-    objective takes the designs in order of its own bound (module docstring). Each result's
+    `subset`) in one pass: every design that passes the joint screen is bounded once, by the
+    floors (and, for an objective or network the floors alone do not bound, the first layer
+    of its plan or its heaviest layer in full); then each objective takes the designs in
+    order of its own bound (module docstring). Each result's
     best designs, values and order are those `exhaustive` gives for that objective alone;
     `n_screened` is shared. own_optima: every result also holds each workload's lowest EDAP
     (and its design) among the designs that pass the joint screen, each found the same way
