@@ -180,3 +180,57 @@ def test_bound_order_hands_out_every_design_that_can_enter_in_order(monkeypatch)
     # ties across the first batch's edge: the lowest indices go first
     np.testing.assert_array_equal(next(ex._bound_order(np.zeros(100), lambda: 1.0)),
                                   np.arange(16))
+
+
+def test_sample_limits_are_the_samples_own_results_and_above_the_scans(setup):
+    ev = _evaluator(setup)
+    bound = LayerBound.build(ev)
+    g = bound.sample_genomes
+    assert g is not None and len(g) > 50 and ev.screen(g).all()
+    objs = {"max": Objective("max"), "mean": Objective("mean")}
+    limits, own = ex._sample_limits(ev, bound, objs, {"max": 7, "mean": 30}, True)
+    # the keep-th best value over the sample, and each network's lowest feasible EDAP there,
+    # design by design
+    one_by_one = [ev.evaluate(x[None, :]) for x in g]
+    for k, keep in (("max", 7), ("mean", 30)):
+        values = sorted(float(objs[k].fitness(e)[0]) for e in one_by_one)
+        assert limits[k] == values[keep - 1]
+    for w in range(len(ev.workloads)):
+        edap = [float(e.edap[0, w]) for e in one_by_one
+                if e.area_ok[0] and e.capacity_ok[0, w] and np.isfinite(e.edap[0, w])]
+        assert own[w] == pytest.approx(min(edap), rel=1e-12)
+    # limits of what the whole scan finds: never below it
+    full = exhaustive(_evaluator(setup), objs["max"], keep=7, per_workload=True, prune=False)
+    assert limits["max"] >= full.fitness[6]
+    assert np.all(own >= full.optima)
+    # no per-network limits without own optima; +inf where the sample has too few designs
+    limits, own = ex._sample_limits(ev, bound, objs, {"max": len(g) + 1, "mean": 1}, False)
+    assert limits["max"] == np.inf and np.isfinite(limits["mean"]) and np.all(own == np.inf)
+
+
+def test_bounds_as_tight_as_the_values_still_keep_the_answer(setup, monkeypatch):
+    # a bound equal to each design's value: every pruning rule is tested at its edge (a design
+    # whose bound equals the limit or the kept worst must stay)
+    exact = LayerBound.lower
+
+    def tight(self, genomes, picks, floor=True):
+        if not floor:  # nothing more to add
+            e, lat, area = exact(self, genomes, [], floor=True)
+            return np.zeros_like(e), np.zeros_like(lat), area
+        return exact(self, genomes, self.first([self.n_layers(w)
+                                                for w in range(len(self.order))]))
+
+    monkeypatch.setattr(LayerBound, "lower", tight)
+    objs = {a: Objective(a) for a in ("max", "mean", "geomean")}
+    many = ex.exhaustive_many(_evaluator(setup), objs, keep=6, own_optima=True)
+    for a, o in objs.items():
+        plain = exhaustive(_evaluator(setup), o, keep=6, per_workload=True, prune=False)
+        np.testing.assert_array_equal(many[a].best.genomes, plain.best.genomes)
+        np.testing.assert_array_equal(many[a].fitness, plain.fitness)
+    opt = exact_optima(_evaluator(setup), prune=False)
+    # each network's optimum over the joint screen is at least its own screen's
+    assert np.all(many["max"].optima >= opt[0] * (1 - 1e-12))
+    monkeypatch.undo()  # the optima with the usual bounds: the same
+    usual = ex.exhaustive_many(_evaluator(setup), objs, keep=6, own_optima=True)
+    np.testing.assert_array_equal(many["max"].optima, usual["max"].optima)
+    np.testing.assert_array_equal(many["max"].optimum_genomes, usual["max"].optimum_genomes)

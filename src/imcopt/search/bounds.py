@@ -108,6 +108,7 @@ class LayerBound:
     # on a sample of screened designs: per distinct layer the energies and latencies in full
     # and their floors (S, len(distinct)) each, the areas (S,) and die costs (S,)
     sample: tuple[np.ndarray, ...] | None = None
+    sample_genomes: np.ndarray | None = None  # the sample's designs (those that pass)
 
     @property
     def _all(self) -> Workload:
@@ -152,6 +153,7 @@ class LayerBound:
         cost = die_cost(evaluator, sample, area)
         assert cost is not None
         self.sample = (e[keep], lat[keep], fe[keep], fl[keep], area[keep], cost[keep])
+        self.sample_genomes = np.asarray(sample)[keep]
         xe, xl = np.maximum(e - fe, 0.0), np.maximum(lat - fl, 0.0)  # above the floor
         for c in per_network:
             ids = np.array(list(c), dtype=np.int64)

@@ -194,27 +194,39 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
     first = list(dict.fromkeys(first))  # each (network, layer) once, in order
     saved, evaluator.cache = evaluator.cache, False
     try:
-        numbers: list[np.ndarray] = []
-        bnds: dict[str, list[np.ndarray]] = {k: [] for k in objectives}
-        b_w: list[np.ndarray] = []
+        limits, own_limits = _sample_limits(evaluator, bound, objectives, keeps, own_optima)
+        # per objective and per network: the numbers and bounds of the designs their limit
+        # cannot prune (in enumeration order)
+        kept: dict[str, tuple[list, list]] = {k: ([], []) for k in objectives}
+        own: list[tuple[list, list]] = [([], []) for _ in range(n_w if own_optima else 0)]
+        n_screened = 0
         for part, g in screened(evaluator, chunk):
             if len(g):
+                n_screened += len(part)
                 e_lb, l_lb, area = bound.lower(g, first)
-                numbers.append(part)
                 for k, o in objectives.items():
-                    bnds[k].append(objective_bound(o, e_lb, l_lb, area,
-                                                   die_cost(evaluator, g, area, o)))
-                if own_optima:
-                    b_w.append(e_lb * l_lb * area[:, None])
+                    b = objective_bound(o, e_lb, l_lb, area, die_cost(evaluator, g, area, o))
+                    rows = ~prunable(b, limits[k])
+                    kept[k][0].append(part[rows])
+                    kept[k][1].append(b[rows])
+                for w, (nums, bws) in enumerate(own):
+                    b = e_lb[:, w] * l_lb[:, w] * area
+                    rows = ~prunable(b, own_limits[w])
+                    nums.append(part[rows])
+                    bws.append(b[rows])
             if progress:
                 progress(int(part[-1]) + 1 if len(part) else 0, total)
-        number = np.concatenate(numbers) if numbers else np.empty(0, np.int64)
         genomes_of = partial(_genomes, cards=cards, free_idx=np.arange(space.n_var),
                              base_g=np.zeros(space.n_var, np.int64))
 
+        def joined(pair: tuple[list, list]) -> tuple[np.ndarray, np.ndarray]:
+            nums, bnds = pair
+            return ((np.concatenate(nums), np.concatenate(bnds)) if nums
+                    else (np.empty(0, np.int64), np.empty(0)))
+
         out = {}
         for k, o in objectives.items():
-            bnd = np.concatenate(bnds.pop(k)) if numbers else np.empty(0)
+            number, bnd = joined(kept.pop(k))
             levels = [plans[k][:m] for m in SECOND_LAYERS]
             best, n_eval, n_again = _best_in_bound_order(
                 evaluator, o, bound, number, bnd, genomes_of, levels, keeps[k])
@@ -222,19 +234,17 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
                 best = evaluator.evaluate(genomes_of(np.arange(min(keeps[k], total))))
             out[k] = ExhaustiveResult(best, o.fitness(best), np.full(n_w, np.inf),
                                       np.zeros((n_w, space.n_var), np.int64), total, n_eval,
-                                      time.perf_counter() - t0, len(number), n_again)
-        if own_optima and numbers:
-            bw = np.concatenate(b_w)
-            del b_w
+                                      time.perf_counter() - t0, n_screened, n_again)
+        if own_optima and n_screened:
             opt, opt_g = np.full(n_w, np.inf), np.zeros((n_w, space.n_var), np.int64)
             own_again = 0
             for w in range(n_w):
-                edap_w, g_w, again = _own_optimum(evaluator, bound, w, number, bw[:, w],
-                                                  genomes_of)
+                number, bnd = joined(own[w])
+                own[w] = ([], [])
+                edap_w, g_w, again = _own_optimum(evaluator, bound, w, number, bnd, genomes_of)
                 own_again += again
                 if g_w is not None:
                     opt[w], opt_g[w] = edap_w, g_w
-            del bw
             for r in out.values():
                 r.optima, r.optimum_genomes = opt.copy(), opt_g.copy()
             if out:
@@ -242,6 +252,32 @@ def exhaustive_many(evaluator: Evaluator, objectives: dict[str, Objective], *,
         return out
     finally:
         evaluator.cache = saved
+
+
+def _sample_limits(evaluator: Evaluator, bound: LayerBound, objectives: dict[str, Objective],
+                   keeps: dict[str, int], own_optima: bool
+                   ) -> tuple[dict[str, float], np.ndarray]:
+    """Values the scan's results cannot exceed, from the bound's sample (designs that pass the
+    same screen, so among those the scan takes): each objective's `keep`-th best value on it
+    and each network's lowest EDAP (with `own_optima`); +inf where the sample has too few.
+    A design whose first bound exceeds its limit can enter no result, so the first pass keeps
+    only the others (memory, and every later sort, in proportion)."""
+    n_w = len(evaluator.workloads)
+    limits = {k: np.inf for k in objectives}
+    own_limits = np.full(n_w, np.inf)
+    g = bound.sample_genomes
+    if g is None or not len(g):
+        return limits, own_limits
+    ev = evaluator.evaluate(g)
+    for k, o in objectives.items():
+        f = np.sort(o.fitness(ev))
+        if len(f) >= keeps[k] and np.isfinite(f[keeps[k] - 1]):
+            limits[k] = float(f[keeps[k] - 1])
+    for w in range(n_w if own_optima else 0):
+        edap, feasible = evaluator.edap_on(g, w)
+        if feasible.any():
+            own_limits[w] = float(np.min(edap[feasible]))
+    return limits, own_limits
 
 
 def screened(evaluator: Evaluator, chunk: int = CHUNK_DESIGNS,
