@@ -225,14 +225,14 @@ def evaluate(
     chunk = CHUNK_DESIGNS if xp is np else TORCH_CHUNK_DESIGNS[xp.device.type]
     on_device = designs if xp is np else Designs(
         {k: xp.asarray(v) for k, v in designs.values.items()}, n)
+    if n == 0:  # no designs: a default one's results, none of its rows (the same fields)
+        return _no_rows(evaluate(Designs.from_values({}), workload, tech, per_layer, device))
     # layers that run one after another: identical ones cost the same, so each distinct
     # layer is costed once and counted as often as it occurs (a pipeline's order matters)
     if tech.layer_schedule == "sequential":
         costed, counts, layer_of = workload.distinct()
     else:
         costed, counts, layer_of = workload, None, np.arange(n_layers)
-    if n == 0:  # no designs: a default one's results, none of its rows (the same fields)
-        return _no_rows(evaluate(Designs.from_values({}), workload, tech, per_layer, device))
     blocks = [
         _evaluate_block(on_device.take(slice(i, i + chunk)), costed, tech, per_layer, counts)
         for i in range(0, n, chunk)

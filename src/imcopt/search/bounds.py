@@ -42,7 +42,7 @@ from ..hardware.adc import check_design_codes
 from ..hardware.fabrication import die_cost_usd
 from ..hardware.space import Designs
 from ..hardware.technology import Technology
-from ..model.cost import _evaluate_block
+from ..model.cost import _evaluate_block, area_mm2
 from ..model.distinct import distinct_rows
 from ..model.floor import TRAFFIC_COLUMNS, movement_cost, traffic_floor
 from ..model.policy import policy_for
@@ -147,8 +147,9 @@ class LayerBound:
         if sample is None:
             sample = evaluator.space.sample(SAMPLE_DESIGNS, 0)
         every = list(range(len(distinct)))
-        e, lat, area = self._layers(sample, every)
-        fe, fl = self._floors(evaluator.space.decode(sample), np.eye(len(distinct)))
+        d = evaluator.space.decode(sample)
+        e, lat, area = self._layers(d, every)
+        fe, fl = self._floors(d, np.eye(len(distinct)))
         keep = evaluator.screen(sample) if len(sample) else np.zeros(0, bool)
         cost = die_cost(evaluator, sample, area)
         assert cost is not None
@@ -169,14 +170,13 @@ class LayerBound:
     def n_layers(self, w: int) -> int:
         return len(self.order[w])
 
-    def _layers(self, genomes: np.ndarray, ids: list[int]
+    def _layers(self, d: Designs, ids: list[int]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(N, len(ids)) energy and latency of each distinct layer `ids` alone, (N,) area;
         NaN where the model fails."""
         ev = self.evaluator
-        n = len(genomes)
+        n = d.n
         e, lat = np.zeros((n, len(ids))), np.zeros((n, len(ids)))
-        d = ev.space.decode(genomes)
         area = None
         groups: dict[int | None, list[int]] = {}
         for j, i in enumerate(ids):
@@ -205,8 +205,13 @@ class LayerBound:
         ok = np.isfinite(e) & np.isfinite(lat) & (e >= 0) & (lat >= 0)
         e, lat = np.where(ok, e, np.nan), np.where(ok, lat, np.nan)
         if area is None:
-            area = ev.area(genomes) if n else np.zeros(0)
+            area = self._area(d)
         return e, lat, np.asarray(area, dtype=np.float64)
+
+    def _area(self, d: Designs) -> np.ndarray:
+        """(N,) chip area in mm^2 of decoded designs (`Evaluator.area`)."""
+        return (sum(area_mm2(d, self.evaluator.technology).values()) if d.n
+                else np.zeros(0))
 
     def _floors(self, d: Designs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, K) data-movement floors of energy and latency of the sums of distinct layers
@@ -313,15 +318,15 @@ class LayerBound:
             picked[i, w] += c
         # the floors are linear in the layers: the unpicked layers' floors (or, without
         # `floor`, minus the picked ones') in one run of W columns
-        e_lb, l_lb = self._floors(self.evaluator.space.decode(genomes),
-                                  (self.counts if floor else 0.0) - picked)
+        d = self.evaluator.space.decode(genomes)  # once, for the floors and the layers
+        e_lb, l_lb = self._floors(d, (self.counts if floor else 0.0) - picked)
         if use:
-            e, lat, area = self._layers(genomes, list(use))
+            e, lat, area = self._layers(d, list(use))
             for w, i, c in picks:
                 e_lb[:, w] += c * e[:, use[i]]
                 l_lb[:, w] += c * lat[:, use[i]]
         else:
-            area = self.evaluator.area(genomes) if len(genomes) else np.zeros(0)
+            area = self._area(d)
         return e_lb, l_lb, np.asarray(area, dtype=np.float64)
 
 
